@@ -1,0 +1,198 @@
+package dev.vbuf.pool;
+
+import dev.vbuf.format.PixelFormat;
+import dev.vbuf.memory.BufferLifetimeException;
+import dev.vbuf.memory.Ownership;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A handle on one frame buffer, held from an acquire until submit, abort or release (S1.1).
+ *
+ * <p>Handles are preallocated flyweights: the pool keeps one per buffer for the producer side
+ * and one per buffer and consumer group for the consumer side, and hands the same object out
+ * each time that buffer is acquired by that side, so acquiring allocates nothing. A handle
+ * records the generation of the buffer it was issued for; once it is submitted, aborted or
+ * released every further use throws {@link StaleFrameException}, until the pool issues the
+ * object again for a later use of the same buffer. Keep {@link #id()} and {@link #sequence()},
+ * not the object, when you need to remember a frame.
+ *
+ * <p>{@code Frame} is {@link AutoCloseable}: closing a producer's frame that was not submitted
+ * aborts it (the buffer goes back to the pool, no sequence number is used); closing a
+ * consumer's frame releases it; closing a frame already submitted or released does nothing.
+ *
+ * <p>A handle belongs to the thread that acquired it; hand it to another thread only with a
+ * happens-before edge of your own (a queue, a future).
+ */
+public final class Frame implements AutoCloseable {
+    /** Flag: the frame is a key frame (an intra-coded picture). */
+    public static final int FLAG_KEY_FRAME = 1;
+    /** Flag: the producer has nothing after this frame. */
+    public static final int FLAG_END_OF_STREAM = 2;
+    /** Flag: the frame's content is known to be damaged. */
+    public static final int FLAG_CORRUPT = 4;
+
+    private final FramePool pool;
+    private final ControlBlock cb;
+    final int slot;
+    /** The consumer group this handle reads for, or -1 for the producer side. */
+    final int group;
+    long gen;
+    boolean open;
+
+    Frame(FramePool pool, ControlBlock cb, int slot, int group) {
+        this.pool = pool;
+        this.cb = cb;
+        this.slot = slot;
+        this.group = group;
+    }
+
+    /** The buffer id (its index in the pool, 0-based). */
+    public int id() { return slot; }
+
+    /** The buffer's generation when this handle was issued. */
+    public long generation() { return gen; }
+
+    /** True between acquire and submit/abort/release. */
+    public boolean isOpen() { return open; }
+
+    /** True for a handle from acquireFree, false for one from acquireFilled. */
+    public boolean isProducerSide() { return group < 0; }
+
+    /** The consumer group this handle was acquired for, or null on the producer side. */
+    public String group() { return group < 0 ? null : pool.groupName(group); }
+
+    /** The pool this frame belongs to. */
+    public FramePool pool() { return pool; }
+
+    /** The buffer's memory: its address is the virtual address (S1.1). */
+    public MemorySegment segment() {
+        checkOpen("segment");
+        checkAlive("segment");
+        return pool.bufferFor(slot);
+    }
+
+    /**
+     * Plane {@code i} of the frame, when the pool was built with a {@link dev.vbuf.format.FrameLayout}.
+     *
+     * @throws IllegalStateException when the pool has no layout
+     * @throws IndexOutOfBoundsException when {@code i} is not a plane of the layout
+     */
+    public MemorySegment plane(int i) {
+        checkOpen("plane");
+        checkAlive("plane");
+        return pool.planeFor(slot, i);
+    }
+
+    /** Bytes in the buffer. */
+    public long size() { return pool.bufferSize(slot); }
+
+    /** The physical address where the system exposes it, else 0 (S2.3). */
+    public long physicalAddress() { return pool.physicalAddress(slot); }
+
+    /** Whether the pool's allocator owns the memory or the user does. */
+    public Ownership ownership() { return pool.ownership(slot); }
+
+    /** A DMA-BUF or memfd file descriptor that exports the buffer, else -1. */
+    public int fd() { return pool.fd(slot); }
+
+    /** The buffer's state now, seen from the whole pool. */
+    public FrameState state() { return SlotWord.state(cb.lvWord(slot)); }
+
+    /** Consumer groups that have not yet released the frame (its reference count). */
+    public int refCount() { return Integer.bitCount(SlotWord.pending(cb.lvWord(slot))); }
+
+    // ---- metadata (S1.1) ----
+
+    /** The sequence number the pool gave the frame at submit; -1 before. */
+    public long sequence() { checkOpen("sequence"); return cb.lpLong(slot, ControlBlock.S_SEQUENCE); }
+    public long captureTimeNs() { checkOpen("captureTimeNs"); return cb.lpLong(slot, ControlBlock.S_CAPTURE_NANOS); }
+    public long pts() { checkOpen("pts"); return cb.lpLong(slot, ControlBlock.S_PTS); }
+    /** System.nanoTime() at submit when the pool records timestamps, else 0. */
+    public long submitTimeNs() { checkOpen("submitTimeNs"); return cb.lpLong(slot, ControlBlock.S_SUBMIT_NANOS); }
+    public long payloadSize() { checkOpen("payloadSize"); return cb.lpLong(slot, ControlBlock.S_PAYLOAD_BYTES); }
+    public int width() { checkOpen("width"); return cb.lpInt(slot, ControlBlock.S_WIDTH); }
+    public int height() { checkOpen("height"); return cb.lpInt(slot, ControlBlock.S_HEIGHT); }
+    /** The pixel format, or null when none was set. */
+    public PixelFormat format() {
+        checkOpen("format");
+        return FramePool.formatOf(cb.lpInt(slot, ControlBlock.S_FORMAT));
+    }
+    public int flags() { checkOpen("flags"); return cb.lpInt(slot, ControlBlock.S_FLAGS); }
+    public boolean isKeyFrame() { return (flags() & FLAG_KEY_FRAME) != 0; }
+    public boolean isEndOfStream() { return (flags() & FLAG_END_OF_STREAM) != 0; }
+    public boolean isCorrupt() { return (flags() & FLAG_CORRUPT) != 0; }
+
+    public Frame captureTimeNs(long ns) { checkWritable("captureTimeNs"); cb.spLong(slot, ControlBlock.S_CAPTURE_NANOS, ns); return this; }
+    public Frame pts(long pts) { checkWritable("pts"); cb.spLong(slot, ControlBlock.S_PTS, pts); return this; }
+
+    /** Bytes of valid data, 0..{@link #size()}. */
+    public Frame payloadSize(long bytes) {
+        checkWritable("payloadSize");
+        if (bytes < 0 || bytes > size()) {
+            throw new IllegalArgumentException("payload size " + bytes + " of frame " + slot + " is outside 0.." + size()
+                    + " (the buffer's size)");
+        }
+        cb.spLong(slot, ControlBlock.S_PAYLOAD_BYTES, bytes);
+        return this;
+    }
+
+    public Frame dimensions(int width, int height) {
+        checkWritable("dimensions");
+        if (width < 0 || height < 0) {
+            throw new IllegalArgumentException("dimensions " + width + "x" + height + " of frame " + slot + " are negative");
+        }
+        cb.spInt(slot, ControlBlock.S_WIDTH, width);
+        cb.spInt(slot, ControlBlock.S_HEIGHT, height);
+        return this;
+    }
+
+    public Frame format(PixelFormat format) {
+        checkWritable("format");
+        cb.spInt(slot, ControlBlock.S_FORMAT, FramePool.formatId(format));
+        return this;
+    }
+
+    public Frame flags(int flags) { checkWritable("flags"); cb.spInt(slot, ControlBlock.S_FLAGS, flags); return this; }
+
+    /** Publishes the frame to every consumer group (producer side only). */
+    public void submit() { pool.submitFilled(this); }
+
+    /** Gives the frame back (consumer side only). */
+    public void release() { pool.releaseFilled(this); }
+
+    /** Aborts an unsubmitted producer frame, releases a consumer frame, or does nothing if already done. */
+    @Override
+    public void close() {
+        if (!open) return;
+        if (group < 0) pool.abort(this);
+        else pool.releaseFilled(this);
+    }
+
+    private void checkOpen(String op) {
+        if (!open) {
+            throw pool.staleHandle(op, this);
+        }
+    }
+
+    private void checkAlive(String op) {
+        if (pool.isExternal(slot) && !pool.isAlive(slot)) {
+            throw new BufferLifetimeException(op + ": frame " + slot + " is external memory whose owner has freed it;"
+                    + " the pool will not touch it again (it is RETIRED once back in the pool)");
+        }
+    }
+
+    private void checkWritable(String op) {
+        checkOpen(op);
+        if (group >= 0) {
+            throw new FrameStateException(op, slot, gen, state(), FrameState.LOCKED_BY_PRODUCER,
+                    "metadata is written by the producer; a consumer's frame is read-only");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Frame[id=" + slot + ", gen=" + gen + (group < 0 ? ", producer" : ", group=" + pool.groupName(group))
+                + (open ? ", open" : ", closed") + "]";
+    }
+}

@@ -1,0 +1,64 @@
+package dev.vbuf.pool;
+
+/**
+ * Packing of the 64-bit slot word, the single source of truth of a slot's state.
+ * <pre>
+ *  63                               34 33          18 17           2 1   0
+ * +-----------------------------------+--------------+--------------+-----+
+ * |          generation (30)          |  held (16)   | pending (16) |phase|
+ * +-----------------------------------+--------------+--------------+-----+
+ * </pre>
+ * <ul>
+ *   <li>phase: {@link #FREE}, {@link #PRODUCER}, {@link #PUBLISHED}, {@link #RETIRED}.</li>
+ *   <li>pending: one bit per consumer group that has not yet released (or dropped) the frame;
+ *       its population count is the frame's reference count.</li>
+ *   <li>held: one bit per consumer group of which a consumer holds the frame right now;
+ *       always a subset of pending.</li>
+ *   <li>generation: incremented each time the slot returns to FREE, so that a ring entry or a
+ *       handle from an earlier use of the slot can never act on the current one.</li>
+ * </ul>
+ * Every transition of a slot is one CAS of this word.
+ */
+final class SlotWord {
+    static final int FREE = 0;
+    static final int PRODUCER = 1;
+    static final int PUBLISHED = 2;
+    static final int RETIRED = 3;
+
+    static final int MAX_GROUPS = 16;
+    static final int GEN_BITS = 30;
+    static final long GEN_MASK = (1L << GEN_BITS) - 1;
+    private static final int PENDING_SHIFT = 2;
+    private static final int HELD_SHIFT = 18;
+    private static final int GEN_SHIFT = 34;
+    private static final long GROUP_MASK = 0xFFFFL;
+
+    private SlotWord() {}
+
+    static int phase(long w) { return (int) (w & 3); }
+    static int pending(long w) { return (int) ((w >>> PENDING_SHIFT) & GROUP_MASK); }
+    static int held(long w) { return (int) ((w >>> HELD_SHIFT) & GROUP_MASK); }
+    static long gen(long w) { return w >>> GEN_SHIFT; }
+
+    static long make(int phase, int pending, int held, long gen) {
+        return (phase & 3L) | ((pending & GROUP_MASK) << PENDING_SHIFT) | ((held & GROUP_MASK) << HELD_SHIFT)
+                | ((gen & GEN_MASK) << GEN_SHIFT);
+    }
+
+    static long nextGen(long gen) { return (gen + 1) & GEN_MASK; }
+
+    /** Ring entries carry the slot index and the generation it was queued under. */
+    static long entry(int slot, long gen) { return (gen << 32) | (slot & 0xFFFFFFFFL); }
+    static int entrySlot(long e) { return (int) e; }
+    static long entryGen(long e) { return e >>> 32; }
+
+    /** The public state a slot word shows (S1.2), from the point of view of the whole pool. */
+    static FrameState state(long w) {
+        return switch (phase(w)) {
+            case FREE -> FrameState.IDLE;
+            case PRODUCER -> FrameState.LOCKED_BY_PRODUCER;
+            case PUBLISHED -> held(w) != 0 ? FrameState.LOCKED_BY_CONSUMER : FrameState.READY_FOR_CONSUME;
+            default -> FrameState.RETIRED;
+        };
+    }
+}
