@@ -1,0 +1,115 @@
+package dev.vbuf.pool;
+
+import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.Arbiter;
+import org.openjdk.jcstress.annotations.Description;
+import org.openjdk.jcstress.annotations.JCStressTest;
+import org.openjdk.jcstress.annotations.Outcome;
+import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.JJ_Result;
+import org.openjdk.jcstress.infra.results.JJJ_Result;
+import org.openjdk.jcstress.infra.results.ZJ_Result;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
+import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
+
+/**
+ * jcstress tests of {@link MpmcRing}, the ring the free list and every consumer group's queue
+ * are made of. Each state owns a small ring in GC-managed memory (Arena.ofAuto), laid out as
+ * in a control block.
+ */
+public final class RingStress {
+    private RingStress() {}
+
+    static MpmcRing ring(MemorySegment seg, int capacity) {
+        MpmcRing.format(seg, 0, capacity);
+        return new MpmcRing(seg, 0, capacity);
+    }
+
+    static MemorySegment segment(int capacity) {
+        return Arena.ofAuto().allocate(ControlBlock.ringBytes(capacity) + 64, ControlBlock.ALIGN);
+    }
+
+    @JCStressTest
+    @Description("Two producers offer at once: both values are queued, once each.")
+    @Outcome(id = {"1, 2", "2, 1"}, expect = ACCEPTABLE, desc = "both queued, in one of the two orders")
+    @Outcome(expect = FORBIDDEN, desc = "a value lost or duplicated")
+    @State
+    public static class OfferOffer {
+        final MpmcRing r = ring(segment(4), 4);
+        @Actor public void p1() { r.offer(1); }
+        @Actor public void p2() { r.offer(2); }
+        @Arbiter public void check(JJ_Result res) { res.r1 = r.poll(); res.r2 = r.poll(); }
+    }
+
+    @JCStressTest
+    @Description("Two consumers poll a ring holding 1 and 2: each value goes to exactly one of them.")
+    @Outcome(id = {"1, 2", "2, 1"}, expect = ACCEPTABLE, desc = "each took one value")
+    @Outcome(expect = FORBIDDEN, desc = "a value delivered twice or lost")
+    @State
+    public static class PollPoll {
+        final MpmcRing r;
+        { r = ring(segment(4), 4); r.offer(1); r.offer(2); }
+        @Actor public void c1(JJ_Result res) { res.r1 = r.poll(); }
+        @Actor public void c2(JJ_Result res) { res.r2 = r.poll(); }
+    }
+
+    @JCStressTest
+    @Description("A value polled is published with what was written before it was offered "
+            + "(the release store of the cell sequence pairs with the acquire load in poll).")
+    @Outcome(id = "-1, 0", expect = ACCEPTABLE, desc = "ring still empty")
+    @Outcome(id = "7, 42", expect = ACCEPTABLE, desc = "value and the payload written before it")
+    @Outcome(id = "7, 0", expect = FORBIDDEN, desc = "value seen without its payload")
+    @State
+    public static class OfferPollPublishes {
+        final MemorySegment seg = segment(2);
+        final MemorySegment payload = Arena.ofAuto().allocate(8, 8);
+        final MpmcRing r = ring(seg, 2);
+        @Actor public void producer() {
+            payload.set(ValueLayout.JAVA_LONG, 0, 42); // plain store, like pixel data
+            r.offer(7);
+        }
+        @Actor public void consumer(JJ_Result res) {
+            long v = r.poll();
+            res.r1 = v;
+            res.r2 = v == MpmcRing.EMPTY ? 0 : payload.get(ValueLayout.JAVA_LONG, 0);
+        }
+    }
+
+    @JCStressTest
+    @Description("A full ring: an offer racing a poll either fails (ring still full) or takes the freed cell; nothing is lost.")
+    @Outcome(id = "true, 1", expect = ACCEPTABLE, desc = "poll freed a cell first, offer used it")
+    @Outcome(id = "false, 1", expect = ACCEPTABLE, desc = "offer saw the ring full")
+    @Outcome(expect = FORBIDDEN, desc = "wrong value polled")
+    @State
+    public static class FullRingOfferPoll {
+        final MpmcRing r;
+        { r = ring(segment(2), 2); r.offer(1); r.offer(2); }
+        @Actor public void producer(ZJ_Result res) { res.r1 = r.offer(3); }
+        @Actor public void consumer(ZJ_Result res) { res.r2 = r.poll(); }
+        @Arbiter public void check(ZJ_Result res) {
+            long a = r.poll(), b = r.poll(), c = r.poll();
+            // after the race: 2 then (3 if offered) then empty
+            boolean ok = a == 2 && (res.r1 ? b == 3 && c == MpmcRing.EMPTY : b == MpmcRing.EMPTY);
+            if (!ok) res.r2 = -100 - a;
+        }
+    }
+
+    @JCStressTest
+    @Description("Offer and poll across the wrap of a capacity-2 ring, three values: order kept, none lost.")
+    @Outcome(id = "1, 2, 3", expect = ACCEPTABLE, desc = "FIFO kept across the wrap")
+    @Outcome(expect = FORBIDDEN, desc = "order broken, value lost or duplicated")
+    @State
+    public static class WrapAround {
+        final MpmcRing r;
+        { r = ring(segment(2), 2); r.offer(1); r.offer(2); }
+        long first = -9;
+        @Actor public void consumer() { first = r.poll(); }
+        @Actor public void producer() { while (!r.offer(3)) Thread.onSpinWait(); }
+        @Arbiter public void check(JJJ_Result res) { res.r1 = first; res.r2 = r.poll(); res.r3 = r.poll(); }
+    }
+}
