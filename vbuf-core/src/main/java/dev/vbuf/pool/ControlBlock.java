@@ -147,7 +147,7 @@ public final class ControlBlock {
                            long slotsOffset, long freeRingOffset, long groupsOffset, long groupRingsOffset,
                            long totalBytes) {
         public static Geometry of(int slotCount, int groupCount) {
-            int freeCap = ceilPow2(Math.max(2, slotCount));
+            int freeCap = ceilPow2(Math.max(2, 2 * slotCount));
             int groupCap = ceilPow2(Math.max(2, 2 * slotCount));
             long slots = HEADER_BYTES;
             long freeRing = slots + (long) slotCount * SLOT_BYTES;

@@ -491,9 +491,15 @@ public final class FramePool implements AutoCloseable {
         long e = SlotWord.entry(s, gen);
         for (int g = 0; g < groupCount; g++) {
             MpmcRing ring = groupRings[g];
-            while (!ring.offer(e)) {
-                // The group's queue is full of frames it does not read (and entries of frames
-                // taken back): its oldest entry gives way, counted as a drop if still live.
+            for (int attempt = 0; !ring.offer(e); attempt++) {
+                if (ring.size() < ring.capacity()) {
+                    // Not full: a consumer that claimed the cell one lap back has not handed it
+                    // back yet (it was descheduled inside poll). Wait for it, do not drop.
+                    backOff(attempt);
+                    continue;
+                }
+                // Really full of frames the group does not read (and entries of frames taken
+                // back): its oldest entry gives way, counted as a drop if still live.
                 long old = ring.poll();
                 if (old != MpmcRing.EMPTY) dropForGroup(g, old, "queue full");
             }
@@ -514,7 +520,22 @@ public final class FramePool implements AutoCloseable {
         f.open = false;
         long ng = SlotWord.nextGen(f.gen);
         if (!cb.casWord(f.slot, w, SlotWord.make(SlotWord.FREE, 0, 0, ng))) throw staleHandle("abort", f);
-        freeRing.offer(SlotWord.entry(f.slot, ng));
+        offerFree(f.slot, ng);
+    }
+
+    /**
+     * Returns an IDLE slot to the free ring. The ring has room for every slot, so an offer can
+     * only fail while a thread that claimed the cell one lap back is descheduled inside poll:
+     * wait for it (the slot must never be lost).
+     */
+    private void offerFree(int s, long gen) {
+        long e = SlotWord.entry(s, gen);
+        for (int attempt = 0; !freeRing.offer(e); attempt++) backOff(attempt);
+    }
+
+    private static void backOff(int attempt) {
+        if (attempt < 64) Thread.onSpinWait();
+        else Thread.yield();
     }
 
     // =====================================================================================
@@ -605,7 +626,7 @@ public final class FramePool implements AutoCloseable {
             if (cb.casWord(s, w, nw)) {
                 cb.increment(cb.group(g) + ControlBlock.G_DROPPED);
                 dropEvent(g, s, cb.lpLong(s, ControlBlock.S_SEQUENCE), reason);
-                if (pending == 0) freeRing.offer(SlotWord.entry(s, ng));
+                if (pending == 0) offerFree(s, ng);
                 return;
             }
         }
@@ -704,7 +725,7 @@ public final class FramePool implements AutoCloseable {
                     : SlotWord.make(SlotWord.PUBLISHED, pending, SlotWord.held(w) & ~bit, f.gen);
             if (cb.casWord(f.slot, w, nw)) {
                 f.open = false;
-                if (pending == 0) freeRing.offer(SlotWord.entry(f.slot, ng));
+                if (pending == 0) offerFree(f.slot, ng);
                 return;
             }
         }

@@ -17,8 +17,12 @@ import java.lang.invoke.VarHandle;
  *       are polled in the order offered.</li>
  *   <li>Progress: lock-free between competing threads of one side, but a thread stopped
  *       between claiming a cell (CAS of head/tail) and publishing it (release store of the
- *       cell's sequence) blocks the ring at that cell until it resumes. In a shared pool the
- *       rings are therefore hints, rebuilt from the slot words when a peer dies.</li>
+ *       cell's sequence) blocks the ring at that cell until it resumes. So {@link #offer}
+ *       can return false although fewer than capacity values are queued (a consumer one lap
+ *       back still owns the cell), and {@link #poll} can return EMPTY although later cells
+ *       are filled; callers that must tell "full" from "busy" compare {@link #size()} with
+ *       the capacity. In a shared pool the rings are hints, rebuilt from the slot words
+ *       when a peer dies.</li>
  * </ul>
  * Layout: head u64 at 0, tail u64 at 128 (two cache lines apart: written by different
  * parties), cells at 256, each {@code {sequence u64, value u64}}.
