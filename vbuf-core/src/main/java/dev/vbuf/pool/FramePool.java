@@ -713,21 +713,26 @@ public final class FramePool implements AutoCloseable {
                     "this frame came from acquireFree; a producer submits (submitFilled) or aborts (close) it");
         }
         if (!f.open) throw staleHandle("releaseFilled", f);
+        final int slot = f.slot;
+        final long gen = f.gen;
         int bit = 1 << f.group;
         for (;;) {
-            long w = cb.lvWord(f.slot);
-            if (SlotWord.phase(w) != SlotWord.PUBLISHED || SlotWord.gen(w) != f.gen || (SlotWord.held(w) & bit) == 0) {
+            long w = cb.lvWord(slot);
+            if (SlotWord.phase(w) != SlotWord.PUBLISHED || SlotWord.gen(w) != gen || (SlotWord.held(w) & bit) == 0) {
                 throw staleHandle("releaseFilled", f);
             }
             int pending = SlotWord.pending(w) & ~bit;
-            long ng = SlotWord.nextGen(f.gen);
+            long ng = SlotWord.nextGen(gen);
             long nw = pending == 0 ? SlotWord.make(SlotWord.FREE, 0, 0, ng)
-                    : SlotWord.make(SlotWord.PUBLISHED, pending, SlotWord.held(w) & ~bit, f.gen);
-            if (cb.casWord(f.slot, w, nw)) {
-                f.open = false;
-                if (pending == 0) offerFree(f.slot, ng);
+                    : SlotWord.make(SlotWord.PUBLISHED, pending, SlotWord.held(w) & ~bit, gen);
+            // Close the handle before the CAS: once the CAS lands, another consumer of this
+            // group may be issued the same handle object for the buffer's next use.
+            f.open = false;
+            if (cb.casWord(slot, w, nw)) {
+                if (pending == 0) offerFree(slot, ng);
                 return;
             }
+            f.open = true;
         }
     }
 
