@@ -426,9 +426,16 @@ public final class FramePool implements AutoCloseable {
     }
 
     private Frame pollFree() {
-        for (;;) {
+        for (int busy = 0; ; ) {
             long e = freeRing.poll();
-            if (e == MpmcRing.EMPTY) return null;
+            if (e == MpmcRing.EMPTY) {
+                // EMPTY while entries are queued: a releaser has claimed a cell and not yet
+                // published it. A free buffer is on its way; wait for it rather than report the
+                // pool dry (and let an overflow policy drop a frame it did not need to).
+                if (freeRing.size() == 0 || closed) return null;
+                backOff(busy++);
+                continue;
+            }
             int s = SlotWord.entrySlot(e);
             long gen = SlotWord.entryGen(e);
             if (s < 0 || s >= slotCount) continue; // never trust an index: skip it
