@@ -1,0 +1,104 @@
+package dev.vbuf.cli;
+
+/**
+ * A minimal JSON writer for the commands' {@code --json} output: objects, strings, numbers and
+ * booleans, written in order, on one line. Keys and string values are escaped per RFC 8259.
+ */
+final class Json {
+    private final StringBuilder out = new StringBuilder();
+    private boolean needComma;
+
+    Json begin() {
+        comma();
+        out.append('{');
+        needComma = false;
+        return this;
+    }
+
+    Json begin(String key) {
+        key(key);
+        out.append('{');
+        needComma = false;
+        return this;
+    }
+
+    Json end() {
+        out.append('}');
+        needComma = true;
+        return this;
+    }
+
+    Json put(String key, String value) {
+        key(key);
+        string(value);
+        needComma = true;
+        return this;
+    }
+
+    Json put(String key, long value) {
+        key(key);
+        out.append(value);
+        needComma = true;
+        return this;
+    }
+
+    /** A finite double as a JSON number (NaN and infinities become null). */
+    Json put(String key, double value) {
+        key(key);
+        if (Double.isFinite(value)) {
+            out.append(value == Math.rint(value) && Math.abs(value) < 1e15 ? Long.toString((long) value)
+                    : Double.toString(value));
+        } else {
+            out.append("null");
+        }
+        needComma = true;
+        return this;
+    }
+
+    /** A double rounded to {@code decimals} places. */
+    Json put(String key, double value, int decimals) {
+        double scale = Math.pow(10, decimals);
+        return put(key, Math.round(value * scale) / scale);
+    }
+
+    Json put(String key, boolean value) {
+        key(key);
+        out.append(value);
+        needComma = true;
+        return this;
+    }
+
+    private void key(String key) {
+        comma();
+        string(key);
+        out.append(':');
+    }
+
+    private void comma() {
+        if (needComma) out.append(',');
+    }
+
+    private void string(String s) {
+        out.append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> out.append("\\\"");
+                case '\\' -> out.append("\\\\");
+                case '\n' -> out.append("\\n");
+                case '\r' -> out.append("\\r");
+                case '\t' -> out.append("\\t");
+                default -> {
+                    if (c < 0x20) out.append(String.format("\\u%04x", (int) c));
+                    else out.append(c);
+                }
+            }
+        }
+        out.append('"');
+    }
+
+    @Override
+    public String toString() {
+        return out.toString();
+    }
+}

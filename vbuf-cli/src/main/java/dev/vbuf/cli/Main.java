@@ -1,0 +1,59 @@
+package dev.vbuf.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.PrintWriter;
+
+/**
+ * The {@code vbuf} command. Exit codes: 0 success, 1 the run failed (a frame failed
+ * verification, a group's frames do not add up, or a runtime error such as out of memory),
+ * 2 bad usage (an unknown flag or a flag value out of range).
+ */
+@Command(name = "vbuf",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        description = "Video frame buffer pools: plan a pool's size, run a synthetic stream through one.",
+        subcommands = {PlanCommand.class, RunCommand.class, CommandLine.HelpCommand.class},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:success", "1:the run failed (verification, accounting or a runtime error)",
+                "2:bad usage (unknown flag, value out of range)"})
+public final class Main implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The configured command line: tests call {@code commandLine().setOut(..).setErr(..).execute(..)}. */
+    public static CommandLine commandLine() {
+        return new CommandLine(new Main())
+                .setCaseInsensitiveEnumValuesAllowed(true)
+                .setExecutionExceptionHandler(Main::onError);
+    }
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "give a command: plan or run (vbuf --help)");
+    }
+
+    /** A runtime failure: one line naming it on stderr (the stack trace with -Dvbuf.trace=true), exit 1. */
+    private static int onError(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
+        PrintWriter err = cl.getErr();
+        err.println("vbuf " + cl.getCommandName() + ": " + e.getClass().getSimpleName() + ": " + e.getMessage());
+        if (Boolean.getBoolean("vbuf.trace")) e.printStackTrace(err);
+        err.flush();
+        return 1;
+    }
+
+    /** Version of the jar (from its manifest) and of the Java runtime. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"vbuf " + (v != null ? v : "(development build)"),
+                    "Java " + Runtime.version() + " (" + System.getProperty("java.vm.name") + ")"};
+        }
+    }
+}
