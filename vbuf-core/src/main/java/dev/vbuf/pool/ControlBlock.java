@@ -129,15 +129,11 @@ public final class ControlBlock {
     static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
 
     private final MemorySegment seg;
-    private final int slotCount;
-    private final int groupCount;
     private final long slotsOffset;
     private final long groupsOffset;
 
     private ControlBlock(MemorySegment seg) {
         this.seg = seg;
-        this.slotCount = seg.get(ValueLayout.JAVA_INT, H_SLOT_COUNT);
-        this.groupCount = seg.get(ValueLayout.JAVA_INT, H_GROUP_COUNT);
         this.slotsOffset = seg.get(ValueLayout.JAVA_LONG, H_SLOTS_OFFSET);
         this.groupsOffset = seg.get(ValueLayout.JAVA_LONG, H_GROUPS_OFFSET);
     }
@@ -223,8 +219,6 @@ public final class ControlBlock {
     }
 
     MemorySegment segment() { return seg; }
-    int slotCount() { return slotCount; }
-    int groupCount() { return groupCount; }
 
     long slot(int s) { return slotsOffset + (long) s * SLOT_BYTES; }
     long group(int g) { return groupsOffset + (long) g * GROUP_BYTES; }
@@ -232,7 +226,6 @@ public final class ControlBlock {
     // ---- slot word: the only field whose writes hand a slot from one party to the next ----
     long lvWord(int s) { return (long) LONG.getVolatile(seg, slot(s) + S_WORD); }
     boolean casWord(int s, long expect, long update) { return LONG.compareAndSet(seg, slot(s) + S_WORD, expect, update); }
-    void soWord(int s, long w) { LONG.setRelease(seg, slot(s) + S_WORD, w); }
 
     // ---- slot metadata: plain accesses, ordered by the word CAS ----
     long lpLong(int s, long field) { return seg.get(ValueLayout.JAVA_LONG, slot(s) + field); }
@@ -244,13 +237,4 @@ public final class ControlBlock {
     long lvCounter(long offset) { return (long) LONG.getVolatile(seg, offset); }
     long getAndAdd(long offset, long delta) { return (long) LONG.getAndAdd(seg, offset, delta); }
     void increment(long offset) { LONG.getAndAdd(seg, offset, 1L); }
-
-    String groupName(int g) {
-        long rec = group(g) + G_NAME;
-        int len = 0;
-        while (len < GROUP_NAME_BYTES && seg.get(ValueLayout.JAVA_BYTE, rec + len) != 0) len++;
-        byte[] b = new byte[len];
-        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, rec, b, 0, len);
-        return new String(b, StandardCharsets.UTF_8);
-    }
 }

@@ -108,17 +108,6 @@ final class MpmcRing {
         }
     }
 
-    /** The value {@link #poll()} would return next, or {@link #EMPTY}; a hint under concurrency. */
-    long peek() {
-        long pos = (long) LONG.getVolatile(seg, headOff);
-        long cell = cells + (pos & mask) * ControlBlock.CELL_BYTES;
-        long seq = (long) LONG.getAcquire(seg, cell);
-        if (seq != pos + 1) {
-            return EMPTY;
-        }
-        return (long) LONG.get(seg, cell + 8);
-    }
-
     /** Entries queued: exact when quiescent, a snapshot otherwise. */
     int size() {
         for (;;) {
