@@ -3,6 +3,9 @@ package dev.vbuf.cli;
 import dev.vbuf.format.FrameLayout;
 import dev.vbuf.format.PixelFormat;
 import dev.vbuf.format.TestPattern;
+import dev.vbuf.memory.AlignedAllocator;
+import dev.vbuf.memory.Allocator;
+import dev.vbuf.memory.MemfdAllocator;
 import dev.vbuf.pool.FramePool;
 import dev.vbuf.pool.Overflow;
 import dev.vbuf.pool.WaitStrategy;
@@ -92,6 +95,11 @@ public final class RunCommand implements Callable<Integer> {
             description = "Add a group 'slow' that holds each frame MS milliseconds, 1..10000.")
     Integer slowMs;
 
+    @Option(names = "--memory", defaultValue = "aligned",
+            description = "Buffer memory: aligned (off-heap, 4 KiB aligned, pre-faulted) or memfd (shared memory,"
+                    + " one exportable file descriptor per buffer). Default: ${DEFAULT-VALUE}.")
+    String memory;
+
     @Option(names = "--wait", defaultValue = "park",
             description = "How waiting threads wait: spin, yield or park. Default: ${DEFAULT-VALUE}.")
     String waitName;
@@ -144,6 +152,7 @@ public final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         Setup s = validate();
+        Allocator allocator = allocator();
         TestPattern pattern;
         try {
             pattern = new TestPattern(s.layout);
@@ -158,10 +167,20 @@ public final class RunCommand implements Callable<Integer> {
                 .groups(s.groupNames)
                 .overflow(s.overflow)
                 .waitStrategy(s.waitStrategy)
+                .allocator(allocator)
                 .recordTimestamps(true)
                 .build()) {
             return run(s, fp, pattern);
         }
+    }
+
+    private Allocator allocator() {
+        return switch (memory.toLowerCase(Locale.ROOT)) {
+            case "aligned", "anon" -> new AlignedAllocator();
+            case "memfd" -> new MemfdAllocator();
+            default -> throw Flags.bad(spec, "--memory " + memory + " is not one of aligned, memfd"
+                    + " (huge pages, NUMA, locked and DMA-BUF heap memory are not built yet)");
+        };
     }
 
     private Setup validate() {

@@ -87,6 +87,14 @@ class RunCommandTest {
     }
 
     @Test
+    void memfdMemoryVerifiesAndSaysSo() {
+        Cli r = Cli.run("run", "--size", SMALL, "--frames", "50", "--fps", "0", "--memory", "memfd", "--json");
+        assertEquals(0, r.exit(), r::toString);
+        assertTrue(r.out().contains("\"backing\":\"memfd:"), r::toString);
+        assertEquals(50, r.number("verify", "verified"), r::toString);
+    }
+
+    @Test
     void oneGroupIsVerifyOnly() {
         Cli r = Cli.run("run", "--size", SMALL, "--frames", "20", "--fps", "0", "--groups", "1", "--pool", "2", "--json");
         assertEquals(0, r.exit(), r::toString);
