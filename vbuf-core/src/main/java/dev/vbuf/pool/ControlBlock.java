@@ -22,7 +22,7 @@ import java.nio.charset.StandardCharsets;
  *     |  36 flags u32  40 bufferBytes u64  48 slotsOffset u64      |
  *     |  56 freeRingOffset u64  64 groupsOffset u64                |
  *     |  72 totalBytes u64                                         |
- *     | 128 producer line: nextSequence, published, acquireWaits,  |
+ *     | 128 producer line: nextSequence, (reserved), acquireWaits,  |
  *     |     acquireTimeouts, acquireFails, reclaims, retired (u64)  |
  * 256 +-----------------------------------------------------------+
  *     | SLOT DESCRIPTORS: slotCount x 128 B (see below)           |
@@ -32,8 +32,9 @@ import java.nio.charset.StandardCharsets;
  *     +-----------------------------------------------------------+
  *     | GROUP RECORDS: groupCount x 384 B                          |
  *     |   0 name[32] UTF-8   32 ringOffset u64                     |
- *     | 128 consumer line: taken, acquireWaits, timeouts, stale    |
- *     | 256 producer line: dropped                                 |
+ *     | 128 consumer line: (reserved), acquireWaits, timeouts,     |
+ *     |     staleSkipped                                           |
+ *     | 256 producer line: dropped, fullPops                       |
  *     +-----------------------------------------------------------+
  *     | GROUP RINGS: groupCount x ring (same shape as FREE RING)   |
  *     +-----------------------------------------------------------+
@@ -84,7 +85,8 @@ public final class ControlBlock {
     public static final long H_GROUPS_OFFSET = 64;
     public static final long H_TOTAL_BYTES = 72;
     public static final long P_NEXT_SEQUENCE = 128;
-    public static final long P_PUBLISHED = 136;
+    /** Unused (was a published counter; published is nextSequence). Kept zero. */
+    public static final long P_RESERVED_136 = 136;
     public static final long P_ACQUIRE_WAITS = 144;
     public static final long P_ACQUIRE_TIMEOUTS = 152;
     public static final long P_ACQUIRE_FAILS = 160;
@@ -119,11 +121,14 @@ public final class ControlBlock {
     public static final int GROUP_NAME_BYTES = 32;
     public static final long G_NAME = 0;
     public static final long G_RING_OFFSET = 32;
-    public static final long G_TAKEN = 128;
+    /** Unused (was a taken counter; taken is derived from the ring's head). Kept zero. */
+    public static final long G_RESERVED_128 = 128;
     public static final long G_ACQUIRE_WAITS = 136;
     public static final long G_ACQUIRE_TIMEOUTS = 144;
     public static final long G_STALE_SKIPPED = 152;
     public static final long G_DROPPED = 256;
+    /** Entries the producer polled off a really full ring (stale or live). */
+    public static final long G_FULL_POPS = 264;
 
     static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
     static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();

@@ -508,10 +508,12 @@ public final class FramePool implements AutoCloseable {
                 // Really full of frames the group does not read (and entries of frames taken
                 // back): its oldest entry gives way, counted as a drop if still live.
                 long old = ring.poll();
-                if (old != MpmcRing.EMPTY) dropForGroup(g, old, "queue full");
+                if (old != MpmcRing.EMPTY) {
+                    cb.increment(cb.group(g) + ControlBlock.G_FULL_POPS);
+                    dropForGroup(g, old, "queue full");
+                }
             }
         }
-        cb.increment(ControlBlock.P_PUBLISHED);
     }
 
     /** Gives an unsubmitted frame back (LOCKED_BY_PRODUCER to IDLE); {@link Frame#close()} does this. */
@@ -699,7 +701,6 @@ public final class FramePool implements AutoCloseable {
                     break;
                 }
                 if (cb.casWord(s, w, SlotWord.make(SlotWord.PUBLISHED, SlotWord.pending(w), SlotWord.held(w) | bit, gen))) {
-                    cb.increment(cb.group(g) + ControlBlock.G_TAKEN);
                     Frame f = consumerFrames[g][s];
                     f.gen = gen;
                     f.open = true;
@@ -763,10 +764,28 @@ public final class FramePool implements AutoCloseable {
 
     /** Frames published to group {@code g} and not yet taken or dropped. */
     long lag(int g) {
-        long rec = cb.group(g);
-        long lag = cb.lvCounter(ControlBlock.P_PUBLISHED) - cb.lvCounter(rec + ControlBlock.G_TAKEN)
-                - cb.lvCounter(rec + ControlBlock.G_DROPPED);
+        long lag = published() - taken(g) - cb.lvCounter(cb.group(g) + ControlBlock.G_DROPPED);
         return Math.max(0, lag);
+    }
+
+    /**
+     * Frames submitted: the sequence counter (a submit in progress counts from the moment it
+     * takes its number). No counter of its own, so submit does one atomic add less.
+     */
+    private long published() {
+        return cb.lvCounter(ControlBlock.P_NEXT_SEQUENCE);
+    }
+
+    /**
+     * Frames group g's consumers acquired, derived rather than counted on the hot path: every
+     * entry polled off the group's ring was either taken, skipped as stale, or popped by a
+     * producer because the ring was really full.
+     */
+    private long taken(int g) {
+        long rec = cb.group(g);
+        long t = groupRings[g].polled() - cb.lvCounter(rec + ControlBlock.G_STALE_SKIPPED)
+                - cb.lvCounter(rec + ControlBlock.G_FULL_POPS);
+        return Math.max(0, t);
     }
 
     private int count(FrameState st) {
@@ -835,7 +854,7 @@ public final class FramePool implements AutoCloseable {
         var groups = new ArrayList<GroupStats>(groupCount);
         for (int g = 0; g < groupCount; g++) {
             long rec = cb.group(g);
-            groups.add(new GroupStats(groupNames[g], lag(g), cb.lvCounter(rec + ControlBlock.G_TAKEN),
+            groups.add(new GroupStats(groupNames[g], lag(g), taken(g),
                     cb.lvCounter(rec + ControlBlock.G_DROPPED), cb.lvCounter(rec + ControlBlock.G_STALE_SKIPPED),
                     heldBy[g], cb.lvCounter(rec + ControlBlock.G_ACQUIRE_WAITS),
                     cb.lvCounter(rec + ControlBlock.G_ACQUIRE_TIMEOUTS)));
@@ -846,7 +865,7 @@ public final class FramePool implements AutoCloseable {
                 byState[FrameState.LOCKED_BY_PRODUCER.ordinal()], byState[FrameState.READY_FOR_CONSUME.ordinal()],
                 byState[FrameState.LOCKED_BY_CONSUMER.ordinal()], byState[FrameState.RETIRED.ordinal()],
                 bufferBytes, totalBytes, cb.segment().byteSize(), backing,
-                cb.lvCounter(ControlBlock.P_PUBLISHED), cb.lvCounter(ControlBlock.P_ACQUIRE_WAITS),
+                published(), cb.lvCounter(ControlBlock.P_ACQUIRE_WAITS),
                 cb.lvCounter(ControlBlock.P_ACQUIRE_TIMEOUTS), cb.lvCounter(ControlBlock.P_ACQUIRE_FAILS),
                 cb.lvCounter(ControlBlock.P_RECLAIMS), List.copyOf(groups));
     }

@@ -108,6 +108,11 @@ final class MpmcRing {
         }
     }
 
+    /** Values polled so far (the head position): exact when quiescent, a snapshot otherwise. */
+    long polled() {
+        return (long) LONG.getVolatile(seg, headOff);
+    }
+
     /** Entries queued: exact when quiescent, a snapshot otherwise. */
     int size() {
         for (;;) {
