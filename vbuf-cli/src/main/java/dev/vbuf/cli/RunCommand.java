@@ -5,6 +5,7 @@ import dev.vbuf.format.PixelFormat;
 import dev.vbuf.format.TestPattern;
 import dev.vbuf.memory.AlignedAllocator;
 import dev.vbuf.memory.Allocator;
+import dev.vbuf.memory.HugePageAllocator;
 import dev.vbuf.memory.MemfdAllocator;
 import dev.vbuf.pool.FramePool;
 import dev.vbuf.pool.Overflow;
@@ -96,8 +97,9 @@ public final class RunCommand implements Callable<Integer> {
     Integer slowMs;
 
     @Option(names = "--memory", defaultValue = "aligned",
-            description = "Buffer memory: aligned (off-heap, 4 KiB aligned, pre-faulted) or memfd (shared memory,"
-                    + " one exportable file descriptor per buffer). Default: ${DEFAULT-VALUE}.")
+            description = "Buffer memory: aligned (off-heap, 4 KiB aligned, pre-faulted), memfd (shared memory,"
+                    + " one exportable file descriptor per buffer) or hugepages (2 MiB pages: explicit, else"
+                    + " transparent, as read back from /proc/self/smaps). Default: ${DEFAULT-VALUE}.")
     String memory;
 
     @Option(names = "--wait", defaultValue = "park",
@@ -178,8 +180,9 @@ public final class RunCommand implements Callable<Integer> {
         return switch (memory.toLowerCase(Locale.ROOT)) {
             case "aligned", "anon" -> new AlignedAllocator();
             case "memfd" -> new MemfdAllocator();
-            default -> throw Flags.bad(spec, "--memory " + memory + " is not one of aligned, memfd"
-                    + " (huge pages, NUMA, locked and DMA-BUF heap memory are not built yet)");
+            case "hugepages" -> new HugePageAllocator();
+            default -> throw Flags.bad(spec, "--memory " + memory + " is not one of aligned, memfd, hugepages"
+                    + " (NUMA, locked and DMA-BUF heap memory are not built yet)");
         };
     }
 

@@ -27,7 +27,7 @@ class UsageTest {
             "--duration|soon|--duration soon is not a duration",
             "--slow-consumer-ms|0|--slow-consumer-ms 0 is outside 1..10000",
             "--wait|sleep|--wait sleep is not one of spin, yield, park",
-            "--memory|hugepages|--memory hugepages is not one of aligned, memfd",
+            "--memory|numa:0|--memory numa:0 is not one of aligned, memfd, hugepages",
             "--latency|0ms|--latency 0ms is outside (0 ms, 60 s]",
             "--transfer|61s|--transfer 61s is outside 0 ms..60 s",
     })
