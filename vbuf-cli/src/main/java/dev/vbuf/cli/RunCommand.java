@@ -6,6 +6,7 @@ import dev.vbuf.format.TestPattern;
 import dev.vbuf.memory.AlignedAllocator;
 import dev.vbuf.memory.Allocator;
 import dev.vbuf.memory.HugePageAllocator;
+import dev.vbuf.memory.LockedAllocator;
 import dev.vbuf.memory.MemfdAllocator;
 import dev.vbuf.pool.FramePool;
 import dev.vbuf.pool.Overflow;
@@ -99,7 +100,8 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--memory", defaultValue = "aligned",
             description = "Buffer memory: aligned (off-heap, 4 KiB aligned, pre-faulted), memfd (shared memory,"
                     + " one exportable file descriptor per buffer) or hugepages (2 MiB pages: explicit, else"
-                    + " transparent, as read back from /proc/self/smaps). Default: ${DEFAULT-VALUE}.")
+                    + " transparent, as read back from /proc/self/smaps); add ',locked' to mlock the buffers"
+                    + " (e.g. hugepages,locked). Default: ${DEFAULT-VALUE}.")
     String memory;
 
     @Option(names = "--wait", defaultValue = "park",
@@ -176,14 +178,30 @@ public final class RunCommand implements Callable<Integer> {
         }
     }
 
+    /** --memory: one base kind (aligned, memfd, hugepages), optionally with "locked", comma-separated. */
     private Allocator allocator() {
-        return switch (memory.toLowerCase(Locale.ROOT)) {
-            case "aligned", "anon" -> new AlignedAllocator();
-            case "memfd" -> new MemfdAllocator();
-            case "hugepages" -> new HugePageAllocator();
-            default -> throw Flags.bad(spec, "--memory " + memory + " is not one of aligned, memfd, hugepages"
-                    + " (NUMA, locked and DMA-BUF heap memory are not built yet)");
-        };
+        Allocator base = null;
+        boolean locked = false;
+        for (String part : memory.toLowerCase(Locale.ROOT).split(",")) {
+            Allocator kind = switch (part.trim()) {
+                case "aligned", "anon" -> new AlignedAllocator();
+                case "memfd" -> new MemfdAllocator();
+                case "hugepages" -> new HugePageAllocator();
+                case "locked" -> null;
+                default -> throw Flags.bad(spec, "--memory " + memory + ": '" + part + "' is not one of aligned, memfd,"
+                        + " hugepages, locked (NUMA and DMA-BUF heap memory are not built yet)");
+            };
+            if (kind == null) {
+                locked = true;
+            } else if (base != null) {
+                throw Flags.bad(spec, "--memory " + memory + " names two kinds of memory; give one of aligned, memfd,"
+                        + " hugepages, optionally with ',locked'");
+            } else {
+                base = kind;
+            }
+        }
+        if (base == null) base = new AlignedAllocator();
+        return locked ? new LockedAllocator(base) : base;
     }
 
     private Setup validate() {

@@ -88,9 +88,10 @@ class RunCommandTest {
 
     @Test
     void memfdMemoryVerifiesAndSaysSo() {
-        Cli r = Cli.run("run", "--size", SMALL, "--frames", "50", "--fps", "0", "--memory", "memfd", "--json");
+        Cli r = Cli.run("run", "--size", SMALL, "--frames", "50", "--fps", "0", "--memory", "memfd,locked", "--json");
         assertEquals(0, r.exit(), r::toString);
-        assertTrue(r.out().contains("\"backing\":\"memfd:"), r::toString);
+        assertTrue(r.out().contains("\"backing\":\"memfd+locked:"), r::toString);
+        assertTrue(r.out().contains("locked (mlock)"), r::toString);
         assertEquals(50, r.number("verify", "verified"), r::toString);
     }
 

@@ -27,7 +27,8 @@ class UsageTest {
             "--duration|soon|--duration soon is not a duration",
             "--slow-consumer-ms|0|--slow-consumer-ms 0 is outside 1..10000",
             "--wait|sleep|--wait sleep is not one of spin, yield, park",
-            "--memory|numa:0|--memory numa:0 is not one of aligned, memfd, hugepages",
+            "--memory|numa:0|--memory numa:0: 'numa:0' is not one of aligned, memfd, hugepages, locked",
+            "--memory|memfd,hugepages|--memory memfd,hugepages names two kinds of memory",
             "--latency|0ms|--latency 0ms is outside (0 ms, 60 s]",
             "--transfer|61s|--transfer 61s is outside 0 ms..60 s",
     })
