@@ -36,6 +36,7 @@ public final class AlignedAllocator implements Allocator {
         return new Allocation() {
             @Override public int count() { return count; }
             @Override public MemorySegment buffer(int k) { return buffers[k]; }
+            @Override public long physicalAddress(int k) { return Pagemap.physicalAddress(buffers[k].address()); }
             @Override public String backing() { return "anonymous 4 KiB pages, aligned " + Math.max(PAGE, alignment) + ", pre-faulted"; }
             @Override public void close() { arena.close(); }
         };

@@ -9,7 +9,7 @@ public interface Allocation extends AutoCloseable {
     /** Buffer {@code i}, exactly the requested size. */
     MemorySegment buffer(int i);
 
-    /** Physical address of buffer {@code i} where the system exposes it, else 0. */
+    /** Physical address of buffer {@code i}'s first byte where the system exposes it (see {@link Pagemap}), else 0. */
     default long physicalAddress(int i) { return 0; }
 
     /** A file descriptor (DMA-BUF or memfd) that exports buffer {@code i}, else -1. */

@@ -99,6 +99,7 @@ public final class HugePageAllocator implements Allocator {
             private boolean closed;
             @Override public int count() { return count; }
             @Override public MemorySegment buffer(int i) { return buffers[i]; }
+            @Override public long physicalAddress(int i) { return Pagemap.physicalAddress(buffers[i].address()); }
             @Override public String backing() { return backing; }
             @Override public synchronized void close() {
                 if (closed) return;

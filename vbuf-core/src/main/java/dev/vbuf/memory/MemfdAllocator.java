@@ -53,6 +53,7 @@ public final class MemfdAllocator implements Allocator {
             private boolean closed;
             @Override public int count() { return count; }
             @Override public MemorySegment buffer(int i) { return buffers[i]; }
+            @Override public long physicalAddress(int i) { return Pagemap.physicalAddress(buffers[i].address()); }
             @Override public int fd(int i) { return fds[i]; }
             @Override public String backing() { return "memfd shared memory, one file per buffer, pre-faulted (MAP_POPULATE)"; }
             @Override public synchronized void close() {
