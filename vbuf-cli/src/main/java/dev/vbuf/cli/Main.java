@@ -30,12 +30,24 @@ public final class Main implements Runnable {
     public static CommandLine commandLine() {
         return new CommandLine(new Main())
                 .setCaseInsensitiveEnumValuesAllowed(true)
+                .setParameterExceptionHandler(Main::onBadUsage)
                 .setExecutionExceptionHandler(Main::onError);
     }
 
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(), "give a command: plan or run (vbuf --help)");
+    }
+
+    /** Bad usage: the message, suggestions for a mistyped flag, where to find help; exit 2. */
+    private static int onBadUsage(CommandLine.ParameterException e, String[] args) {
+        CommandLine cl = e.getCommandLine();
+        PrintWriter err = cl.getErr();
+        err.println(cl.getColorScheme().errorText(e.getMessage()));
+        CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+        err.println("Try '" + cl.getCommandSpec().qualifiedName() + " --help' for the flags and their ranges.");
+        err.flush();
+        return cl.getCommandSpec().exitCodeOnInvalidInput();
     }
 
     /** A runtime failure: one line naming it on stderr (the stack trace with -Dvbuf.trace=true), exit 1. */

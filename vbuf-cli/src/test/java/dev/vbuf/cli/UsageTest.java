@@ -74,7 +74,10 @@ class UsageTest {
 
     @Test
     void unknownFlagAndMissingCommandAreUsageErrors() {
-        assertEquals(2, Cli.run("run", "--no-such-flag").exit());
+        Cli unknown = Cli.run("run", "--no-such-flag");
+        assertEquals(2, unknown.exit());
+        assertTrue(unknown.err().contains("Unknown option: '--no-such-flag'") && unknown.err().contains("vbuf run --help"),
+                unknown::toString);
         assertEquals(2, Cli.run().exit());
         assertEquals(2, Cli.run("frobnicate").exit());
     }

@@ -4,13 +4,14 @@ import org.junit.jupiter.api.Test;
 
 import java.lang.management.ManagementFactory;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The hot path (acquireFree, submitFilled, acquireFilled, releaseFilled, metadata) allocates
- * nothing: measured with the JVM's per-thread allocation counter over 200,000 round trips
- * after warm-up. (JMH with -prof gc gives the same answer, see docs/BENCHMARKS.md.)
+ * nothing per frame: measured with the JVM's per-thread allocation counter over 200,000 round
+ * trips after warm-up; usually exactly 0 bytes, once 88 bytes in all (a one-off, not per
+ * frame). JMH with -prof gc gives 0 B/op, see docs/BENCHMARKS.md.
  */
 class HotPathAllocationTest {
     @Test
@@ -25,7 +26,10 @@ class HotPathAllocationTest {
             long before = threads.getThreadAllocatedBytes(tid);
             for (int i = 0; i < 200_000; i++) sink += roundTrip(pool, a, b);
             long allocated = threads.getThreadAllocatedBytes(tid) - before;
-            assertEquals(0, allocated, "bytes allocated by 200,000 round trips (sink " + sink + ")");
+            // Any allocation per round trip would be at least 16 bytes x 200,000 = 3.2 MB. A few
+            // dozen bytes once (the counter's own bookkeeping, a JIT transition) are not per frame.
+            assertTrue(allocated < 1024, allocated + " bytes allocated by 200,000 round trips ("
+                    + (double) allocated / 200_000 + " B/op; sink " + sink + ")");
         }
     }
 
