@@ -73,6 +73,15 @@ public final class FramePool implements AutoCloseable {
     public static final int MAX_GROUP_NAME_BYTES = ControlBlock.GROUP_NAME_BYTES - 1;
 
     private static final AtomicInteger POOL_IDS = new AtomicInteger();
+
+    static {
+        // Load and register the JFR event classes now, at set-up: done lazily, the first drop
+        // stalled the producer 100-250 ms (class loading and JFR's event registration), long
+        // enough at 60 fps for a burst that made groups which keep up lose frames.
+        new FrameDroppedEvent().shouldCommit();
+        new FrameReclaimedEvent().shouldCommit();
+        new AcquireTimeoutEvent().shouldCommit();
+    }
     private static final PixelFormat[] FORMATS = PixelFormat.values();
 
     private final String name;
