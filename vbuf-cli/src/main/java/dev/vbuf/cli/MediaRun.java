@@ -97,7 +97,15 @@ final class MediaRun implements Callable<Integer> {
                 last[0] = n;
                 last[1] = now;
                 PoolStats ps = pool.stats();
-                status.show(String.format(Locale.ROOT, "frames %d  fps %.1f  copies %d  drops %d  HOT %d WARM %d COLD %d",
+                long total = maxFrames > 0 ? maxFrames : info.frameCount() > 0 && !cmd.loop ? info.frameCount() : -1;
+                String bar = "";
+                if (total > 0) {
+                    int filled = (int) Math.min(20, 20 * n / total);
+                    long eta = rate > 0 ? Math.round((total - n) / rate) : -1;
+                    bar = "[" + "#".repeat(filled) + " ".repeat(20 - filled) + "] " + (100 * n / total) + "% "
+                            + (eta >= 0 ? "eta " + eta + " s  " : "");
+                }
+                status.show(bar + String.format(Locale.ROOT, "frames %d  fps %.1f  copies %d  drops %d  HOT %d WARM %d COLD %d",
                         n, rate, c.copies.sum(), ps.drops() + c.sourceDrops.sum(), ps.hot(), ps.warm(), ps.cold()));
             });
             status.finish();
