@@ -88,8 +88,14 @@ final class MediaRun implements Callable<Integer> {
                         Duration.ofMillis(2), Duration.ofMillis(3), info.bufferBytes(), minimum);
                 frames = plan.frames();
             }
-            Overflow overflow = Overflow.BLOCK;
-            var opts = new Pipeline.Options("vbuf-run", frames, overflow, new dev.vbuf.memory.AlignedAllocator());
+            Overflow overflow = switch (cmd.policy.toLowerCase(Locale.ROOT)) {
+                case "block" -> Overflow.BLOCK;
+                case "fail" -> Overflow.FAIL;
+                case "drop-oldest" -> Overflow.DROP_OLDEST;
+                case "adaptive" -> Overflow.ADAPTIVE;
+                default -> throw Flags.bad(cmd.spec, "--policy " + cmd.policy + " is not one of block, fail, drop-oldest, adaptive");
+            };
+            var opts = new Pipeline.Options("vbuf-run", frames, overflow, cmd.allocator());
             long[] last = {0, System.nanoTime()};
             Pipeline.Result r = Pipeline.run(source, List.of(sink), opts, counters, (pool, c) -> {
                 long now = System.nanoTime(), n = c.frames.sum();

@@ -197,7 +197,7 @@ public final class RunCommand implements Callable<Integer> {
     }
 
     /** --memory: one base kind (aligned, memfd, hugepages), optionally with "locked", comma-separated. */
-    private Allocator allocator() {
+    Allocator allocator() {
         Allocator base = null;
         boolean locked = false;
         for (String part : memory.toLowerCase(Locale.ROOT).split(",")) {

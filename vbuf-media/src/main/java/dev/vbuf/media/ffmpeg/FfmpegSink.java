@@ -112,7 +112,9 @@ public final class FfmpegSink implements Sink {
         BY_CONTEXT.put(ctx.address(), this);
         r = avcodec_open2(ctx, codec, (AVDictionary) null);
         if (r < 0) throw new IOException(name + ": cannot open the " + codecName + " encoder for " + Av.name(avFormat) + " "
-                + info.width() + "x" + info.height() + ": " + Av.err(r));
+                + info.width() + "x" + info.height() + ": " + Av.err(r)
+                + (r == -22 ? "; the codec may not take " + Av.name(avFormat) + " (FFV1 takes yuv420p = --format i420, gray,"
+                + " gray16; libx264 takes yuv420p and nv12)" : ""));
         stream = avformat_new_stream(fmt, null);
         avcodec_parameters_from_context(stream.codecpar(), ctx);
         stream.time_base(ctx.time_base());

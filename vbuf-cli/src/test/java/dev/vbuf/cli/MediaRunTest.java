@@ -1,0 +1,89 @@
+package dev.vbuf.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The acceptance flows of issue 6 at a small size: testsrc → mkv / y4m → checksum / null; refusals. */
+class MediaRunTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void mkvRoundTripMatchesThePatternWithNoCopy() {
+        String mkv = dir.resolve("clip.mkv").toString();
+        Cli w = Cli.run("run", "--input", "testsrc", "--size", "96x64", "--output", mkv, "--frames", "10");
+        assertEquals(0, w.exit(), w::toString);
+        assertTrue(w.out().contains("ffv1 in matroska"), w::toString);
+        Cli r = Cli.run("run", "--input", mkv, "--output", "checksum", "--json");
+        assertEquals(0, r.exit(), r::toString);
+        assertEquals(10, r.number("framesDecoded"), r::toString);
+        assertEquals(10, r.number("patternMatches"), r::toString);
+        assertEquals(0, r.number("patternMismatches"), r::toString);
+        assertEquals(0, r.number("copies"), r::toString);
+        assertEquals(r.number("poolFrames"), r.number("slotsBack"), r::toString);
+    }
+
+    @Test
+    void y4mThroughEachReader() {
+        String y4m = dir.resolve("clip.y4m").toString();
+        Cli w = Cli.run("run", "--size", "96x64", "--frames", "10", "--output", y4m);
+        assertEquals(0, w.exit(), w::toString);
+        String sum = null;
+        for (String reader : new String[] {"mmap", "direct", "io_uring"}) {
+            Cli r = Cli.run("run", "--input", y4m, "--reader", reader, "--output", "checksum", "--json");
+            assertEquals(0, r.exit(), r::toString);
+            assertEquals(10, r.number("patternMatches"), r::toString);
+            assertTrue(r.out().contains("\"reader\":\"" + reader + "\""), r::toString);
+            String c = r.out().replaceAll(".*\"checksum\":\"([0-9a-f]+)\".*", "$1").strip();
+            if (sum == null) sum = c;
+            assertEquals(sum, c, "every reader reads the same pictures");
+        }
+        Cli n = Cli.run("run", "--input", y4m, "--reader", "io_uring", "--output", "null", "--json", "--loop", "--frames", "25",
+                "--threads", "2");
+        assertEquals(0, n.exit(), n::toString);
+        assertEquals(25, n.number("framesDecoded"), n::toString);
+        assertEquals(0, n.number("copies"), n::toString);
+        n.number("readMBps");
+    }
+
+    @Test
+    void truncatedY4mIsRefusedWithFrameAndOffset() throws Exception {
+        Path y4m = dir.resolve("t.y4m");
+        assertEquals(0, Cli.run("run", "--size", "64x48", "--frames", "3", "--output", y4m.toString()).exit());
+        try (RandomAccessFile f = new RandomAccessFile(y4m.toFile(), "rw")) {
+            f.setLength(Files.size(y4m) - 7);
+        }
+        Cli r = Cli.run("run", "--input", y4m.toString(), "--output", "null");
+        assertEquals(1, r.exit(), r::toString);
+        assertTrue(r.err().contains("frame 2 at byte offset") && r.err().contains("truncated"), r::toString);
+    }
+
+    @Test
+    void probeShowsThePool() {
+        String y4m = dir.resolve("p.y4m").toString();
+        assertEquals(0, Cli.run("run", "--size", "64x48", "--frames", "2", "--output", y4m).exit());
+        Cli p = Cli.run("probe", y4m);
+        assertEquals(0, p.exit(), p::toString);
+        assertTrue(p.out().contains("64x48 I420") && p.out().contains("2 pictures") && p.out().contains("pool "), p::toString);
+    }
+
+    @Test
+    void deviceInputWithoutTheV4l2PartSaysSo() {
+        Cli r = Cli.run("run", "--input", "/dev/video7", "--output", "null");
+        assertEquals(1, r.exit(), r::toString);
+        assertTrue(r.err().contains("/dev/video7"), r::toString);
+    }
+
+    @Test
+    void threadsWithAnOrderedOutputIsBadUsage() {
+        Cli r = Cli.run("run", "--input", "testsrc", "--frames", "2", "--threads", "2", "--output", dir.resolve("x.y4m").toString());
+        assertEquals(2, r.exit(), r::toString);
+    }
+}
