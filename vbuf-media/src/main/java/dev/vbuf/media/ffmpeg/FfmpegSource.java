@@ -95,10 +95,17 @@ public final class FfmpegSource implements Source {
             new java.util.concurrent.ConcurrentHashMap<>();
     private volatile Throwable callbackError;
     private boolean ctxFreed;
+    private final boolean loop;
 
     public FfmpegSource(String name) throws IOException {
+        this(name, false);
+    }
+
+    /** @param loop seek back to the start at the end of the file (the picture numbers restart at 0) */
+    public FfmpegSource(String name, boolean loop) throws IOException {
         Av.init();
         this.name = name;
+        this.loop = loop;
         if (!name.contains("://") && !Files.exists(Path.of(name))) throw new NoSuchFileException(name, null, "no such file");
         AVFormatContext f = new AVFormatContext(null);
         int r = avformat_open_input(f, name, null, (AVDictionary) null);
@@ -192,6 +199,8 @@ public final class FfmpegSource implements Source {
         long limit = c.maxFrames();
         try {
             boolean draining = false;
+            long passStart = 0;
+            outer:
             while (true) {
                 if (!draining) {
                     if (c.stopRequested() || (limit >= 0 && counter >= limit)) break;
@@ -215,7 +224,17 @@ public final class FfmpegSource implements Source {
                     long t0 = System.nanoTime();
                     int r = avcodec_receive_frame(ctx, frame);
                     if (r == AVERROR_EAGAIN) break;
-                    if (r == AVERROR_EOF()) return;
+                    if (r == AVERROR_EOF()) {
+                        boolean more = loop && counter > passStart && !c.stopRequested() && (limit < 0 || counter < limit);
+                        if (!more) return;
+                        avcodec_flush_buffers(ctx); // after EOF the decoder must be reset; output references are submitted
+                        int s = av_seek_frame(fmt, -1, fmt.start_time() != AV_NOPTS_VALUE ? fmt.start_time() : 0,
+                                AVSEEK_FLAG_BACKWARD);
+                        if (s < 0) throw new MediaException(name, counter, -1, "--loop: cannot seek back to the start: " + Av.err(s));
+                        passStart = counter;
+                        draining = false;
+                        continue outer;
+                    }
                     if (r < 0) throw new MediaException(name, counter, -1, "decoding failed: " + Av.err(r));
                     if (callbackError != null) throw new IOException("get_buffer2 failed: " + callbackError, callbackError);
                     long ts = frame.best_effort_timestamp();

@@ -15,6 +15,6 @@ public final class FfmpegSourceProvider implements SourceProvider {
 
     @Override
     public Source open(String input, SourceOptions options) throws IOException {
-        return new FfmpegSource(input);
+        return new FfmpegSource(input, options.loop());
     }
 }

@@ -80,6 +80,21 @@ class FfmpegRoundTripTest {
     }
 
     @Test
+    void loopSeeksBackAndRestartsThePictureNumbers() throws Exception {
+        Path p = encode("loop.mkv", "ffv1", 64, 48, PixelFormat.I420, 5);
+        var c = new MediaCounters(13);
+        ChecksumSink sum = new ChecksumSink(c);
+        try (FfmpegSource src = new FfmpegSource(p.toString(), true); sum) {
+            var r = Pipeline.run(src, List.of(sum), Pipeline.Options.defaults(), c, null);
+            assertTrue(r.ok(), () -> r.sourceError() + " " + r.sinkErrors());
+            assertEquals(r.poolFrames(), r.slotsBack());
+        }
+        assertEquals(13, sum.frames());
+        assertEquals(13, sum.patternMatches(), sum::summary);
+        assertEquals(8, sum.duplicates());
+    }
+
+    @Test
     void encoderRefusingTheFormatSaysWhich() {
         var c = new MediaCounters(2);
         Path p = dir.resolve("nv12.mkv");
