@@ -105,6 +105,11 @@ public final class FfmpegSink implements Sink {
         ctx.framerate(rate);
         ctx.thread_count(2);
         if ((fmt.oformat().flags() & AVFMT_GLOBALHEADER) != 0) ctx.flags(ctx.flags() | AV_CODEC_FLAG_GLOBAL_HEADER);
+        if (codecName.equals("ffv1")) {
+            ctx.level(3);   // FFV1 version 3: slices, so both encoder and decoder can use slice threads
+            ctx.slices(4);
+            av_opt_set(ctx.priv_data(), "slicecrc", "1", 0);
+        }
         if (codecName.equals("libx264")) {
             av_opt_set(ctx.priv_data(), "preset", "ultrafast", 0);
             av_opt_set(ctx.priv_data(), "tune", "zerolatency", 0);

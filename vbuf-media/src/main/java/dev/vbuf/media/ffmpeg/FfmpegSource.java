@@ -157,6 +157,10 @@ public final class FfmpegSource implements Source {
             meta.put("codec", codec.name().getString());
             meta.put("pixfmt", Av.name(avFormat));
             meta.put("decodeIntoPool", dr1 ? "yes (get_buffer2)" : "no: the codec lacks AV_CODEC_CAP_DR1, one counted copy per picture");
+            if (fmt.duration() > 0) {
+                meta.put("duration", String.format(java.util.Locale.ROOT, "%.3f s", fmt.duration() / 1e6));
+                if (frames < 0 && fps > 0) meta.put("pictures", "about " + Math.round(fmt.duration() / 1e6 * fps) + " (from the duration)");
+            }
             if (par.color_range() != AVCOL_RANGE_UNSPECIFIED) meta.put("colorRange", av_color_range_name(par.color_range()).getString());
             info = new StreamInfo("file " + name + ": " + meta.get("container") + " " + meta.get("codec") + " " + w + "x" + h
                     + " " + format + (fps > 0 ? " " + String.format("%.3f", fps) + " fps" : ""), layout,
@@ -197,6 +201,7 @@ public final class FfmpegSource implements Source {
         AVRational perFrame = fps > 0 ? av_inv_q(av_guess_frame_rate(fmt, stream, null)) : null;
         long start = stream.start_time() != AV_NOPTS_VALUE ? stream.start_time() : 0;
         long limit = c.maxFrames();
+        long t0 = System.nanoTime();
         try {
             boolean draining = false;
             long passStart = 0;
@@ -221,7 +226,6 @@ public final class FfmpegSource implements Source {
                     }
                 }
                 while (true) {
-                    long t0 = System.nanoTime();
                     int r = avcodec_receive_frame(ctx, frame);
                     if (r == AVERROR_EAGAIN) break;
                     if (r == AVERROR_EOF()) {
@@ -243,7 +247,9 @@ public final class FfmpegSource implements Source {
                     boolean last = limit >= 0 && counter + 1 >= limit;
                     deliver(frame, g, n, c);
                     counter++;
-                    c.produceNanos.recordValue(Math.min(System.nanoTime() - t0, 60_000_000_000L));
+                    long now = System.nanoTime();
+                    c.produceNanos.recordValue(Math.min(now - t0, 60_000_000_000L)); // read + decode since the last picture
+                    t0 = now;
                     if (last || c.stopRequested()) return;
                 }
                 if (draining && callbackError != null) throw new IOException("get_buffer2 failed", callbackError);
