@@ -75,6 +75,25 @@ public final class FramePool implements AutoCloseable {
 
     private static final AtomicInteger POOL_IDS = new AtomicInteger();
 
+    /**
+     * Test hook for the crash tests (DESIGN.md: "a test hook can stop a process between any two
+     * writes"): with {@code -Dvbuf.test.crashPoint=N} a process stops for ever at point N,
+     * after printing {@code CRASH-POINT N} on standard output, so that the test can SIGKILL it
+     * there. 0 (the default) compiles away. Points: 1 submit, after the PUBLISHED CAS and before
+     * any ring offer; 2 release, after the CAS that frees the slot and before it is queued; 3
+     * acquireFilled, after the holder claim and before the slot word CAS; 4 acquireFree, after
+     * the FREE to PRODUCER CAS and before the ring entry is removed.
+     */
+    private static final int CRASH_POINT = Integer.getInteger("vbuf.test.crashPoint", 0);
+
+    private static void crashPoint(int n) {
+        if (CRASH_POINT == n) {
+            System.out.println("CRASH-POINT " + n);
+            System.out.flush();
+            for (;;) java.util.concurrent.locks.LockSupport.park();
+        }
+    }
+
     static {
         // Load and register the JFR event classes now, at set-up: done lazily, the first drop
         // stalled the producer 100-250 ms (class loading and JFR's event registration), long
@@ -652,6 +671,7 @@ public final class FramePool implements AutoCloseable {
                 continue;
             }
             if (cb.casWord(s, w, SlotWord.make(SlotWord.PRODUCER, me, 0, gen))) {
+                if (CRASH_POINT != 0) crashPoint(4);
                 freeRing.remove(h, e);
                 return openProducer(s, gen);
             }
@@ -702,6 +722,7 @@ public final class FramePool implements AutoCloseable {
         if (!cb.casWord(s, w, SlotWord.make(SlotWord.PUBLISHED, allGroups, 0, gen))) {
             throw staleHandle("submitFilled", f);
         }
+        if (CRASH_POINT != 0) crashPoint(1);
         long e = SlotWord.entry(s, gen);
         for (int g = 0; g < groupCount; g++) {
             MpmcRing ring = groupRings[g];
@@ -974,6 +995,7 @@ public final class FramePool implements AutoCloseable {
                 if (busy++ < 64) Thread.onSpinWait(); else Thread.yield();
                 continue;
             }
+            if (CRASH_POINT != 0) crashPoint(3);
             if (cb.casWord(s, w, SlotWord.make(SlotWord.PUBLISHED, SlotWord.pending(w), SlotWord.held(w) | bit, gen))) {
                 ring.remove(h, e);
                 cb.increment(rec + ControlBlock.G_TAKEN);
@@ -1013,6 +1035,7 @@ public final class FramePool implements AutoCloseable {
             // group may be issued the same handle object for the buffer's next use.
             f.open = false;
             if (cb.casWord(slot, w, nw)) {
+                if (CRASH_POINT != 0 && pending == 0) crashPoint(2);
                 if (tracked) cb.soHolder(slot, f.group, 0);
                 if (pending == 0) offerFree(slot, ng);
                 return;
