@@ -85,6 +85,9 @@ public final class FramePool implements AutoCloseable {
      * the FREE to PRODUCER CAS and before the ring entry is removed.
      */
     private static final int CRASH_POINT = Integer.getInteger("vbuf.test.crashPoint", 0);
+    /** Test hook: build every default-allocator pool as a shared pool (the conformance run on the shared backing). */
+    private static final boolean SHARED_BACKING_FOR_TESTS = Boolean.getBoolean("vbuf.test.sharedBacking");
+    private static final AtomicInteger SHARED_TEST_IDS = new AtomicInteger();
 
     private static void crashPoint(int n) {
         if (CRASH_POINT == n) {
@@ -423,6 +426,10 @@ public final class FramePool implements AutoCloseable {
                         + layout.frameBytes() + " bytes (" + layout + ")");
             }
             if (bufferBytes > size) size = bufferBytes;
+            if (sharedName == null && SHARED_BACKING_FOR_TESTS && externals == null && handleList == null && !allocatorSet) {
+                // The conformance run (vbuf-core pom, execution conformance-shared): same tests, shared backing.
+                shared("conformance-" + ProcessHandle.current().pid() + "-" + SHARED_TEST_IDS.incrementAndGet());
+            }
             if (sharedName != null) return buildShared(size);
             BuiltMemory mem;
             if (externals != null || handleList != null) {
