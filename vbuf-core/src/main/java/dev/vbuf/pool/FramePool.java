@@ -1071,7 +1071,10 @@ public final class FramePool implements AutoCloseable {
 
     /** Frames published to group {@code g} and not yet taken or dropped. */
     long lag(int g) {
-        long lag = published() - taken(g) - cb.lvCounter(cb.group(g) + ControlBlock.G_DROPPED);
+        // A frame lost to a dead consumer was taken and also counted dropped: count it once.
+        long rec = cb.group(g);
+        long lag = published() - taken(g) - cb.lvCounter(rec + ControlBlock.G_DROPPED)
+                + cb.lvCounter(rec + ControlBlock.G_LOST_TO_CRASH);
         return Math.max(0, lag);
     }
 
@@ -1337,6 +1340,45 @@ public final class FramePool implements AutoCloseable {
     }
 
     ControlBlock controlBlock() { return cb; }
+
+    /** Dead peers whose slots this pool recovered (any survivor's monitor). */
+    public long peerRecoveries() { return cb.lvCounter(ControlBlock.P_PEER_RECOVERIES); }
+
+    /** Slots recovered from dead peers. */
+    public long slotsRecovered() { return cb.lvCounter(ControlBlock.P_SLOTS_RECOVERED); }
+
+    /** Frames group {@code group} lost because a consumer of it died holding them (included in its drops). */
+    public long lostToCrash(String group) {
+        for (int g = 0; g < groupCount; g++) {
+            if (groupNames[g].equals(group)) return cb.lvCounter(cb.group(g) + ControlBlock.G_LOST_TO_CRASH);
+        }
+        throw new IllegalArgumentException("no consumer group '" + group + "' in " + Arrays.toString(groupNames));
+    }
+
+    /**
+     * Who owns buffer {@code id} in a shared pool, as text: the process filling it, the processes
+     * holding it per group (process-table index and pid); "-" when nobody, or in a private pool.
+     */
+    public String ownersOf(int id) {
+        if (!tracked || id < 0 || id >= slotCount) return "-";
+        List<SharedRegion.Peer> peers = region.peers();
+        var sb = new StringBuilder();
+        long w = cb.lvWord(id);
+        if (SlotWord.phase(w) == SlotWord.PRODUCER) sb.append("filling: ").append(peer(peers, SlotWord.owner(w)));
+        for (int g = 0; g < groupCount; g++) {
+            int h = cb.lvHolder(id, g);
+            if (h == 0) continue;
+            if (sb.length() > 0) sb.append("; ");
+            sb.append((SlotWord.held(w) & (1 << g)) != 0 ? "held by " : "claimed by ").append(groupNames[g]).append(' ')
+                    .append(peer(peers, h));
+        }
+        return sb.length() == 0 ? "-" : sb.toString();
+    }
+
+    private static String peer(List<SharedRegion.Peer> peers, int index) {
+        for (SharedRegion.Peer p : peers) if (p.index() == index) return "#" + index + " pid " + p.pid() + (p.alive() ? "" : " (dead)");
+        return "#" + index + " (no such process entry)";
+    }
 
     // =====================================================================================
     // Internals used by Frame, Consumer, PoolMBean
