@@ -716,6 +716,21 @@ public final class FramePool implements AutoCloseable {
      * number and its state becomes READY_FOR_CONSUME.
      */
     public void submitFilled(Frame f) {
+        publish(f, true);
+    }
+
+    /**
+     * Batched publication (S4.2): publishes {@code frames[0..count)} in order, like as many
+     * {@link #submitFilled(Frame)} calls, but wakes each group's sleepers (a system call in a
+     * shared pool with futex waiters) once for the batch instead of once per frame.
+     */
+    public void submitFilled(Frame[] frames, int count) {
+        Objects.checkFromIndexSize(0, count, frames.length);
+        for (int i = 0; i < count; i++) publish(frames[i], false);
+        for (int g = 0; g < groupCount; g++) wakeGroup(g);
+    }
+
+    private void publish(Frame f, boolean wake) {
         checkOwn(f);
         if (f.group >= 0) {
             throw new FrameStateException("submitFilled", f.slot, f.gen, f.state(), FrameState.LOCKED_BY_PRODUCER,
@@ -748,7 +763,7 @@ public final class FramePool implements AutoCloseable {
                     dropForGroup(g, old, "queue full");
                 }
             }
-            wakeGroup(g);
+            if (wake) wakeGroup(g);
         }
     }
 
