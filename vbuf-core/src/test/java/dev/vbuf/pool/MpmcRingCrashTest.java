@@ -95,4 +95,17 @@ class MpmcRingCrashTest {
         assertEquals(3, ring.poll());
         assertEquals(MpmcRing.EMPTY, ring.poll());
     }
+
+    @Test
+    void aCellTakenAndWrittenAgainBeforeTheHeadMovesIsNotMistakenForGarbage() {
+        assertTrue(ring.offer(1));
+        // A consumer took position 0 and has not advanced the head yet (slow, or dead).
+        cell(0, 1L << 47); // EMPTY(lap 1)
+        for (int v = 2; v <= 5; v++) assertTrue(ring.offer(v), "offer " + v); // position 4 reuses cell 0
+        assertEquals(0, ring.head());
+        assertEquals(MpmcRing.TAKEN, ring.peek(0), "FULL of the next lap at the head: taken, not corrupt");
+        assertFalse(ring.repairHead(0));
+        for (int v = 2; v <= 5; v++) assertEquals(v, ring.poll(), "nothing lost");
+        assertEquals(MpmcRing.EMPTY, ring.poll());
+    }
 }
