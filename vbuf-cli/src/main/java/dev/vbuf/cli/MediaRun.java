@@ -47,6 +47,10 @@ final class MediaRun implements Callable<Integer> {
     public Integer call() throws Exception {
         String input = cmd.input == null ? "testsrc" : cmd.input;
         String output = cmd.output == null ? "null" : cmd.output;
+        if (cmd.shared != null) {
+            throw Flags.bad(cmd.spec, "--shared " + cmd.shared + " cannot be combined with --input/--output yet: a media run"
+                    + " builds its pool for the source (decoder layout, device buffers); run without --shared");
+        }
         Flags.range(cmd.spec, "--threads", cmd.threads, 1, 64);
         try {
             dev.vbuf.media.file.FileSource.Reader.parse(cmd.reader);
