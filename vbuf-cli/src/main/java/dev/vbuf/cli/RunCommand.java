@@ -3,11 +3,6 @@ package dev.vbuf.cli;
 import dev.vbuf.format.FrameLayout;
 import dev.vbuf.format.PixelFormat;
 import dev.vbuf.format.TestPattern;
-import dev.vbuf.memory.AlignedAllocator;
-import dev.vbuf.memory.Allocator;
-import dev.vbuf.memory.HugePageAllocator;
-import dev.vbuf.memory.LockedAllocator;
-import dev.vbuf.memory.MemfdAllocator;
 import dev.vbuf.pool.FramePool;
 import dev.vbuf.pool.Overflow;
 import dev.vbuf.pool.WaitStrategy;
@@ -98,10 +93,12 @@ public final class RunCommand implements Callable<Integer> {
     Integer slowMs;
 
     @Option(names = "--memory", defaultValue = "aligned",
-            description = "Buffer memory: aligned (off-heap, 4 KiB aligned, pre-faulted), memfd (shared memory,"
-                    + " one exportable file descriptor per buffer) or hugepages (2 MiB pages: explicit, else"
-                    + " transparent, as read back from /proc/self/smaps); add ',locked' to mlock the buffers"
-                    + " (e.g. hugepages,locked). Default: ${DEFAULT-VALUE}.")
+            description = "Buffer memory: anon/aligned (off-heap, 4 KiB aligned, pre-faulted), memfd (shared memory,"
+                    + " one exportable file descriptor per buffer), udmabuf (memfd exported as DMA-BUFs), dmaheap"
+                    + " (DMA-BUF heap, falling back to memfd then anon), hugepages (2 MiB pages: explicit, else"
+                    + " transparent, as read back from /proc/self/smaps) or zone:NAME (a buddy-allocated zone);"
+                    + " add numa:N to bind to a node and locked to mlock (e.g. hugepages,locked,numa:0)."
+                    + " The backing obtained shows in the summary. Default: ${DEFAULT-VALUE}.")
     String memory;
 
     @Option(names = "--wait", defaultValue = "park",
@@ -156,7 +153,7 @@ public final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         Setup s = validate();
-        Allocator allocator = allocator();
+        MemorySpec memorySpec = memorySpec();
         TestPattern pattern;
         try {
             pattern = new TestPattern(s.layout);
@@ -164,44 +161,28 @@ public final class RunCommand implements Callable<Integer> {
             throw Flags.bad(spec, "--size " + size + " is too small for the test pattern: " + e.getMessage());
         }
         warmUp(s.layout, pattern);
-        try (pattern; FramePool fp = FramePool.builder()
+        try (pattern; MemorySpec.Built mem = memorySpec.build(s.poolFrames, s.layout.frameBytes());
+             FramePool fp = FramePool.builder()
                 .name("vbuf-run")
                 .layout(s.layout)
                 .count(s.poolFrames)
                 .groups(s.groupNames)
                 .overflow(s.overflow)
                 .waitStrategy(s.waitStrategy)
-                .allocator(allocator)
+                .allocator(mem.allocator())
                 .recordTimestamps(true)
                 .build()) {
             return run(s, fp, pattern);
         }
     }
 
-    /** --memory: one base kind (aligned, memfd, hugepages), optionally with "locked", comma-separated. */
-    private Allocator allocator() {
-        Allocator base = null;
-        boolean locked = false;
-        for (String part : memory.toLowerCase(Locale.ROOT).split(",")) {
-            Allocator kind = switch (part.trim()) {
-                case "aligned", "anon" -> new AlignedAllocator();
-                case "memfd" -> new MemfdAllocator();
-                case "hugepages" -> new HugePageAllocator();
-                case "locked" -> null;
-                default -> throw Flags.bad(spec, "--memory " + memory + ": '" + part + "' is not one of aligned, memfd,"
-                        + " hugepages, locked (NUMA and DMA-BUF heap memory are not built yet)");
-            };
-            if (kind == null) {
-                locked = true;
-            } else if (base != null) {
-                throw Flags.bad(spec, "--memory " + memory + " names two kinds of memory; give one of aligned, memfd,"
-                        + " hugepages, optionally with ',locked'");
-            } else {
-                base = kind;
-            }
+    /** --memory, parsed by {@link MemorySpec}. */
+    private MemorySpec memorySpec() {
+        try {
+            return MemorySpec.parse(memory);
+        } catch (IllegalArgumentException e) {
+            throw Flags.bad(spec, e.getMessage());
         }
-        if (base == null) base = new AlignedAllocator();
-        return locked ? new LockedAllocator(base) : base;
     }
 
     private Setup validate() {

@@ -949,6 +949,7 @@ public final class FramePool implements AutoCloseable {
     long bufferSize(int s) { return buffers[s].byteSize(); }
     long physicalAddress(int s) { return physical[s]; }
     int fd(int s) { return fds[s]; }
+    void syncCpu(int s, int access, boolean begin) { if (allocation != null) allocation.syncCpu(s, access, begin); }
     Ownership ownership(int s) { return external[s] ? Ownership.EXTERNAL : Ownership.OWNED; }
     boolean isExternal(int s) { return external[s]; }
 
