@@ -111,8 +111,8 @@ public final class Zones implements AutoCloseable {
             for (int i = 0; i < count; i++) {
                 offsets[i] = buddy.allocate(bufferBytes);
                 if (offsets[i] < 0) {
+                    ZoneStats s = stats(); // as the refusal saw it, before the runs taken are given back
                     for (int k = 0; k < i; k++) buddy.free(offsets[k]);
-                    ZoneStats s = stats();
                     long need = buddy.roundedBytes(bufferBytes);
                     throw new BufferAllocationException("zone '" + name + "' cannot give buffer " + i + " of " + count
                             + " (" + bufferBytes + " bytes, a run of " + need + " bytes): "
