@@ -23,6 +23,9 @@ class NumaAllocatorTest {
             for (long c : counts) all += c;
             assertEquals(all, counts[node], "every page of buffer 0 is on node " + node);
             assertEquals(node, MemoryCalls.nodeOfAddress(segment.address()), "get_mempolicy agrees with move_pages");
+            for (int i = 0; i < 3; i++) {
+                assertEquals("pages per node (move_pages): node " + node + " 74 of 74", pool.placement(i), "buffer " + i);
+            }
         }
     }
 
