@@ -14,9 +14,9 @@ import java.io.PrintWriter;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Video frame buffer pools: plan a pool's size, run a synthetic or real video stream through one,"
-                + " share it with other processes (consume, inspect, shm), probe a video file.",
+                + " share it with other processes (consume, inspect, shm), probe a video file, describe the machine's memory (info).",
         subcommands = {PlanCommand.class, RunCommand.class, ProbeCommand.class, ConsumeCommand.class, InspectCommand.class, ShmCommand.class,
-                CommandLine.HelpCommand.class},
+                InfoCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:the run failed (verification, accounting or a runtime error)",
                 "2:bad usage (unknown flag, value out of range)"})
@@ -38,7 +38,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "give a command: plan or run (vbuf --help)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "give a command: plan, run, consume, inspect, shm or info (vbuf --help)");
     }
 
     /** Bad usage: the message, suggestions for a mistyped flag, where to find help; exit 2. */

@@ -99,7 +99,10 @@ final class MediaRun implements Callable<Integer> {
                 case "adaptive" -> Overflow.ADAPTIVE;
                 default -> throw Flags.bad(cmd.spec, "--policy " + cmd.policy + " is not one of block, fail, drop-oldest, adaptive");
             };
-            var opts = new Pipeline.Options("vbuf-run", frames, overflow, cmd.allocator());
+            int poolFrames = Math.max(frames == null ? 0 : frames, minimum);
+            MemorySpec memory = cmd.memorySpec();
+            try (MemorySpec.Built mem = memory.build(poolFrames, info.bufferBytes())) {
+            var opts = new Pipeline.Options("vbuf-run", poolFrames, overflow, mem.allocator());
             long[] last = {0, System.nanoTime()};
             Pipeline.Result r = Pipeline.run(source, List.of(sink), opts, counters, (pool, c) -> {
                 long now = System.nanoTime(), n = c.frames.sum();
@@ -120,6 +123,7 @@ final class MediaRun implements Callable<Integer> {
             });
             status.finish();
             return report(input, output, info, sink, counters, r, out, err);
+            }
         }
     }
 

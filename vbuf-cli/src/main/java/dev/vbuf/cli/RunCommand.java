@@ -3,11 +3,6 @@ package dev.vbuf.cli;
 import dev.vbuf.format.FrameLayout;
 import dev.vbuf.format.PixelFormat;
 import dev.vbuf.format.TestPattern;
-import dev.vbuf.memory.AlignedAllocator;
-import dev.vbuf.memory.Allocator;
-import dev.vbuf.memory.HugePageAllocator;
-import dev.vbuf.memory.LockedAllocator;
-import dev.vbuf.memory.MemfdAllocator;
 import dev.vbuf.pool.FramePool;
 import dev.vbuf.pool.Overflow;
 import dev.vbuf.pool.WaitStrategy;
@@ -100,10 +95,12 @@ public final class RunCommand implements Callable<Integer> {
     Integer slowMs;
 
     @Option(names = "--memory", defaultValue = "aligned",
-            description = "Buffer memory: aligned (off-heap, 4 KiB aligned, pre-faulted), memfd (shared memory,"
-                    + " one exportable file descriptor per buffer) or hugepages (2 MiB pages: explicit, else"
-                    + " transparent, as read back from /proc/self/smaps); add ',locked' to mlock the buffers"
-                    + " (e.g. hugepages,locked). Default: ${DEFAULT-VALUE}.")
+            description = "Buffer memory: anon/aligned (off-heap, 4 KiB aligned, pre-faulted), memfd (shared memory,"
+                    + " one exportable file descriptor per buffer), udmabuf (memfd exported as DMA-BUFs), dmaheap"
+                    + " (DMA-BUF heap, falling back to memfd then anon), hugepages (2 MiB pages: explicit, else"
+                    + " transparent, as read back from /proc/self/smaps) or zone:NAME (a buddy-allocated zone);"
+                    + " add numa:N to bind to a node and locked to mlock (e.g. hugepages,locked,numa:0)."
+                    + " The backing obtained shows in the summary. Default: ${DEFAULT-VALUE}.")
     String memory;
 
     @Option(names = "--wait", defaultValue = "park",
@@ -196,7 +193,7 @@ public final class RunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (MediaRun.applies(this)) return new MediaRun(this).call();
         Setup s = validate();
-        Allocator allocator = allocator();
+        MemorySpec memorySpec = memorySpec();
         TestPattern pattern;
         try {
             pattern = new TestPattern(s.layout);
@@ -212,12 +209,8 @@ public final class RunCommand implements Callable<Integer> {
                 .overflow(s.overflow)
                 .waitStrategy(s.waitStrategy)
                 .recordTimestamps(true);
-        if (shared != null) {
-            b.shared(shared).sharedMode(s.sharedMode);
-        } else {
-            b.allocator(allocator);
-        }
-        try (pattern; FramePool fp = b.build()) {
+        try (pattern; MemorySpec.Built mem = shared != null ? null : memorySpec.build(s.poolFrames, s.layout.frameBytes());
+             FramePool fp = (shared != null ? b.shared(shared).sharedMode(s.sharedMode) : b.allocator(mem.allocator())).build()) {
             // SIGTERM / Ctrl-C: close the shared pool (end of stream for consumers, file removed)
             Thread hook = shared == null ? null : new Thread(fp::close, "vbuf-close-" + shared);
             if (hook != null) Runtime.getRuntime().addShutdownHook(hook);
@@ -244,8 +237,8 @@ public final class RunCommand implements Callable<Integer> {
         return run(s, fp, pattern);
     }
 
-    /** --memory: one base kind (aligned, memfd, hugepages), optionally with "locked", comma-separated. */
-    Allocator allocator() {
+    /** --memory, parsed by {@link MemorySpec}; a shared pool's buffers live in its /dev/shm file. */
+    MemorySpec memorySpec() {
         if (shared != null) {
             if (!memory.equalsIgnoreCase("aligned")) {
                 throw Flags.bad(spec, "--memory " + memory + " cannot be combined with --shared: a shared pool's buffers"
@@ -253,28 +246,11 @@ public final class RunCommand implements Callable<Integer> {
             }
             return null;
         }
-        Allocator base = null;
-        boolean locked = false;
-        for (String part : memory.toLowerCase(Locale.ROOT).split(",")) {
-            Allocator kind = switch (part.trim()) {
-                case "aligned", "anon" -> new AlignedAllocator();
-                case "memfd" -> new MemfdAllocator();
-                case "hugepages" -> new HugePageAllocator();
-                case "locked" -> null;
-                default -> throw Flags.bad(spec, "--memory " + memory + ": '" + part + "' is not one of aligned, memfd,"
-                        + " hugepages, locked (NUMA and DMA-BUF heap memory are not built yet)");
-            };
-            if (kind == null) {
-                locked = true;
-            } else if (base != null) {
-                throw Flags.bad(spec, "--memory " + memory + " names two kinds of memory; give one of aligned, memfd,"
-                        + " hugepages, optionally with ',locked'");
-            } else {
-                base = kind;
-            }
+        try {
+            return MemorySpec.parse(memory);
+        } catch (IllegalArgumentException e) {
+            throw Flags.bad(spec, e.getMessage());
         }
-        if (base == null) base = new AlignedAllocator();
-        return locked ? new LockedAllocator(base) : base;
     }
 
     private Setup validate() {

@@ -1436,6 +1436,13 @@ public final class FramePool implements AutoCloseable {
     long bufferSize(int s) { return buffers[s].byteSize(); }
     long physicalAddress(int s) { return physical[s]; }
     int fd(int s) { return fds[s]; }
+    void syncCpu(int s, int access, boolean begin) { if (allocation != null) allocation.syncCpu(s, access, begin); }
+
+    /** Where buffer {@code id}'s pages are, as its memory kind read it back (e.g. pages per NUMA node), else "". */
+    public String placement(int id) {
+        if (id < 0 || id >= slotCount) throw new IndexOutOfBoundsException("buffer " + id + " is outside 0.." + (slotCount - 1));
+        return allocation == null ? "" : allocation.placement(id);
+    }
     Ownership ownership(int s) { return external[s] ? Ownership.EXTERNAL : Ownership.OWNED; }
     boolean isExternal(int s) { return external[s]; }
 
