@@ -1,6 +1,7 @@
 package dev.vbuf.cli;
 
 import dev.vbuf.format.PixelFormat;
+import dev.vbuf.media.v4l2.DmaBufAllocator;
 import dev.vbuf.media.v4l2.V4l2Capture;
 import dev.vbuf.media.v4l2.V4l2Device;
 import dev.vbuf.media.v4l2.V4l2Format;
@@ -40,7 +41,8 @@ public final class CaptureCommand implements Callable<Integer> {
     String device;
 
     @Option(names = "--memory", defaultValue = "mmap", split = ",",
-            description = "Memory types to capture with, in turn: mmap, userptr, dmabuf, expbuf (comma-separated). Default: ${DEFAULT-VALUE}.")
+            description = "Memory types to capture with, in turn: mmap, userptr, dmabuf, expbuf (comma-separated; dmabuf:heap or"
+                    + " dmabuf:udmabuf names where the DMA-BUF pool memory comes from). Default: ${DEFAULT-VALUE}.")
     List<String> memory;
 
     @Option(names = "--frames", defaultValue = "100", description = "Frames to capture per memory type, 1..1000000. Default: ${DEFAULT-VALUE}.")
@@ -75,21 +77,34 @@ public final class CaptureCommand implements Callable<Integer> {
         Overflow overflow = parsePolicy(policy);
         Duration wait = Flags.duration(spec, "--timeout", timeout, Duration.ZERO, true, Duration.ofMinutes(10));
         List<V4l2Capture.Memory> types = new ArrayList<>();
+        List<DmaBufAllocator.Source> sources = new ArrayList<>();
         for (String m : memory) {
+            String[] parts = m.split(":", 2);
             try {
-                types.add(V4l2Capture.Memory.parse(m));
+                types.add(V4l2Capture.Memory.parse(parts[0]));
+                DmaBufAllocator.Source src = DmaBufAllocator.Source.AUTO;
+                if (parts.length == 2) {
+                    if (!parts[0].strip().equalsIgnoreCase("dmabuf")) throw new IllegalArgumentException("only dmabuf takes a source");
+                    String name = parts[1].strip().toUpperCase(java.util.Locale.ROOT);
+                    if (!List.of("AUTO", "HEAP", "UDMABUF").contains(name)) {
+                        throw new IllegalArgumentException("DMA-BUF source '" + parts[1] + "' is not auto, heap or udmabuf");
+                    }
+                    src = DmaBufAllocator.Source.valueOf(name);
+                }
+                sources.add(src);
             } catch (IllegalArgumentException e) {
-                throw Flags.bad(spec, "--memory " + m + ": " + e.getMessage());
+                throw Flags.bad(spec, "--memory " + m + ": " + e.getMessage() + " (dmabuf may name its source: dmabuf:heap, dmabuf:udmabuf)");
             }
         }
         boolean ok = true;
         try (V4l2Device dev = V4l2Device.open(Path.of(device))) {
             out.println(dev + ", driver version " + dev.capability().versionString());
+            out.println("offers: " + dev.offered());
             V4l2Format got = dev.setFormat(pf, size.width(), size.height());
             out.println("format: " + got + (got.width() != size.width() || got.height() != size.height()
                     ? " (device adjusted the asked " + size + ")" : ""));
-            for (V4l2Capture.Memory m : types) {
-                ok &= runOne(out, dev, m, budgetBytes, overflow, (int) Math.min(Integer.MAX_VALUE, wait.toMillis()));
+            for (int i = 0; i < types.size(); i++) {
+                ok &= runOne(out, dev, types.get(i), sources.get(i), budgetBytes, overflow, (int) Math.min(Integer.MAX_VALUE, wait.toMillis()));
             }
         }
         out.println(ok ? "capture: all checks passed" : "capture: FAILED");
@@ -97,10 +112,11 @@ public final class CaptureCommand implements Callable<Integer> {
         return ok ? 0 : 1;
     }
 
-    private boolean runOne(PrintWriter out, V4l2Device dev, V4l2Capture.Memory m, long budgetBytes, Overflow overflow, int timeoutMs)
-            throws InterruptedException {
+    private boolean runOne(PrintWriter out, V4l2Device dev, V4l2Capture.Memory m, DmaBufAllocator.Source src, long budgetBytes,
+                           Overflow overflow, int timeoutMs) throws InterruptedException {
         var opts = V4l2Capture.Options.defaults().withName("cap-" + m.lower()).withCount(buffers).withBudget(budgetBytes)
-                .withOverflow(overflow).withGroups(List.of("check"));
+                .withOverflow(overflow).withGroups(List.of("check"))
+                .withAllocator(m == V4l2Capture.Memory.DMABUF ? new DmaBufAllocator(src) : null);
         long t0 = System.nanoTime();
         try (V4l2Capture cap = V4l2Capture.open(dev, m, opts)) {
             out.println(m.lower() + ": " + cap.describe() + (cap.notes().isEmpty() ? "" : "; " + cap.notes()));

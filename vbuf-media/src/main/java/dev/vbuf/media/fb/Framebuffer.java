@@ -285,6 +285,41 @@ public final class Framebuffer implements AutoCloseable {
         return readBack.get(JAVA_INT, V_YOFFSET);
     }
 
+    /** KDSETMODE and its arguments (linux/kd.h). */
+    public static final long KDSETMODE = 0x4B3A;
+    public static final int KD_TEXT = 0, KD_GRAPHICS = 1;
+
+    /**
+     * Stops the text console drawing into the framebuffer (its cursor blink and messages would
+     * overwrite the page on screen): KDSETMODE KD_GRAPHICS on {@code tty} (normally /dev/tty0,
+     * the current virtual terminal), as X servers and DRM applications do. Closing the returned
+     * handle puts the console back in text mode.
+     *
+     * @throws FramebufferException when the terminal cannot be opened or switched (not root, no VT)
+     */
+    public static AutoCloseable consoleGraphicsMode(Path tty) {
+        int t;
+        try {
+            t = DeviceIo.open(tty.toString(), DeviceIo.O_RDWR | DeviceIo.O_CLOEXEC);
+        } catch (NativeException e) {
+            throw new FramebufferException("cannot open " + tty + " to stop the text console drawing over the framebuffer: "
+                    + e.getMessage() + "; run as root or from the console, or unbind the console (echo 0 > /sys/class/vtconsole/vtcon1/bind)", e);
+        }
+        try {
+            DeviceIo.ioctlValue(t, KDSETMODE, "KDSETMODE KD_GRAPHICS", KD_GRAPHICS, null);
+        } catch (NativeException e) {
+            Native.close(t);
+            throw new FramebufferException("KDSETMODE KD_GRAPHICS on " + tty + " failed: " + e.getMessage(), e);
+        }
+        return () -> {
+            try {
+                DeviceIo.ioctlValue(t, KDSETMODE, "KDSETMODE KD_TEXT", KD_TEXT, null);
+            } finally {
+                Native.close(t);
+            }
+        };
+    }
+
     private void checkOpen() {
         if (closed) throw new IllegalStateException(path + " is closed");
     }

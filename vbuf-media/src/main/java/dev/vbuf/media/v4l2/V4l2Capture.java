@@ -91,7 +91,8 @@ public final class V4l2Capture implements AutoCloseable {
      * @param budgetBytes memory the buffers may take in total (≥ 1)
      * @param groups      consumer groups
      * @param overflow    the pool's policy when no buffer is free
-     * @param allocator   memory for USERPTR (ignored by the other types); null for page-aligned memory
+     * @param allocator   memory for USERPTR (null: page-aligned memory); for DMABUF a {@link DmaBufAllocator} naming its
+     *                    source (any other: the default DMA-BUF source); ignored by MMAP and EXPBUF
      */
     public record Options(String name, int count, long budgetBytes, List<String> groups, Overflow overflow, Allocator allocator) {
         public Options {
@@ -244,7 +245,8 @@ public final class V4l2Capture implements AutoCloseable {
                     }
                     yield p;
                 }
-                case DMABUF -> builder(o, layout, granted).bufferSize(pageBytes).allocator(new DmaBufAllocator()).build();
+                case DMABUF -> builder(o, layout, granted).bufferSize(pageBytes)
+                        .allocator(o.allocator() instanceof DmaBufAllocator d ? d : new DmaBufAllocator()).build();
             };
         } catch (RuntimeException e) {
             freeQueue(dev, memory);
