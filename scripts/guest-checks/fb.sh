@@ -6,3 +6,6 @@
 # KDSETMODE, so its cursor does not draw over the page on screen).
 set -euo pipefail
 java --enable-native-access=ALL-UNNAMED -jar vbuf-cli/target/vbuf.jar display --device /dev/fb0 --pages 3 --flips 60 --bpp 32
+# The framebuffer as a pipeline sink of `vbuf run` (second JVM): testsrc RGBA -> pool -> /dev/fb0, double buffered.
+java --enable-native-access=ALL-UNNAMED -jar vbuf-cli/target/vbuf.jar run --input testsrc --size 640x480 --format rgba \
+  --frames 30 --output /dev/fb0 --json

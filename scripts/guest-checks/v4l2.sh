@@ -8,3 +8,6 @@ set -euo pipefail
 echo "vivid allocators: $(cut -d, -f1 /sys/module/vivid/parameters/allocators 2>/dev/null || echo '?') (0 = vmalloc)"
 java --enable-native-access=ALL-UNNAMED -jar vbuf-cli/target/vbuf.jar capture --device /dev/video0 \
   --memory mmap,userptr,dmabuf:heap,dmabuf:udmabuf,expbuf --frames 100 --size 640x480 --format yuyv --buffers 4
+# The same device through the pipeline of `vbuf run` (second JVM): vivid -> pool (USERPTR) -> null sink.
+java --enable-native-access=ALL-UNNAMED -jar vbuf-cli/target/vbuf.jar run --input /dev/video0 --reader userptr \
+  --size 640x480 --format yuyv --frames 100 --output null --json

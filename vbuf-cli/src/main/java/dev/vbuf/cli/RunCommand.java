@@ -121,6 +121,23 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the summary as one JSON object on stdout (status lines go to stderr).")
     boolean json;
 
+    // ---- real media (vbuf-media; see MediaRun) ----
+    @Option(names = "--input", paramLabel = "SRC", description = "testsrc (default), a file (.y4m, raw .yuv, .mkv, .mp4 ...) or /dev/videoN.")
+    String input;
+
+    @Option(names = "--output", paramLabel = "DST", description = "null, checksum, a file (.y4m, .yuv, .mkv, .mp4, .nut ...) or /dev/fbN."
+            + " With --input or --output the run moves real pictures through the pool (see docs/MEDIA.md).")
+    String output;
+
+    @Option(names = "--reader", defaultValue = "mmap", description = "Y4M/raw reader: mmap, direct (O_DIRECT) or io_uring; for /dev/videoN the buffer memory: mmap, userptr, dmabuf or expbuf. Default: ${DEFAULT-VALUE}.")
+    String reader;
+
+    @Option(names = "--threads", defaultValue = "1", description = "Reader threads for Y4M/raw input, 1..64. Default: ${DEFAULT-VALUE}.")
+    int threads;
+
+    @Option(names = "--loop", description = "Start the input again at its end (stop with --frames).")
+    boolean loop;
+
     /** Everything validated, ready to run. */
     private record Setup(FrameLayout layout, Overflow overflow, String policyName, WaitStrategy waitStrategy, long ticks,
                          long durationNanos, long periodNanos, int poolFrames, String poolSizing,
@@ -154,7 +171,8 @@ public final class RunCommand implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() throws InterruptedException {
+    public Integer call() throws Exception {
+        if (MediaRun.applies(this)) return new MediaRun(this).call();
         Setup s = validate();
         Allocator allocator = allocator();
         TestPattern pattern;

@@ -59,6 +59,16 @@ public interface Source extends AutoCloseable {
     }
 
     /**
+     * Frames this source may hold at once (acquired and not yet submitted): 1 for a simple
+     * reader, the reads in flight for io_uring, the reference frames of a decoder, the buffers
+     * queued in a capture driver. The pipeline sizes the pool so that the source and the sinks
+     * together can never hold all of it.
+     */
+    default int maxHeldFrames() {
+        return 1;
+    }
+
+    /**
      * Writes every picture into pool buffers and submits them (see the class contract).
      *
      * @param pool     the pool to fill

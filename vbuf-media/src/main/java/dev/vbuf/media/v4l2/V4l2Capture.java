@@ -263,7 +263,8 @@ public final class V4l2Capture implements AutoCloseable {
     }
 
     private static FramePool.Builder builder(Options o, FrameLayout layout, int count) {
-        return FramePool.builder().name(o.name()).layout(layout).count(count).groups(o.groups()).overflow(o.overflow());
+        return FramePool.builder().name(o.name()).layout(layout).count(count).groups(o.groups()).overflow(o.overflow())
+                .recordTimestamps(true);
     }
 
     /** MMAP / EXPBUF: the driver's buffers, mmapped (directly or through their DMA-BUF export), as pool handles. */
@@ -292,7 +293,8 @@ public final class V4l2Capture implements AutoCloseable {
                     if (i == 0) notes.append(verifyExport(dev, offset, length, m));
                 }
             }
-            FramePool.Builder b = FramePool.builder().name(o.name()).layout(layout).handles(handles).groups(o.groups()).overflow(o.overflow());
+            FramePool.Builder b = FramePool.builder().name(o.name()).layout(layout).handles(handles).groups(o.groups())
+                    .overflow(o.overflow()).recordTimestamps(true);
             return b.build();
         } catch (RuntimeException e) {
             for (BufferHandle h : handles) h.close();

@@ -68,7 +68,7 @@ public final class V4l2Source implements Source {
             meta.put("fourcc", cur.fourccString());
             meta.put("colorspace", Integer.toString(cur.colorspace()));
             this.info = new StreamInfo("V4L2 " + dev + ": " + cur + ", " + memory.lower() + " buffers", layout,
-                    Math.max(layout.frameBytes(), cur.sizeImage()), 0, -1, meta);
+                    Math.max(layout.frameBytes(), cur.sizeImage()), layout.width(), layout.height(), 0, -1, meta);
         } catch (RuntimeException e) {
             dev.close();
             throw e;

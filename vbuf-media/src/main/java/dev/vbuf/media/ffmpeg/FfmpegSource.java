@@ -1,0 +1,381 @@
+package dev.vbuf.media.ffmpeg;
+
+import dev.vbuf.format.FrameLayout;
+import dev.vbuf.format.PixelFormat;
+import dev.vbuf.media.Geometry;
+import dev.vbuf.media.MediaCounters;
+import dev.vbuf.media.MediaException;
+import dev.vbuf.media.Source;
+import dev.vbuf.media.StreamInfo;
+import dev.vbuf.pool.Frame;
+import dev.vbuf.pool.FramePool;
+import org.bytedeco.ffmpeg.avcodec.AVCodec;
+import org.bytedeco.ffmpeg.avcodec.AVCodecContext;
+import org.bytedeco.ffmpeg.avcodec.AVCodecParameters;
+import org.bytedeco.ffmpeg.avcodec.AVPacket;
+import org.bytedeco.ffmpeg.avformat.AVFormatContext;
+import org.bytedeco.ffmpeg.avformat.AVStream;
+import org.bytedeco.ffmpeg.avutil.AVBufferRef;
+import org.bytedeco.ffmpeg.avutil.AVDictionary;
+import org.bytedeco.ffmpeg.avutil.AVFrame;
+import org.bytedeco.ffmpeg.avutil.AVRational;
+import org.bytedeco.ffmpeg.avutil.Free_Pointer_ByteBuffer;
+import org.bytedeco.javacpp.Pointer;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+import static org.bytedeco.ffmpeg.global.avcodec.*;
+import static org.bytedeco.ffmpeg.global.avformat.*;
+import static org.bytedeco.ffmpeg.global.avutil.*;
+
+/**
+ * Any video file FFmpeg opens, decoded <b>into pool buffers</b>.
+ *
+ * <h2>Overview</h2>
+ * The decoder's {@code get_buffer2} is ours ({@link GetBuffer}): it takes a free pool frame,
+ * points the AVFrame's {@code data[]} / {@code linesize[]} at the frame's planes and wraps the
+ * buffer in an {@code AVBufferRef} (av_buffer_create) whose free callback ({@link FreeBuffer})
+ * fires when FFmpeg drops its <em>last</em> reference. The pool is built with the layout the
+ * codec asks for: {@code avcodec_align_dimensions2} gives the padded width and height and the
+ * line-size alignment, and the pool's {@link FrameLayout} uses them (strides are multiples of
+ * 64 bytes, at least the codec's alignment), with 256 bytes of slack after the last plane.
+ *
+ * <h2>Ownership</h2>
+ * A decoded picture is not handed to consumers while the decoder may still read it as a
+ * reference: when {@code avcodec_receive_frame} returns a picture, its pts and size are written
+ * into the pool frame and the picture is marked "output"; the free callback then
+ * <em>submits</em> it (the decoder had dropped its reference: intra codecs at once, H.264 when
+ * the picture leaves the reference list). A buffer freed without having been output (flush,
+ * error) is aborted back to the pool. So a picture never changes while a consumer reads it,
+ * and the pool's bounded size covers the decoder's references ({@link #maxHeldFrames()}).
+ * Inter codecs therefore hand pictures over in the order the decoder lets go of them, which
+ * can differ from picture order; {@code Frame.pts()} says which picture it is.
+ *
+ * <h2>Copy fallback</h2>
+ * A codec without {@code AV_CODEC_CAP_DR1}, or a picture whose format or size changed mid-
+ * stream, is decoded into FFmpeg's own buffers and copied once into a pool frame, counted in
+ * {@link MediaCounters#copies}.
+ */
+public final class FfmpegSource implements Source {
+    static final int AVERROR_EAGAIN = -11, AVERROR_ENOMEM = -12;
+    private static final int SLACK = 256;
+
+    private final String name;
+    private final AVFormatContext fmt;
+    private final AVCodecContext ctx;
+    private final AVStream stream;
+    private final int streamIndex;
+    private final StreamInfo info;
+    private final FrameLayout layout;
+    private final PixelFormat format;
+    private final int avFormat;
+    private final boolean dr1;
+    private final int held;
+    private final double fps;
+
+    // get_buffer2 state: pool frames by slot id, set for the duration of produce()
+    private volatile FramePool pool;
+    private MediaCounters counters;
+    private AtomicReferenceArray<Frame> byId;
+    private long[] output;        // per slot id: pts of the output picture, or Long.MIN_VALUE
+    /**
+     * JavaCPP has a fixed number of native thunks per callback class, so the callbacks are one
+     * instance each for the whole JVM; they find their source by the codec context's address.
+     */
+    private static final GetBuffer GET_BUFFER = new GetBuffer();
+    private static final FreeBuffer FREE_BUFFER = new FreeBuffer();
+    private static final java.util.concurrent.ConcurrentHashMap<Long, FfmpegSource> BY_CONTEXT =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    private volatile Throwable callbackError;
+    private boolean ctxFreed;
+
+    public FfmpegSource(String name) throws IOException {
+        Av.init();
+        this.name = name;
+        if (!name.contains("://") && !Files.exists(Path.of(name))) throw new NoSuchFileException(name, null, "no such file");
+        AVFormatContext f = new AVFormatContext(null);
+        int r = avformat_open_input(f, name, null, (AVDictionary) null);
+        if (r < 0) throw new MediaException(name, -1, -1, "FFmpeg cannot open it: " + Av.err(r));
+        this.fmt = f;
+        try {
+            r = avformat_find_stream_info(fmt, (AVDictionary) null);
+            if (r < 0) throw new MediaException(name, -1, -1, "FFmpeg cannot read its streams: " + Av.err(r));
+            streamIndex = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, (AVCodec) null, 0);
+            if (streamIndex < 0) throw new MediaException(name, -1, -1, "holds no video stream");
+            stream = fmt.streams(streamIndex);
+            AVCodecParameters par = stream.codecpar();
+            AVCodec codec = avcodec_find_decoder(par.codec_id());
+            if (codec == null) throw new MediaException(name, -1, -1, "no decoder in this FFmpeg build for codec "
+                    + avcodec_get_name(par.codec_id()).getString());
+            ctx = avcodec_alloc_context3(codec);
+            avcodec_parameters_to_context(ctx, par);
+            avFormat = par.format();
+            format = Av.fromAv(avFormat);
+            if (format == null) throw new MediaException(name, -1, -1, "its pictures are " + Av.name(avFormat)
+                    + ", which has no vbuf pixel format; supported: yuv420p, nv12, nv21, nv16, p010le, yuyv422, uyvy422,"
+                    + " rgb24, bgr24, rgba, bgra, argb, rgba64le, gray, gray16le");
+            int w = par.width(), h = par.height();
+            int[] aw = {w}, ah = {h}, align = new int[8];
+            avcodec_align_dimensions2(ctx, aw, ah, align);
+            int strideAlign = 64;
+            for (int a : align) while (a > strideAlign) strideAlign <<= 1;
+            int lw = aw[0] + (aw[0] % format.widthMultiple()), lh = ah[0] + (ah[0] % format.heightMultiple());
+            layout = FrameLayout.of(format, lw, lh, strideAlign);
+            dr1 = (codec.capabilities() & AV_CODEC_CAP_DR1) != 0;
+            AVRational rate = av_guess_frame_rate(fmt, stream, null);
+            fps = rate.num() > 0 && rate.den() > 0 ? (double) rate.num() / rate.den() : 0;
+            boolean intra = codec.id() == AV_CODEC_ID_FFV1;
+            // a codec descriptor tells intra-only; FFV1 is intra-only but not always flagged
+            var desc = avcodec_descriptor_get(codec.id());
+            if (desc != null && (desc.props() & AV_CODEC_PROP_INTRA_ONLY) != 0) intra = true;
+            ctx.thread_count(2);
+            held = intra ? 4 : 16 + 4;
+            if (dr1) {
+                BY_CONTEXT.put(ctx.address(), this);
+                ctx.get_buffer2(GET_BUFFER);
+                ctx.thread_type(2 /* FF_THREAD_SLICE */); // frame threads would hold one picture per thread more
+            }
+            r = avcodec_open2(ctx, codec, (AVDictionary) null);
+            if (r < 0) throw new MediaException(name, -1, -1, "cannot open the " + codec.name().getString() + " decoder: " + Av.err(r));
+            long frames = stream.nb_frames() > 0 ? stream.nb_frames() : -1;
+            var meta = new LinkedHashMap<String, String>();
+            meta.put("container", fmt.iformat().name().getString());
+            meta.put("codec", codec.name().getString());
+            meta.put("pixfmt", Av.name(avFormat));
+            meta.put("decodeIntoPool", dr1 ? "yes (get_buffer2)" : "no: the codec lacks AV_CODEC_CAP_DR1, one counted copy per picture");
+            if (par.color_range() != AVCOL_RANGE_UNSPECIFIED) meta.put("colorRange", av_color_range_name(par.color_range()).getString());
+            info = new StreamInfo("file " + name + ": " + meta.get("container") + " " + meta.get("codec") + " " + w + "x" + h
+                    + " " + format + (fps > 0 ? " " + String.format("%.3f", fps) + " fps" : ""), layout,
+                    layout.frameBytes() + SLACK, w, h, fps, frames, meta);
+        } catch (IOException | RuntimeException e) {
+            avformat_close_input(fmt);
+            throw e;
+        }
+    }
+
+    @Override
+    public StreamInfo info() {
+        return info;
+    }
+
+    @Override
+    public int maxHeldFrames() {
+        return held;
+    }
+
+    /** True when the decoder writes straight into pool buffers. */
+    public boolean decodesIntoPool() {
+        return dr1;
+    }
+
+    @Override
+    public void produce(FramePool pool, MediaCounters c) throws IOException, InterruptedException {
+        this.counters = c;
+        this.byId = new AtomicReferenceArray<>(pool.getTotalCount());
+        this.output = new long[pool.getTotalCount()];
+        java.util.Arrays.fill(output, Long.MIN_VALUE);
+        this.pool = pool;
+        AVPacket pkt = av_packet_alloc();
+        AVFrame frame = av_frame_alloc();
+        Geometry g = Geometry.of(info);
+        long counter = 0;
+        AVRational tb = stream.time_base();
+        AVRational perFrame = fps > 0 ? av_inv_q(av_guess_frame_rate(fmt, stream, null)) : null;
+        long start = stream.start_time() != AV_NOPTS_VALUE ? stream.start_time() : 0;
+        long limit = c.maxFrames();
+        try {
+            boolean draining = false;
+            while (true) {
+                if (!draining) {
+                    if (c.stopRequested() || (limit >= 0 && counter >= limit)) break;
+                    int r = av_read_frame(fmt, pkt);
+                    if (r == AVERROR_EOF || r == AVERROR_EOF()) {
+                        draining = true;
+                        r = avcodec_send_packet(ctx, null);
+                    } else if (r < 0) {
+                        throw new MediaException(name, counter, -1, "reading a packet failed: " + Av.err(r));
+                    } else {
+                        if (pkt.stream_index() != streamIndex) { av_packet_unref(pkt); continue; }
+                        long pos = pkt.pos();
+                        c.bytesIn.add(pkt.size());
+                        r = avcodec_send_packet(ctx, pkt);
+                        av_packet_unref(pkt);
+                        if (r < 0 && r != AVERROR_EAGAIN) throw new MediaException(name, counter, pos,
+                                "the decoder refused a packet: " + Av.err(r));
+                    }
+                }
+                while (true) {
+                    long t0 = System.nanoTime();
+                    int r = avcodec_receive_frame(ctx, frame);
+                    if (r == AVERROR_EAGAIN) break;
+                    if (r == AVERROR_EOF()) return;
+                    if (r < 0) throw new MediaException(name, counter, -1, "decoding failed: " + Av.err(r));
+                    if (callbackError != null) throw new IOException("get_buffer2 failed: " + callbackError, callbackError);
+                    long ts = frame.best_effort_timestamp();
+                    long n = ts != AV_NOPTS_VALUE && perFrame != null
+                            ? av_rescale_q_rnd(ts - start, tb, perFrame, AV_ROUND_NEAR_INF | AV_ROUND_PASS_MINMAX) : counter;
+                    boolean last = limit >= 0 && counter + 1 >= limit;
+                    deliver(frame, g, n, c);
+                    counter++;
+                    c.produceNanos.recordValue(Math.min(System.nanoTime() - t0, 60_000_000_000L));
+                    if (last || c.stopRequested()) return;
+                }
+                if (draining && callbackError != null) throw new IOException("get_buffer2 failed", callbackError);
+            }
+        } finally {
+            av_frame_free(frame);
+            av_packet_free(pkt);
+            // free the decoder now, not at close(): it drops the references it keeps (the last
+            // picture of FFV1, H.264's reference list), so the free callback submits the pictures
+            // that were output and aborts the others before the end-of-stream frame goes out
+            avcodec_free_context(ctx);
+            ctxFreed = true;
+            BY_CONTEXT.values().remove(this);
+        }
+    }
+
+    /** Hands a decoded picture over: in place when it is a pool buffer, else one counted copy. */
+    private void deliver(AVFrame frame, Geometry g, long n, MediaCounters c) throws InterruptedException {
+        int id = slotOf(Av.plane(frame.address(), 0));
+        if (id >= 0) {
+            Frame f = byId.get(id);
+            f.pts(n).captureTimeNs(System.nanoTime()).dimensions(frame.width(), frame.height())
+                    .flags((frame.flags() & 2) != 0 /* AV_FRAME_FLAG_KEY */ ? Frame.FLAG_KEY_FRAME : 0);
+            synchronized (this) {
+                output[id] = n;
+            }
+            av_frame_unref(frame); // if this was the last reference, FreeBuffer submits now
+            c.frames.increment();
+            return;
+        }
+        // copy fallback
+        Frame f = pool.acquireFree();
+        if (f == null) {
+            av_frame_unref(frame);
+            if (Thread.currentThread().isInterrupted()) throw new InterruptedException(name + ": interrupted");
+            c.sourceDrops.increment();
+            return;
+        }
+        try {
+            if (frame.format() != avFormat || frame.width() > layout.width() || frame.height() > layout.height()) {
+                throw new IllegalStateException(name + ": picture " + n + " changed to " + Av.name(frame.format()) + " "
+                        + frame.width() + "x" + frame.height() + " mid-stream; vbuf does not rebuild the pool");
+            }
+            MemorySegment dst = f.segment();
+            for (int p = 0; p < g.planes(); p++) {
+                long src = Av.plane(frame.address(), p);
+                int ls = Av.linesize(frame.address(), p);
+                MemorySegment s = MemorySegment.ofAddress(src).reinterpret((long) ls * g.rows(p));
+                for (int row = 0; row < g.rows(p); row++) {
+                    MemorySegment.copy(s, (long) row * ls, dst, g.offset(p) + (long) row * g.stride(p), g.rowBytes(p));
+                }
+            }
+            c.copies.increment();
+            f.pts(n).captureTimeNs(System.nanoTime()).dimensions(frame.width(), frame.height()).submit();
+            c.frames.increment();
+        } finally {
+            f.close();
+            av_frame_unref(frame);
+        }
+    }
+
+    private int slotOf(long address) {
+        for (int i = 0; i < byId.length(); i++) {
+            Frame f = byId.get(i);
+            if (f != null && f.isOpen()) {
+                long base = f.segment().address();
+                if (address >= base && address < base + f.size()) return i;
+            }
+        }
+        return -1;
+    }
+
+    /** get_buffer2: a pool frame as the decoder's picture. */
+    private static final class GetBuffer extends AVCodecContext.Get_buffer2_AVCodecContext_AVFrame_int {
+        @Override
+        public int call(AVCodecContext c, AVFrame f, int flags) {
+            FfmpegSource s = BY_CONTEXT.get(c.address());
+            return s == null ? avcodec_default_get_buffer2(c, f, flags) : s.getBuffer(c, f, flags);
+        }
+    }
+
+    private int getBuffer(AVCodecContext c, AVFrame f, int flags) {
+        {
+            FramePool p = pool;
+            if (p == null || f.format() != avFormat || f.width() > layout.width() || f.height() > layout.height()) {
+                return avcodec_default_get_buffer2(c, f, flags);
+            }
+            try {
+                Frame fr = p.acquireFree();
+                if (fr == null) return AVERROR_ENOMEM;
+                int id = fr.id();
+                byId.set(id, fr);
+                synchronized (FfmpegSource.this) {
+                    output[id] = Long.MIN_VALUE;
+                }
+                MemorySegment seg = fr.segment();
+                for (int i = 0; i < layout.planeCount(); i++) {
+                    Av.setPlane(f.address(), i, seg.address() + layout.plane(i).offset(), layout.plane(i).stride());
+                }
+                ByteBuffer bb = seg.asByteBuffer();
+                AVBufferRef ref = av_buffer_create(bb, seg.byteSize(), FREE_BUFFER, ctx, 0);
+                if (ref == null) {
+                    fr.close();
+                    return AVERROR_ENOMEM;
+                }
+                f.buf(0, ref);
+                f.extended_data(f.data());
+                return 0;
+            } catch (Throwable t) {
+                callbackError = t;
+                return AVERROR_ENOMEM;
+            }
+        }
+    }
+
+    /** The buffer's last reference is gone: submit the picture if it was output, else give the frame back. */
+    private static final class FreeBuffer extends Free_Pointer_ByteBuffer {
+        @Override
+        public void call(Pointer opaque, ByteBuffer data) {
+            FfmpegSource s = BY_CONTEXT.get(opaque.address());
+            if (s != null) s.freeBuffer(data);
+        }
+    }
+
+
+    private void freeBuffer(ByteBuffer data) {
+        {
+            try {
+                long addr = MemorySegment.ofBuffer(data).address();
+                int id = slotOf(addr);
+                if (id < 0) return;
+                Frame f = byId.get(id);
+                long n;
+                synchronized (FfmpegSource.this) {
+                    n = output[id];
+                    output[id] = Long.MIN_VALUE;
+                }
+                byId.set(id, null);
+                if (n != Long.MIN_VALUE) f.submit();
+                else f.close();
+            } catch (Throwable t) {
+                callbackError = t;
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!ctxFreed) avcodec_free_context(ctx);
+        BY_CONTEXT.values().remove(this);
+        avformat_close_input(fmt);
+        pool = null;
+    }
+}

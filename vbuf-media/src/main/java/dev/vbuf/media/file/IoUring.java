@@ -1,0 +1,167 @@
+package dev.vbuf.media.file;
+
+import dev.vbuf.memory.Native;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+
+/**
+ * A minimal io_uring: one submission and one completion ring shared with the kernel, used for
+ * {@code IORING_OP_READ} and {@code IORING_OP_WRITE} straight into (out of) pool buffers.
+ *
+ * <h2>Overview</h2>
+ * {@code io_uring_setup(entries, &params)} returns a descriptor and fills {@code params} with
+ * the rings' sizes and field offsets ({@code struct io_sqring_offsets} at byte 40,
+ * {@code struct io_cqring_offsets} at byte 80 of the 120-byte {@code struct io_uring_params},
+ * include/uapi/linux/io_uring.h). Three mappings of that descriptor give the SQ ring
+ * (head, tail, mask, index array; offset {@code IORING_OFF_SQ_RING = 0}), the CQ ring
+ * (head, tail, mask, 16-byte CQEs; {@code IORING_OFF_CQ_RING = 0x8000000}) and the array of
+ * 64-byte SQEs ({@code IORING_OFF_SQES = 0x10000000}).
+ *
+ * <h2>Ordering</h2>
+ * Submission: write the SQE and the array slot with plain stores, then <b>release</b>-store
+ * the SQ tail (the kernel acquire-loads it). Completion: <b>acquire</b>-load the CQ tail, read
+ * the CQEs with plain loads, then <b>release</b>-store the CQ head (frees the CQEs for the
+ * kernel). Only one thread uses an instance (not thread-safe); nothing here allocates after
+ * construction.
+ */
+final class IoUring implements AutoCloseable {
+    static final byte IORING_OP_READ = 22;
+    static final byte IORING_OP_WRITE = 23;
+    static final int IORING_ENTER_GETEVENTS = 1;
+    static final int IORING_FEAT_SINGLE_MMAP = 1;
+    private static final long IORING_OFF_SQ_RING = 0L, IORING_OFF_CQ_RING = 0x8000000L, IORING_OFF_SQES = 0x10000000L;
+    private static final int SQE_BYTES = 64, CQE_BYTES = 16;
+    private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+
+    private final int fd;
+    private final int sqEntries, cqEntries;
+    private final MemorySegment sqRing, cqRing, sqes;
+    private final boolean singleMmap;
+    private final long sqHeadOff, sqTailOff, sqArrayOff, cqHeadOff, cqTailOff, cqesOff;
+    private final int sqMask, cqMask;
+    private final MemorySegment state;
+    private final Arena arena = Arena.ofConfined();
+    private int sqTail;
+    private int pending;
+    /** Result of the last {@link #reap}: user data and result, read by the caller. */
+    long cqeUserData;
+    int cqeResult;
+
+    /** Sets up a ring of at least {@code entries} submissions (the kernel rounds up to a power of two). */
+    IoUring(int entries) {
+        MemorySegment p = arena.allocate(120, 8);
+        this.fd = Sys.ioUringSetup(entries, p);
+        try {
+            sqEntries = p.get(ValueLayout.JAVA_INT, 0);
+            cqEntries = p.get(ValueLayout.JAVA_INT, 4);
+            int features = p.get(ValueLayout.JAVA_INT, 20);
+            sqHeadOff = p.get(ValueLayout.JAVA_INT, 40);
+            sqTailOff = p.get(ValueLayout.JAVA_INT, 44);
+            long sqMaskOff = p.get(ValueLayout.JAVA_INT, 48);
+            sqArrayOff = p.get(ValueLayout.JAVA_INT, 64);
+            cqHeadOff = p.get(ValueLayout.JAVA_INT, 80);
+            cqTailOff = p.get(ValueLayout.JAVA_INT, 84);
+            long cqMaskOff = p.get(ValueLayout.JAVA_INT, 88);
+            cqesOff = p.get(ValueLayout.JAVA_INT, 100);
+            long sqSize = sqArrayOff + 4L * sqEntries;
+            long cqSize = cqesOff + (long) CQE_BYTES * cqEntries;
+            singleMmap = (features & IORING_FEAT_SINGLE_MMAP) != 0;
+            int prot = Native.PROT_READ | Native.PROT_WRITE, flags = Native.MAP_SHARED | Native.MAP_POPULATE;
+            if (singleMmap) {
+                sqRing = Native.mmap(Math.max(sqSize, cqSize), prot, flags, fd, IORING_OFF_SQ_RING);
+                cqRing = sqRing;
+            } else {
+                sqRing = Native.mmap(sqSize, prot, flags, fd, IORING_OFF_SQ_RING);
+                cqRing = Native.mmap(cqSize, prot, flags, fd, IORING_OFF_CQ_RING);
+            }
+            sqes = Native.mmap((long) SQE_BYTES * sqEntries, prot, flags, fd, IORING_OFF_SQES);
+            sqMask = sqRing.get(ValueLayout.JAVA_INT, sqMaskOff);
+            cqMask = cqRing.get(ValueLayout.JAVA_INT, cqMaskOff);
+            sqTail = (int) INT.getAcquire(sqRing, sqTailOff);
+            state = Sys.newCallState(arena);
+        } catch (RuntimeException e) {
+            Sys.close(fd);
+            arena.close();
+            throw e;
+        }
+    }
+
+    int capacity() {
+        return sqEntries;
+    }
+
+    /** Reads or writes in flight (queued and not yet reaped). */
+    int pending() {
+        return pending;
+    }
+
+    /**
+     * Queues one read or write of {@code len} bytes at file offset {@code off} into (out of)
+     * {@code buf}; {@link #submit} hands it to the kernel.
+     */
+    void queue(byte op, int fileFd, MemorySegment buf, int len, long off, long userData) {
+        int idx = sqTail & sqMask;
+        long e = (long) idx * SQE_BYTES;
+        for (int i = 0; i < SQE_BYTES; i += 8) sqes.set(ValueLayout.JAVA_LONG, e + i, 0L);
+        sqes.set(ValueLayout.JAVA_BYTE, e, op);
+        sqes.set(ValueLayout.JAVA_INT, e + 4, fileFd);
+        sqes.set(ValueLayout.JAVA_LONG, e + 8, off);
+        sqes.set(ValueLayout.JAVA_LONG, e + 16, buf.address());
+        sqes.set(ValueLayout.JAVA_INT, e + 24, len);
+        sqes.set(ValueLayout.JAVA_LONG, e + 32, userData);
+        sqRing.set(ValueLayout.JAVA_INT, sqArrayOff + 4L * idx, idx);
+        sqTail++;
+        INT.setRelease(sqRing, sqTailOff, sqTail);
+        pending++;
+    }
+
+    /** Submits everything queued and waits for at least {@code minComplete} completions. */
+    void submit(int toSubmit, int minComplete) {
+        long r;
+        do {
+            r = Sys.ioUringEnter(state, fd, toSubmit, minComplete, minComplete > 0 ? IORING_ENTER_GETEVENTS : 0);
+            if (r >= 0) return;
+            toSubmit = 0;
+        } while (r == -Sys.EINTR || r == -Sys.EAGAIN);
+        throw Sys.fail("io_uring_enter", "fd " + fd + ", min_complete " + minComplete, (int) -r, null);
+    }
+
+    /**
+     * Takes one completion if there is one: sets {@link #cqeUserData} and {@link #cqeResult}
+     * (bytes, or -errno) and returns true.
+     */
+    boolean reap() {
+        int head = (int) INT.getAcquire(cqRing, cqHeadOff);
+        int tail = (int) INT.getAcquire(cqRing, cqTailOff);
+        if (head == tail) return false;
+        long c = cqesOff + (long) (head & cqMask) * CQE_BYTES;
+        cqeUserData = cqRing.get(ValueLayout.JAVA_LONG, c);
+        cqeResult = cqRing.get(ValueLayout.JAVA_INT, c + 8);
+        INT.setRelease(cqRing, cqHeadOff, head + 1);
+        pending--;
+        return true;
+    }
+
+    /** Waits for and takes one completion. */
+    void reapOne() {
+        while (!reap()) submit(0, 1);
+    }
+
+    /** Waits for every read or write in flight (the kernel may still be writing into their buffers), then unmaps. */
+    @Override
+    public void close() {
+        try {
+            while (pending > 0) reapOne();
+        } catch (RuntimeException e) {
+            // the ring is broken; closing the descriptor below cancels what is left
+        }
+        Native.munmap(sqes);
+        Native.munmap(sqRing);
+        if (!singleMmap) Native.munmap(cqRing);
+        Sys.close(fd);
+        arena.close();
+    }
+}
