@@ -155,7 +155,12 @@ public final class CaptureCommand implements Callable<Integer> {
             long firstDriverSeq = -1, prevDriverSeq = -1, driverOrder = 0, timeouts = 0;
             long firstTs = 0;
             int n = 0;
+            var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+            long tid = Thread.currentThread().threadId();
+            long alloc0 = 0, alloc1 = 0;
             while (n < frames) {
+                if (n == 10) alloc0 = mx.getThreadAllocatedBytes(tid); // after warm-up: the steady state
+
                 int r = cap.captureNext(n, timeoutMs);
                 if (r != V4l2Capture.CAPTURED) {
                     timeouts++;
@@ -172,6 +177,7 @@ public final class CaptureCommand implements Callable<Integer> {
                 prevDriverSeq = s;
                 n++;
             }
+            alloc1 = mx.getThreadAllocatedBytes(tid);
             long lastTs = cap.lastTimestampNs();
             // end of stream for the checker: a zero-payload frame flagged END_OF_STREAM
             Frame eos = cap.pool().acquireFree(Duration.ofSeconds(5));
@@ -189,6 +195,10 @@ public final class CaptureCommand implements Callable<Integer> {
                     m.lower(), pass ? "PASS" : "FAIL", n, seen.get(), empty.get(), badOrder.get(), withFd.get(), firstDriverSeq,
                     prevDriverSeq, driverOrder, cap.driverDrops(), cap.errorFrames(), cap.lastBytesUsed(),
                     Units.plain(Math.round(fps * 10) / 10.0), secs);
+            if (n > 10) {
+                out.println(m.lower() + ": capture thread allocated " + (alloc1 - alloc0) + " bytes over frames 10.." + (n - 1)
+                        + " (poll, DQBUF, submit, QBUF)");
+            }
             if (firstProblem.get() != null) out.println(m.lower() + ": first problem: " + firstProblem.get());
             out.flush();
             return pass;

@@ -393,7 +393,7 @@ public final class V4l2Capture implements AutoCloseable {
         if (!streaming) throw new IllegalStateException("capture on " + dev.path() + " is not started; call start() first");
         refill();
         if (queued == 0) {
-            Frame f = pool.acquireFree(java.time.Duration.ofMillis(timeoutMs));
+            Frame f = pool.acquireFree(timeoutMs, java.util.concurrent.TimeUnit.MILLISECONDS);
             if (f == null) return NO_BUFFER;
             int r = qbuf(f);
             if (r < 0) {
