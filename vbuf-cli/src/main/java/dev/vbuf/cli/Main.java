@@ -13,9 +13,12 @@ import java.io.PrintWriter;
 @Command(name = "vbuf",
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
-        description = "Video frame buffer pools: plan a pool's size, run a synthetic stream through one.",
-        subcommands = {PlanCommand.class, RunCommand.class, ProbeCommand.class, CaptureCommand.class, DisplayCommand.class,
-                DevicesCommand.class, CommandLine.HelpCommand.class},
+        description = "Video frame buffer pools: plan a pool's size, run a stream (synthetic, files, capture devices) through"
+                + " one, share it with other processes (consume, inspect, shm), describe the machine's memory (info),"
+                + " capture and display on devices (devices, capture, display).",
+        subcommands = {PlanCommand.class, RunCommand.class, ProbeCommand.class, ConsumeCommand.class, InspectCommand.class,
+                ShmCommand.class, InfoCommand.class, CaptureCommand.class, DisplayCommand.class, DevicesCommand.class,
+                CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:the run failed (verification, accounting or a runtime error)",
                 "2:bad usage (unknown flag, value out of range)"})
@@ -37,7 +40,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "give a command: plan or run (vbuf --help)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "give a command: plan, run, consume, inspect, shm or info (vbuf --help)");
     }
 
     /** Bad usage: the message, suggestions for a mistyped flag, where to find help; exit 2. */

@@ -50,11 +50,11 @@ public final class Native {
             Map.entry(24, "EMFILE"), Map.entry(27, "EFBIG"), Map.entry(28, "ENOSPC"), Map.entry(38, "ENOSYS"),
             Map.entry(95, "EOPNOTSUPP"));
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final SymbolLookup LIBC = LINKER.defaultLookup();
-    private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
+    static final Linker LINKER = Linker.nativeLinker();
+    static final SymbolLookup LIBC = LINKER.defaultLookup();
+    static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-    private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
+    static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
 
     private static final MethodHandle MMAP = downcall("mmap",
             FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
@@ -177,7 +177,7 @@ public final class Native {
         }
     }
 
-    private static NativeException fail(String call, String args, MemorySegment state, String hint) {
+    static NativeException fail(String call, String args, MemorySegment state, String hint) {
         int errno = (int) ERRNO.get(state, 0L);
         return new NativeException(call, errno, call + "(" + args + ") failed: " + describeErrno(errno)
                 + (hint == null ? "" : "; " + hint));
@@ -195,4 +195,32 @@ public final class Native {
         return "locking " + length + " bytes needs RLIMIT_MEMLOCK (ulimit -l, in KiB) at least that large or"
                 + " CAP_IPC_LOCK; raise the limit or build the pool without locked memory";
     }
+    // ===== issue 5 (memory kinds): package helpers that MemoryCalls builds its downcalls on =====
+    // (open, ioctl, fcntl and the NUMA system calls live in MemoryCalls, not here)
+
+    /** A downcall into the C library that captures errno, with extra linker options (e.g. variadic). */
+    static MethodHandle downcallCapturing(String name, FunctionDescriptor fd, Linker.Option... extra) {
+        MemorySegment symbol = LIBC.find(name).orElseThrow(() -> new UnsatisfiedLinkError(name + " is not in the C library"));
+        Linker.Option[] opts = java.util.Arrays.copyOf(extra, extra.length + 1);
+        opts[extra.length] = CAPTURE_ERRNO;
+        return LINKER.downcallHandle(symbol, fd, opts);
+    }
+
+    /** The same call without errno capture (for a hot path that allocates nothing). */
+    static MethodHandle downcallPlain(String name, FunctionDescriptor fd, Linker.Option... extra) {
+        MemorySegment symbol = LIBC.find(name).orElseThrow(() -> new UnsatisfiedLinkError(name + " is not in the C library"));
+        return LINKER.downcallHandle(symbol, fd, extra);
+    }
+
+    /** A segment to capture errno in, from {@code arena}. */
+    static MemorySegment callState(Arena arena) { return arena.allocate(CALL_STATE); }
+
+    /** The errno a capturing call left in {@code state}. */
+    static int errno(MemorySegment state) { return (int) ERRNO.get(state, 0L); }
+
+    /** The exception for a failed call: names the call, its arguments, the errno and a hint. */
+    static NativeException failure(String call, String args, MemorySegment state, String hint) {
+        return fail(call, args, state, hint);
+    }
+    // ===== end issue 5 =====
 }

@@ -8,6 +8,7 @@ import dev.vbuf.memory.Allocator;
 import dev.vbuf.memory.BufferHandle;
 import dev.vbuf.memory.ExternalBuffer;
 import dev.vbuf.memory.Ownership;
+import dev.vbuf.memory.Posix;
 import dev.vbuf.stats.AcquireTimeoutEvent;
 import dev.vbuf.stats.FrameDroppedEvent;
 import dev.vbuf.stats.FrameReclaimedEvent;
@@ -74,6 +75,32 @@ public final class FramePool implements AutoCloseable {
 
     private static final AtomicInteger POOL_IDS = new AtomicInteger();
 
+    /**
+     * Test hook for the crash tests (DESIGN.md: "a test hook can stop a process between any two
+     * writes"): with {@code -Dvbuf.test.crashPoint=N} a process stops for ever at point N,
+     * after printing {@code CRASH-POINT N} on standard output, so that the test can SIGKILL it
+     * there. 0 (the default) compiles away. Points: 1 submit, after the PUBLISHED CAS and before
+     * any ring offer; 2 release, after the CAS that frees the slot and before it is queued; 3
+     * acquireFilled, after the holder claim and before the slot word CAS; 4 acquireFree, after
+     * the FREE to PRODUCER CAS and before the ring entry is removed.
+     */
+    private static final int CRASH_POINT = Integer.getInteger("vbuf.test.crashPoint", 0);
+    /** Longest single futex sleep: closing, interrupts, deadlines and end of stream are noticed this often. */
+    static final long MAX_SLEEP_NANOS = 100_000_000L;
+    /** A sleep registration is honoured this long past the longest sleep (then it is assumed dead). */
+    static final long SLEEP_DEADLINE_SLACK_NANOS = 50_000_000L;
+    /** Test hook: build every default-allocator pool as a shared pool (the conformance run on the shared backing). */
+    private static final boolean SHARED_BACKING_FOR_TESTS = Boolean.getBoolean("vbuf.test.sharedBacking");
+    private static final AtomicInteger SHARED_TEST_IDS = new AtomicInteger();
+
+    private static void crashPoint(int n) {
+        if (CRASH_POINT == n) {
+            System.out.println("CRASH-POINT " + n);
+            System.out.flush();
+            for (;;) java.util.concurrent.locks.LockSupport.park();
+        }
+    }
+
     static {
         // Load and register the JFR event classes now, at set-up: done lazily, the first drop
         // stalled the producer 100-250 ms (class loading and JFR's event registration), long
@@ -109,9 +136,20 @@ public final class FramePool implements AutoCloseable {
     private final String backing;
     private final boolean ownsHandles;
     private final PoolMBean mbean;
+    /** Shared pools record which process owns each slot (crash recovery); private pools do not. */
+    private final boolean tracked;
+    /** This process's 1-based index in the shared pool's process table; 0 for a private pool. */
+    private final int me;
+    /** The mapped file of a shared pool; null for a private pool. */
+    private final SharedRegion region;
+    private final boolean futex;
+    private final MemorySegment freeFutexWord;
+    private final MemorySegment[] groupFutexWords;
     private volatile boolean closed;
 
-    private FramePool(Builder b, BuiltMemory mem) {
+    private FramePool(Builder b, BuiltMemory mem) { this(b, mem, null); }
+
+    FramePool(Builder b, BuiltMemory mem, SharedRegion region) {
         this.name = b.name != null ? b.name : "pool-" + POOL_IDS.incrementAndGet();
         this.slotCount = mem.buffers.length;
         this.groupNames = b.groups.toArray(String[]::new);
@@ -131,12 +169,29 @@ public final class FramePool implements AutoCloseable {
         this.waitStrategy = b.waitStrategy;
         this.timestamps = b.timestamps;
 
-        ControlBlock.Geometry g = ControlBlock.Geometry.of(slotCount, groupCount);
-        // The control block is GC-managed (Arena.ofAuto): a thread still inside acquire while
-        // another closes the pool reads valid memory, sees `closed` and returns null. The
-        // buffers themselves are freed at close.
-        this.cb = ControlBlock.format(Arena.ofAuto().allocate(g.totalBytes(), ControlBlock.ALIGN), g, bufferBytes,
-                groupNames, 0);
+        this.region = region;
+        this.tracked = region != null;
+        this.me = region != null ? region.index() : 0;
+        this.futex = waitStrategy instanceof WaitStrategy.Futex;
+        ControlBlock.Geometry g;
+        boolean fresh = region == null || region.creator();
+        if (region == null) {
+            g = ControlBlock.Geometry.of(slotCount, groupCount);
+            // The control block is GC-managed (Arena.ofAuto): a thread still inside acquire while
+            // another closes the pool reads valid memory, sees `closed` and returns null. The
+            // buffers themselves are freed at close.
+            this.cb = ControlBlock.format(Arena.ofAuto().allocate(g.totalBytes(), ControlBlock.ALIGN), g, bufferBytes,
+                    groupNames, 0, 0, 0, layout);
+        } else if (fresh) {
+            // A new shared pool: formatted in a file nobody can see yet (SharedRegion publishes
+            // it under its name only when complete).
+            g = region.geometry();
+            this.cb = ControlBlock.format(region.controlBlock(), g, bufferBytes, groupNames, 0,
+                    region.dataOffset(), region.bufferStride(), layout);
+        } else {
+            g = region.geometry(); // validated by SharedRegion.attach before we get here
+            this.cb = ControlBlock.view(region.controlBlock(), g);
+        }
         this.freeRing = new MpmcRing(cb.segment(), g.freeRingOffset(), g.freeRingCapacity());
         this.groupRings = new MpmcRing[groupCount];
         for (int i = 0; i < groupCount; i++) {
@@ -155,13 +210,20 @@ public final class FramePool implements AutoCloseable {
                     planes[s][p] = buffers[s].asSlice(plane.offset(), plane.bytes());
                 }
             }
+            if (!fresh) continue;
             cb.spLong(s, ControlBlock.S_SEQUENCE, -1L);
-            if (!external[s]) cb.spLong(s, ControlBlock.S_BUFFER_OFFSET, (long) s * bufferBytes);
+            if (!external[s]) {
+                cb.spLong(s, ControlBlock.S_BUFFER_OFFSET, region != null
+                        ? region.dataOffset() + (long) s * region.bufferStride() : (long) s * bufferBytes);
+            }
             cb.spLong(s, ControlBlock.S_BUFFER_BYTES, buffers[s].byteSize());
             if (!freeRing.offer(SlotWord.entry(s, 0))) {
                 throw new AssertionError("free ring of capacity " + freeRing.capacity() + " cannot hold " + slotCount);
             }
         }
+        this.freeFutexWord = cb.segment().asSlice(ControlBlock.P_FREE_FUTEX, 4);
+        this.groupFutexWords = new MemorySegment[groupCount];
+        for (int i = 0; i < groupCount; i++) groupFutexWords[i] = cb.segment().asSlice(cb.group(i) + ControlBlock.G_FUTEX, 4);
         this.mbean = b.jmx ? PoolMBean.register(this) : null;
     }
 
@@ -201,8 +263,62 @@ public final class FramePool implements AutoCloseable {
         private boolean jmx = true;
         private List<ExternalBuffer> externals;
         private List<BufferHandle> handleList;
+        private boolean allocatorSet;
+        private String sharedName;
+        private int sharedMode = 0600;
+        private int processCapacity = SharedRegion.DEFAULT_PROCESS_CAPACITY;
+        private Duration reclaimAfter = SharedRegion.DEFAULT_RECLAIM_AFTER;
+        private boolean keepFile;
 
         private Builder() {}
+
+        /**
+         * Makes the pool shared under {@code name}: control block and buffers live in
+         * /dev/shm/vbuf.NAME, which other processes attach to with {@link FramePool#attach}.
+         * The file is removed when this pool closes (unless {@link #keepFile}).
+         */
+        public Builder shared(String name) {
+            this.sharedName = dev.vbuf.shm.ShmNames.check(name);
+            if (this.name == null) this.name = name;
+            return this;
+        }
+
+        /** Permission bits of a shared pool's file, 0600 (default, owner only) to 0666. */
+        public Builder sharedMode(int mode) {
+            if ((mode & ~0777) != 0 || (mode & 0600) != 0600) {
+                throw new IllegalArgumentException("shared pool mode 0" + Integer.toOctalString(mode)
+                        + " is not valid: give permission bits 0600..0666 (the owner needs read and write)");
+            }
+            this.sharedMode = mode;
+            return this;
+        }
+
+        /** Most processes attached to a shared pool at once, 1..4096 (default 64). */
+        public Builder processCapacity(int n) {
+            if (n < 1 || n > SharedRegion.MAX_PROCESS_CAPACITY) {
+                throw new IllegalArgumentException("process capacity " + n + " is outside 1.." + SharedRegion.MAX_PROCESS_CAPACITY);
+            }
+            this.processCapacity = n;
+            return this;
+        }
+
+        /**
+         * How soon the slots of a dead peer of a shared pool are recovered (default 1 s; the
+         * peers are checked every quarter of it), 10 ms..1 h.
+         */
+        public Builder reclaimAfter(Duration d) {
+            if (d.compareTo(Duration.ofMillis(10)) < 0 || d.compareTo(Duration.ofHours(1)) > 0) {
+                throw new IllegalArgumentException("reclaim delay " + d + " is outside 10 ms..1 h");
+            }
+            this.reclaimAfter = d;
+            return this;
+        }
+
+        /** Leave a shared pool's file in /dev/shm when the pool closes (default: remove it). */
+        public Builder keepFile(boolean keep) {
+            this.keepFile = keep;
+            return this;
+        }
 
         /** The pool's name in statistics, JMX and JFR. */
         public Builder name(String name) {
@@ -236,6 +352,7 @@ public final class FramePool implements AutoCloseable {
 
         public Builder allocator(Allocator allocator) {
             this.allocator = Objects.requireNonNull(allocator, "allocator");
+            this.allocatorSet = true;
             return this;
         }
 
@@ -313,6 +430,11 @@ public final class FramePool implements AutoCloseable {
                         + layout.frameBytes() + " bytes (" + layout + ")");
             }
             if (bufferBytes > size) size = bufferBytes;
+            if (sharedName == null && SHARED_BACKING_FOR_TESTS && externals == null && handleList == null && !allocatorSet) {
+                // The conformance run (vbuf-core pom, execution conformance-shared): same tests, shared backing.
+                shared("conformance-" + ProcessHandle.current().pid() + "-" + SHARED_TEST_IDS.incrementAndGet());
+            }
+            if (sharedName != null) return buildShared(size);
             BuiltMemory mem;
             if (externals != null || handleList != null) {
                 mem = BuiltMemory.external(externals, handleList, size, count);
@@ -328,6 +450,87 @@ public final class FramePool implements AutoCloseable {
                 throw e;
             }
         }
+
+        private FramePool buildShared(long size) {
+            if (externals != null || handleList != null) {
+                throw new IllegalArgumentException("a shared pool's buffers live in its shared file; external buffers"
+                        + " and handles cannot be shared. Drop shared(...) or the external buffers");
+            }
+            if (allocatorSet) {
+                throw new IllegalArgumentException("a shared pool's buffers live in its shared file (/dev/shm); an"
+                        + " allocator cannot be combined with shared(...)");
+            }
+            if (count < 0) throw new IllegalArgumentException("buffer count not set; call count(n)");
+            if (size < 1) throw new IllegalArgumentException("buffer size not set; call bufferSize(bytes) or layout(layout)");
+            SharedRegion region = SharedRegion.create(sharedName, count, groups.size(), size, alignment, sharedMode,
+                    processCapacity, reclaimAfter, keepFile);
+            try {
+                FramePool pool = new FramePool(this, BuiltMemory.shared(region, count, size), region);
+                region.publish();
+                region.startMonitor(pool);
+                return pool;
+            } catch (RuntimeException | Error e) {
+                region.abandon();
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * Attaches to the shared pool {@code name} (created by another process with
+     * {@link Builder#shared}), with the futex wait strategy, BLOCK overflow and a 1 s reclaim
+     * delay. Everything read from the file is validated first; a file that is not a valid pool,
+     * or that other users could write, is refused with a message saying why and what to do.
+     */
+    public static FramePool attach(String name) { return attach(name, new AttachOptions()); }
+
+    public static FramePool attach(String name, AttachOptions o) {
+        SharedRegion.Attached a = SharedRegion.attach(name, o.observe, o.allowGroupWritable, o.reclaimAfter);
+        try {
+            Builder b = builder().name(name).groups(a.groups()).overflow(o.overflow).waitStrategy(o.waitStrategy)
+                    .jmx(o.jmx).recordTimestamps(o.timestamps).count(a.slotCount());
+            if (a.layout() != null) b.layout(a.layout());
+            b.bufferSize(a.bufferBytes());
+            FramePool pool = new FramePool(b, BuiltMemory.shared(a.region(), a.slotCount(), a.bufferBytes()), a.region());
+            a.region().startMonitor(pool);
+            return pool;
+        } catch (RuntimeException | Error e) {
+            if (!o.observe) {
+                // give the entry back; nothing was taken with it yet
+                a.region().releaseEntryQuietly();
+            }
+            throw e;
+        }
+    }
+
+    /** How {@link #attach(String, AttachOptions)} attaches. */
+    public static final class AttachOptions {
+        private Overflow overflow = Overflow.BLOCK;
+        private WaitStrategy waitStrategy = WaitStrategy.futex();
+        private Duration reclaimAfter = SharedRegion.DEFAULT_RECLAIM_AFTER;
+        private boolean observe;
+        private boolean allowGroupWritable;
+        private boolean jmx = true;
+        private boolean timestamps;
+
+        public AttachOptions overflow(Overflow o) { this.overflow = Objects.requireNonNull(o); return this; }
+        public AttachOptions waitStrategy(WaitStrategy w) { this.waitStrategy = Objects.requireNonNull(w); return this; }
+        public AttachOptions jmx(boolean on) { this.jmx = on; return this; }
+        public AttachOptions recordTimestamps(boolean on) { this.timestamps = on; return this; }
+
+        public AttachOptions reclaimAfter(Duration d) {
+            if (d.compareTo(Duration.ofMillis(10)) < 0 || d.compareTo(Duration.ofHours(1)) > 0) {
+                throw new IllegalArgumentException("reclaim delay " + d + " is outside 10 ms..1 h");
+            }
+            this.reclaimAfter = d;
+            return this;
+        }
+
+        /** Look without taking part: no process entry, no monitor (for 'vbuf inspect'). */
+        public AttachOptions observe(boolean on) { this.observe = on; return this; }
+
+        /** Accept a file its group may write (a pool created with mode 0660 on purpose). */
+        public AttachOptions allowGroupWritable(boolean on) { this.allowGroupWritable = on; return this; }
     }
 
     /** The buffers a pool is built over, before the pool exists. */
@@ -377,6 +580,15 @@ public final class FramePool implements AutoCloseable {
                     hs != null ? "external memory with lifetime handles" : "external memory", layoutBytes > 0 ? layoutBytes : min);
         }
 
+        static BuiltMemory shared(SharedRegion r, int count, long size) {
+            var bufs = new MemorySegment[count];
+            for (int i = 0; i < count; i++) bufs[i] = r.buffer(i, size);
+            var fds = new int[count];
+            Arrays.fill(fds, -1);
+            return new BuiltMemory(bufs, new long[count], fds, new boolean[count], null, null,
+                    "shared file " + r.path() + " (" + r.fileBytes() + " bytes)", size);
+        }
+
         void free(boolean runDeleters) {
             if (allocation != null) allocation.close();
             if (handles != null && runDeleters) for (BufferHandle h : handles) h.close();
@@ -421,7 +633,12 @@ public final class FramePool implements AutoCloseable {
         cb.increment(ControlBlock.P_ACQUIRE_WAITS);
         final long start = System.nanoTime();
         for (int attempt = 0; ; attempt++) {
-            waitStrategy.idle(attempt);
+            if (futex && attempt >= WaitStrategy.Futex.SPINS) {
+                sleepOn(freeFutexWord, ControlBlock.P_FREE_FUTEX, ControlBlock.P_FREE_WAITERS,
+                        ControlBlock.P_FREE_SLEEP_DEADLINE, freeRing, start, timeoutNanos);
+            } else {
+                waitStrategy.idle(attempt);
+            }
             f = pollFree();
             if (f != null) return f;
             f = reclaim(policy);
@@ -435,27 +652,41 @@ public final class FramePool implements AutoCloseable {
         }
     }
 
+    /**
+     * Takes the free ring's head slot. Peek, then CAS the slot word FREE to PRODUCER(owner),
+     * then remove the ring entry: a producer that dies at any point leaves either the entry in
+     * the ring (the slot still FREE) or the slot recorded as its own (recovered when it is
+     * found dead); the entry of a slot already taken is stale and whoever sees it removes it.
+     */
     private Frame pollFree() {
-        for (int busy = 0; ; ) {
-            long e = freeRing.poll();
-            if (e == MpmcRing.EMPTY) {
-                // EMPTY while entries are queued: a releaser has claimed a cell and not yet
-                // published it. A free buffer is on its way; wait for it rather than report the
-                // pool dry (and let an overflow policy drop a frame it did not need to).
-                if (freeRing.size() == 0 || closed) return null;
-                backOff(busy++);
+        for (;;) {
+            long h = freeRing.head();
+            long e = freeRing.peek(h);
+            if (e < 0) {
+                if (e == MpmcRing.EMPTY) return null;
+                if (e == MpmcRing.TAKEN) freeRing.advance(h);
+                else freeRing.repairHead(h); // RETRY: a malformed cell is skipped, never spun on
                 continue;
             }
             int s = SlotWord.entrySlot(e);
             long gen = SlotWord.entryGen(e);
-            if (s < 0 || s >= slotCount) continue; // never trust an index: skip it
-            long w = cb.lvWord(s);
-            if (SlotWord.phase(w) != SlotWord.FREE || SlotWord.gen(w) != gen) continue; // stale entry
-            if (external[s] && !isAlive(s)) {
-                if (cb.casWord(s, w, SlotWord.make(SlotWord.RETIRED, 0, 0, gen))) cb.increment(ControlBlock.P_RETIRED);
+            if (s >= slotCount) { // never trust an index: drop the entry
+                freeRing.remove(h, e);
                 continue;
             }
-            if (cb.casWord(s, w, SlotWord.make(SlotWord.PRODUCER, 0, 0, gen))) {
+            long w = cb.lvWord(s);
+            if (SlotWord.phase(w) != SlotWord.FREE || SlotWord.gen(w) != gen) { // stale entry
+                freeRing.remove(h, e);
+                continue;
+            }
+            if (external[s] && !isAlive(s)) {
+                if (cb.casWord(s, w, SlotWord.make(SlotWord.RETIRED, 0, 0, gen))) cb.increment(ControlBlock.P_RETIRED);
+                freeRing.remove(h, e);
+                continue;
+            }
+            if (cb.casWord(s, w, SlotWord.make(SlotWord.PRODUCER, me, 0, gen))) {
+                if (CRASH_POINT != 0) crashPoint(4);
+                freeRing.remove(h, e);
                 return openProducer(s, gen);
             }
         }
@@ -486,6 +717,21 @@ public final class FramePool implements AutoCloseable {
      * number and its state becomes READY_FOR_CONSUME.
      */
     public void submitFilled(Frame f) {
+        publish(f, true);
+    }
+
+    /**
+     * Batched publication (S4.2): publishes {@code frames[0..count)} in order, like as many
+     * {@link #submitFilled(Frame)} calls, but wakes each group's sleepers (a system call in a
+     * shared pool with futex waiters) once for the batch instead of once per frame.
+     */
+    public void submitFilled(Frame[] frames, int count) {
+        Objects.checkFromIndexSize(0, count, frames.length);
+        for (int i = 0; i < count; i++) publish(frames[i], false);
+        for (int g = 0; g < groupCount; g++) wakeGroup(g);
+    }
+
+    private void publish(Frame f, boolean wake) {
         checkOwn(f);
         if (f.group >= 0) {
             throw new FrameStateException("submitFilled", f.slot, f.gen, f.state(), FrameState.LOCKED_BY_PRODUCER,
@@ -505,24 +751,59 @@ public final class FramePool implements AutoCloseable {
         if (!cb.casWord(s, w, SlotWord.make(SlotWord.PUBLISHED, allGroups, 0, gen))) {
             throw staleHandle("submitFilled", f);
         }
+        if (CRASH_POINT != 0) crashPoint(1);
         long e = SlotWord.entry(s, gen);
         for (int g = 0; g < groupCount; g++) {
             MpmcRing ring = groupRings[g];
-            for (int attempt = 0; !ring.offer(e); attempt++) {
-                if (ring.size() < ring.capacity()) {
-                    // Not full: a consumer that claimed the cell one lap back has not handed it
-                    // back yet (it was descheduled inside poll). Wait for it, do not drop.
-                    backOff(attempt);
-                    continue;
-                }
-                // Really full of frames the group does not read (and entries of frames taken
-                // back): its oldest entry gives way, counted as a drop if still live.
+            while (!ring.offer(e)) {
+                // Full of frames the group does not read (and entries of frames taken back):
+                // its oldest entry gives way, counted as a drop if still live.
                 long old = ring.poll();
                 if (old != MpmcRing.EMPTY) {
                     cb.increment(cb.group(g) + ControlBlock.G_FULL_POPS);
                     dropForGroup(g, old, "queue full");
                 }
             }
+            if (wake) wakeGroup(g);
+        }
+    }
+
+    private void wakeGroup(int g) {
+        long rec = cb.group(g);
+        wake(rec + ControlBlock.G_FUTEX, rec + ControlBlock.G_WAITERS, rec + ControlBlock.G_SLEEP_DEADLINE, groupFutexWords[g]);
+    }
+
+    /**
+     * Wakes the sleepers on a futex word, if any: one volatile read when nobody registered. A
+     * registration also renews a deadline a little beyond the longest sleep, so a sleeper that
+     * was SIGKILLed (and never took its count back) stops costing wake-up system calls once
+     * its deadline passes; the count alone could not tell a dead sleeper from a live one.
+     */
+    private void wake(long wordOffset, long waitersOffset, long deadlineOffset, MemorySegment word) {
+        if (cb.lvInt(waitersOffset) != 0 && System.nanoTime() - cb.lvCounter(deadlineOffset) < 0) {
+            cb.getAndAddInt(wordOffset, 1);
+            Posix.futexWake(word, Integer.MAX_VALUE);
+        }
+    }
+
+    /**
+     * Sleeps in the kernel on {@code word} until woken, at most until the deadline and at most
+     * 100 ms (so closing, interrupts and dead peers are noticed), unless {@code ring} already has
+     * an entry. Registers as a waiter first, so a peer that queues after our check sees the
+     * waiter and wakes us (no lost wake-up).
+     */
+    private void sleepOn(MemorySegment word, long wordOffset, long waitersOffset, long deadlineOffset, MpmcRing ring,
+                         long start, long timeoutNanos) {
+        cb.getAndAddInt(waitersOffset, 1);
+        cb.setMax(deadlineOffset, System.nanoTime() + MAX_SLEEP_NANOS + SLEEP_DEADLINE_SLACK_NANOS);
+        try {
+            int v = cb.lvInt(wordOffset);
+            if (ring.size() > 0 || closed || endOfStream()) return;
+            long left = timeoutNanos == Long.MAX_VALUE ? Long.MAX_VALUE : timeoutNanos - (System.nanoTime() - start);
+            if (left <= 0) return;
+            Posix.futexWait(word, v, Math.min(left, MAX_SLEEP_NANOS));
+        } finally {
+            cb.getAndAddInt(waitersOffset, -1);
         }
     }
 
@@ -543,18 +824,36 @@ public final class FramePool implements AutoCloseable {
     }
 
     /**
-     * Returns an IDLE slot to the free ring. The ring has room for every slot, so an offer can
-     * only fail while a thread that claimed the cell one lap back is descheduled inside poll:
-     * wait for it (the slot must never be lost).
+     * Returns an IDLE slot to the free ring and wakes producers asleep on it. The ring has room
+     * for two entries per slot, so it can only be full after crash recovery re-queued entries
+     * (duplicates): then its oldest entries are popped, and any that is still a live free slot
+     * is queued again, so no slot is ever lost.
      */
     private void offerFree(int s, long gen) {
         long e = SlotWord.entry(s, gen);
-        for (int attempt = 0; !freeRing.offer(e); attempt++) backOff(attempt);
+        while (!freeRing.offer(e)) {
+            long old = freeRing.poll();
+            if (old != MpmcRing.EMPTY && isLiveFree(old)) {
+                long keep = e;
+                e = old;            // queue the popped live entry next,
+                offerFreeEntry(keep); // and ours now, into the cell just freed
+            }
+        }
+        wake(ControlBlock.P_FREE_FUTEX, ControlBlock.P_FREE_WAITERS, ControlBlock.P_FREE_SLEEP_DEADLINE, freeFutexWord);
     }
 
-    private static void backOff(int attempt) {
-        if (attempt < 64) Thread.onSpinWait();
-        else Thread.yield();
+    private void offerFreeEntry(long e) {
+        while (!freeRing.offer(e)) {
+            long old = freeRing.poll();
+            if (old != MpmcRing.EMPTY && isLiveFree(old) && old != e) offerFreeEntry(old);
+        }
+    }
+
+    private boolean isLiveFree(long e) {
+        int s = SlotWord.entrySlot(e);
+        if (s >= slotCount) return false;
+        long w = cb.lvWord(s);
+        return SlotWord.phase(w) == SlotWord.FREE && SlotWord.gen(w) == SlotWord.entryGen(e);
     }
 
     // =====================================================================================
@@ -602,7 +901,7 @@ public final class FramePool implements AutoCloseable {
             }
             if (best < 0) return null;
             long ng = SlotWord.nextGen(SlotWord.gen(bestWord));
-            if (cb.casWord(best, bestWord, SlotWord.make(SlotWord.PRODUCER, 0, 0, ng))) {
+            if (cb.casWord(best, bestWord, SlotWord.make(SlotWord.PRODUCER, me, 0, ng))) {
                 int pending = SlotWord.pending(bestWord);
                 for (int g = 0; g < groupCount; g++) {
                     if ((pending & (1 << g)) != 0) {
@@ -678,14 +977,21 @@ public final class FramePool implements AutoCloseable {
     Frame acquireFilled(int g, long timeoutNanos) {
         Frame f = pollFilled(g);
         if (f != null || timeoutNanos <= 0 || closed) return f;
+        if (endOfStream() && groupRings[g].size() == 0) return null;
         long rec = cb.group(g);
         cb.increment(rec + ControlBlock.G_ACQUIRE_WAITS);
         final long start = System.nanoTime();
         for (int attempt = 0; ; attempt++) {
-            waitStrategy.idle(attempt);
+            if (futex && attempt >= WaitStrategy.Futex.SPINS) {
+                sleepOn(groupFutexWords[g], rec + ControlBlock.G_FUTEX, rec + ControlBlock.G_WAITERS,
+                        rec + ControlBlock.G_SLEEP_DEADLINE, groupRings[g], start, timeoutNanos);
+            } else {
+                waitStrategy.idle(attempt);
+            }
             f = pollFilled(g);
             if (f != null) return f;
             if (closed || Thread.currentThread().isInterrupted()) return null;
+            if (endOfStream() && groupRings[g].size() == 0) return null;
             if (timeoutNanos != Long.MAX_VALUE && System.nanoTime() - start >= timeoutNanos) {
                 cb.increment(rec + ControlBlock.G_ACQUIRE_TIMEOUTS);
                 timeoutEvent(groupNames[g], timeoutNanos);
@@ -694,29 +1000,53 @@ public final class FramePool implements AutoCloseable {
         }
     }
 
+    /**
+     * Takes group g's next frame. Peek the ring's head entry, (shared pools: claim the slot's
+     * holder field for this process), CAS the group's held bit on, then remove the entry. A
+     * consumer that dies at any point leaves the entry queued, or the frame recorded as held by
+     * its process (recovered when it is found dead); an entry whose frame was already taken by
+     * the group, released, or taken back is stale and removed by whoever sees it.
+     */
     private Frame pollFilled(int g) {
         MpmcRing ring = groupRings[g];
         int bit = 1 << g;
-        for (;;) {
-            long e = ring.poll();
-            if (e == MpmcRing.EMPTY) return null;
+        long rec = cb.group(g);
+        for (int busy = 0; ; ) {
+            long h = ring.head();
+            long e = ring.peek(h);
+            if (e < 0) {
+                if (e == MpmcRing.EMPTY) return null;
+                if (e == MpmcRing.TAKEN) ring.advance(h);
+                else if (ring.repairHead(h)) cb.increment(rec + ControlBlock.G_STALE_SKIPPED);
+                continue;
+            }
             int s = SlotWord.entrySlot(e);
             long gen = SlotWord.entryGen(e);
-            if (s < 0 || s >= slotCount) continue;
-            for (;;) {
-                long w = cb.lvWord(s);
-                if (SlotWord.phase(w) != SlotWord.PUBLISHED || SlotWord.gen(w) != gen
-                        || (SlotWord.pending(w) & bit) == 0 || (SlotWord.held(w) & bit) != 0) {
-                    cb.increment(cb.group(g) + ControlBlock.G_STALE_SKIPPED);
-                    break;
-                }
-                if (cb.casWord(s, w, SlotWord.make(SlotWord.PUBLISHED, SlotWord.pending(w), SlotWord.held(w) | bit, gen))) {
-                    Frame f = consumerFrames[g][s];
-                    f.gen = gen;
-                    f.open = true;
-                    return f;
-                }
+            if (s >= slotCount) { // never trust an index
+                if (ring.remove(h, e)) cb.increment(rec + ControlBlock.G_STALE_SKIPPED);
+                continue;
             }
+            long w = cb.lvWord(s);
+            if (SlotWord.phase(w) != SlotWord.PUBLISHED || SlotWord.gen(w) != gen
+                    || (SlotWord.pending(w) & bit) == 0 || (SlotWord.held(w) & bit) != 0) {
+                if (ring.remove(h, e)) cb.increment(rec + ControlBlock.G_STALE_SKIPPED);
+                continue;
+            }
+            if (tracked && !cb.casHolder(s, g, 0, me)) {
+                // Another consumer of the group is taking this very entry: let it finish.
+                if (busy++ < 64) Thread.onSpinWait(); else Thread.yield();
+                continue;
+            }
+            if (CRASH_POINT != 0) crashPoint(3);
+            if (cb.casWord(s, w, SlotWord.make(SlotWord.PUBLISHED, SlotWord.pending(w), SlotWord.held(w) | bit, gen))) {
+                ring.remove(h, e);
+                cb.increment(rec + ControlBlock.G_TAKEN);
+                Frame f = consumerFrames[g][s];
+                f.gen = gen;
+                f.open = true;
+                return f;
+            }
+            if (tracked) cb.soHolder(s, g, 0);
         }
     }
 
@@ -747,6 +1077,8 @@ public final class FramePool implements AutoCloseable {
             // group may be issued the same handle object for the buffer's next use.
             f.open = false;
             if (cb.casWord(slot, w, nw)) {
+                if (CRASH_POINT != 0 && pending == 0) crashPoint(2);
+                if (tracked) cb.soHolder(slot, f.group, 0);
                 if (pending == 0) offerFree(slot, ng);
                 return;
             }
@@ -774,7 +1106,10 @@ public final class FramePool implements AutoCloseable {
 
     /** Frames published to group {@code g} and not yet taken or dropped. */
     long lag(int g) {
-        long lag = published() - taken(g) - cb.lvCounter(cb.group(g) + ControlBlock.G_DROPPED);
+        // A frame lost to a dead consumer was taken and also counted dropped: count it once.
+        long rec = cb.group(g);
+        long lag = published() - taken(g) - cb.lvCounter(rec + ControlBlock.G_DROPPED)
+                + cb.lvCounter(rec + ControlBlock.G_LOST_TO_CRASH);
         return Math.max(0, lag);
     }
 
@@ -786,16 +1121,9 @@ public final class FramePool implements AutoCloseable {
         return cb.lvCounter(ControlBlock.P_NEXT_SEQUENCE);
     }
 
-    /**
-     * Frames group g's consumers acquired, derived rather than counted on the hot path: every
-     * entry polled off the group's ring was either taken, skipped as stale, or popped by a
-     * producer because the ring was really full.
-     */
+    /** Frames group g's consumers acquired. */
     private long taken(int g) {
-        long rec = cb.group(g);
-        long t = groupRings[g].polled() - cb.lvCounter(rec + ControlBlock.G_STALE_SKIPPED)
-                - cb.lvCounter(rec + ControlBlock.G_FULL_POPS);
-        return Math.max(0, t);
+        return cb.lvCounter(cb.group(g) + ControlBlock.G_TAKEN);
     }
 
     private int count(FrameState st) {
@@ -809,12 +1137,12 @@ public final class FramePool implements AutoCloseable {
         if (id < 0 || id >= slotCount) return Optional.empty();
         long w = cb.lvWord(id);
         return Optional.of(new BufferInfo(id, buffers[id], physical[id], buffers[id].byteSize(), ownership(id),
-                SlotWord.state(w), Integer.bitCount(SlotWord.pending(w)), SlotWord.gen(w), fds[id],
+                SlotWord.state(w), Integer.bitCount(SlotWord.refs(w)), SlotWord.gen(w), fds[id],
                 cb.lpLong(id, ControlBlock.S_SEQUENCE), cb.lpLong(id, ControlBlock.S_CAPTURE_NANOS),
                 cb.lpLong(id, ControlBlock.S_PTS), cb.lpLong(id, ControlBlock.S_PAYLOAD_BYTES),
                 cb.lpInt(id, ControlBlock.S_WIDTH), cb.lpInt(id, ControlBlock.S_HEIGHT),
                 formatOf(cb.lpInt(id, ControlBlock.S_FORMAT)), cb.lpInt(id, ControlBlock.S_FLAGS),
-                groupsOf(SlotWord.pending(w)), groupsOf(SlotWord.held(w)), isAlive(id)));
+                groupsOf(SlotWord.refs(w)), groupsOf(SlotWord.held(w)), isAlive(id)));
     }
 
     private List<String> groupsOf(int mask) {
@@ -837,8 +1165,9 @@ public final class FramePool implements AutoCloseable {
         if (!external[id] && b.address() % AlignedAllocator.PAGE != 0) return false;
         long w = cb.lvWord(id);
         int pending = SlotWord.pending(w), held = SlotWord.held(w);
-        if ((pending & ~allGroups) != 0 || (held & ~pending) != 0) return false;
         int phase = SlotWord.phase(w);
+        if (phase == SlotWord.PRODUCER) return held == 0 && (tracked || pending == 0); // pending = owner
+        if ((pending & ~allGroups) != 0 || (held & ~pending) != 0) return false;
         if (phase == SlotWord.PUBLISHED) return pending != 0;
         if (phase == SlotWord.RETIRED) return false;
         return pending == 0 && held == 0;
@@ -922,10 +1251,168 @@ public final class FramePool implements AutoCloseable {
         closed = true;
         if (mbean != null) mbean.unregister();
         try {
+            if (region != null) {
+                if (region.creator()) markEndOfStream();
+                wakeAll(); // this process's own sleepers see `closed`
+                region.close(this);
+            }
             if (allocation != null) allocation.close();
         } finally {
             if (ownsHandles) for (BufferHandle h : handles) h.close();
         }
+    }
+
+    /**
+     * Marks the end of the stream (a shared pool's creator does this when it closes): consumers
+     * get the frames still queued, then null from acquireFilled, and {@link #endOfStream()} is true.
+     */
+    public void markEndOfStream() {
+        cb.getAndBitwiseOrInt(ControlBlock.H_STATE, ControlBlock.STATE_CLOSED);
+        wakeAll();
+    }
+
+    /** True once the producer side closed the pool (end of stream); consumers drain what is queued. */
+    public boolean endOfStream() {
+        return (cb.lvInt(ControlBlock.H_STATE) & ControlBlock.STATE_CLOSED) != 0;
+    }
+
+    private void wakeAll() {
+        cb.getAndAddInt(ControlBlock.P_FREE_FUTEX, 1);
+        Posix.futexWake(freeFutexWord, Integer.MAX_VALUE);
+        for (int g = 0; g < groupCount; g++) {
+            cb.getAndAddInt(cb.group(g) + ControlBlock.G_FUTEX, 1);
+            Posix.futexWake(groupFutexWords[g], Integer.MAX_VALUE);
+        }
+    }
+
+    // =====================================================================================
+    // Shared pools: crash recovery (DESIGN.md "Crash consistency")
+    // =====================================================================================
+
+    /** True for a pool in a named shared-memory file (created here or attached to). */
+    public boolean isShared() { return region != null; }
+
+    /** The shared region's name, or null for a private pool. */
+    public String sharedName() { return region == null ? null : region.name(); }
+
+    /** The processes attached to a shared pool now (empty for a private pool). */
+    public List<SharedRegion.Peer> peers() { return region == null ? List.of() : region.peers(); }
+
+    /**
+     * Gives back everything process-table entry {@code owner} (a dead process, or this one at
+     * close) had: slots it was filling become IDLE, frames it held are released for their group
+     * (counted as dropped and lost to a crash for that group: never delivered twice), its
+     * holder claims are cleared, and any slot it left between two steps (freed but not queued,
+     * published but not queued for every group) is queued again. Every change is one CAS of a
+     * slot word, so live peers can keep running meanwhile. Returns the slots recovered.
+     */
+    int recoverOwner(int owner) {
+        int recovered = 0;
+        for (int s = 0; s < slotCount; s++) {
+            for (;;) {
+                long w = cb.lvWord(s);
+                if (SlotWord.phase(w) != SlotWord.PRODUCER || SlotWord.owner(w) != owner) break;
+                long ng = SlotWord.nextGen(SlotWord.gen(w));
+                if (cb.casWord(s, w, SlotWord.make(SlotWord.FREE, 0, 0, ng))) {
+                    offerFree(s, ng);
+                    recovered++;
+                    break;
+                }
+            }
+            for (int g = 0; g < groupCount; g++) {
+                if (cb.lvHolder(s, g) != owner) continue;
+                int bit = 1 << g;
+                for (;;) {
+                    long w = cb.lvWord(s);
+                    if (SlotWord.phase(w) != SlotWord.PUBLISHED || (SlotWord.held(w) & bit) == 0) break;
+                    long gen = SlotWord.gen(w);
+                    int pending = SlotWord.pending(w) & ~bit;
+                    long ng = SlotWord.nextGen(gen);
+                    long nw = pending == 0 ? SlotWord.make(SlotWord.FREE, 0, 0, ng)
+                            : SlotWord.make(SlotWord.PUBLISHED, pending, SlotWord.held(w) & ~bit, gen);
+                    if (cb.casWord(s, w, nw)) {
+                        long rec = cb.group(g);
+                        cb.increment(rec + ControlBlock.G_DROPPED);
+                        cb.increment(rec + ControlBlock.G_LOST_TO_CRASH);
+                        dropEvent(g, s, cb.lpLong(s, ControlBlock.S_SEQUENCE), "consumer process died holding it");
+                        if (pending == 0) offerFree(s, ng);
+                        recovered++;
+                        break;
+                    }
+                }
+                cb.casHolder(s, g, owner, 0);
+            }
+        }
+        requeueOrphans();
+        if (recovered > 0) cb.getAndAdd(ControlBlock.P_SLOTS_RECOVERED, recovered);
+        return recovered;
+    }
+
+    /**
+     * Queues again every slot that is IDLE but not in the free ring, and every published frame
+     * that a group still has to read but that is not in that group's ring (a process died
+     * between the CAS that changed the slot and the ring offer). A live peer's offer in flight
+     * may look the same: its entry is then queued twice, and the second copy is skipped as
+     * stale, because every hand-off is guarded by the slot word.
+     */
+    void requeueOrphans() {
+        for (int s = 0; s < slotCount; s++) {
+            long w = cb.lvWord(s);
+            long gen = SlotWord.gen(w);
+            long e = SlotWord.entry(s, gen);
+            if (SlotWord.phase(w) == SlotWord.FREE) {
+                if (!freeRing.contains(e)) offerFree(s, gen);
+            } else if (SlotWord.phase(w) == SlotWord.PUBLISHED) {
+                int unread = SlotWord.pending(w) & ~SlotWord.held(w);
+                for (int g = 0; g < groupCount; g++) {
+                    if ((unread & (1 << g)) != 0 && !groupRings[g].contains(e)) {
+                        groupRings[g].offer(e); // full: the group is far behind; the frame waits for reclaim
+                        wakeGroup(g);
+                    }
+                }
+            }
+        }
+    }
+
+    ControlBlock controlBlock() { return cb; }
+
+    /** Dead peers whose slots this pool recovered (any survivor's monitor). */
+    public long peerRecoveries() { return cb.lvCounter(ControlBlock.P_PEER_RECOVERIES); }
+
+    /** Slots recovered from dead peers. */
+    public long slotsRecovered() { return cb.lvCounter(ControlBlock.P_SLOTS_RECOVERED); }
+
+    /** Frames group {@code group} lost because a consumer of it died holding them (included in its drops). */
+    public long lostToCrash(String group) {
+        for (int g = 0; g < groupCount; g++) {
+            if (groupNames[g].equals(group)) return cb.lvCounter(cb.group(g) + ControlBlock.G_LOST_TO_CRASH);
+        }
+        throw new IllegalArgumentException("no consumer group '" + group + "' in " + Arrays.toString(groupNames));
+    }
+
+    /**
+     * Who owns buffer {@code id} in a shared pool, as text: the process filling it, the processes
+     * holding it per group (process-table index and pid); "-" when nobody, or in a private pool.
+     */
+    public String ownersOf(int id) {
+        if (!tracked || id < 0 || id >= slotCount) return "-";
+        List<SharedRegion.Peer> peers = region.peers();
+        var sb = new StringBuilder();
+        long w = cb.lvWord(id);
+        if (SlotWord.phase(w) == SlotWord.PRODUCER) sb.append("filling: ").append(peer(peers, SlotWord.owner(w)));
+        for (int g = 0; g < groupCount; g++) {
+            int h = cb.lvHolder(id, g);
+            if (h == 0) continue;
+            if (sb.length() > 0) sb.append("; ");
+            sb.append((SlotWord.held(w) & (1 << g)) != 0 ? "held by " : "claimed by ").append(groupNames[g]).append(' ')
+                    .append(peer(peers, h));
+        }
+        return sb.length() == 0 ? "-" : sb.toString();
+    }
+
+    private static String peer(List<SharedRegion.Peer> peers, int index) {
+        for (SharedRegion.Peer p : peers) if (p.index() == index) return "#" + index + " pid " + p.pid() + (p.alive() ? "" : " (dead)");
+        return "#" + index + " (no such process entry)";
     }
 
     // =====================================================================================
@@ -950,6 +1437,13 @@ public final class FramePool implements AutoCloseable {
     long bufferSize(int s) { return buffers[s].byteSize(); }
     long physicalAddress(int s) { return physical[s]; }
     int fd(int s) { return fds[s]; }
+    void syncCpu(int s, int access, boolean begin) { if (allocation != null) allocation.syncCpu(s, access, begin); }
+
+    /** Where buffer {@code id}'s pages are, as its memory kind read it back (e.g. pages per NUMA node), else "". */
+    public String placement(int id) {
+        if (id < 0 || id >= slotCount) throw new IndexOutOfBoundsException("buffer " + id + " is outside 0.." + (slotCount - 1));
+        return allocation == null ? "" : allocation.placement(id);
+    }
     Ownership ownership(int s) { return external[s] ? Ownership.EXTERNAL : Ownership.OWNED; }
     boolean isExternal(int s) { return external[s]; }
 
