@@ -13,10 +13,12 @@ import java.io.PrintWriter;
 @Command(name = "vbuf",
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
-        description = "Video frame buffer pools: plan a pool's size, run a synthetic or real video stream through one,"
-                + " share it with other processes (consume, inspect, shm), probe a video file, describe the machine's memory (info).",
-        subcommands = {PlanCommand.class, RunCommand.class, ProbeCommand.class, ConsumeCommand.class, InspectCommand.class, ShmCommand.class,
-                InfoCommand.class, CommandLine.HelpCommand.class},
+        description = "Video frame buffer pools: plan a pool's size, run a stream (synthetic, files, capture devices) through"
+                + " one, share it with other processes (consume, inspect, shm), probe a video file, describe the machine's"
+                + " memory (info), capture and display on devices (devices, capture, display).",
+        subcommands = {PlanCommand.class, RunCommand.class, ProbeCommand.class, ConsumeCommand.class, InspectCommand.class,
+                ShmCommand.class, InfoCommand.class, CaptureCommand.class, DisplayCommand.class, DevicesCommand.class,
+                CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:the run failed (verification, accounting or a runtime error)",
                 "2:bad usage (unknown flag, value out of range)"})

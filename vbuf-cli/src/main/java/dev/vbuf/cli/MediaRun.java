@@ -52,7 +52,11 @@ final class MediaRun implements Callable<Integer> {
                     + " builds its pool for the source (decoder layout, device buffers); run without --shared");
         }
         Flags.range(cmd.spec, "--threads", cmd.threads, 1, 64);
-        try {
+        if (input.startsWith("/dev/video")) { // a V4L2 device: --reader names the buffer memory type
+            if (!dev.vbuf.media.v4l2.V4l2Source.MEMORY_TYPES.contains(cmd.reader)) {
+                throw Flags.bad(cmd.spec, "--reader " + cmd.reader + " is not a V4L2 memory type: mmap, userptr, dmabuf or expbuf");
+            }
+        } else try {
             dev.vbuf.media.file.FileSource.Reader.parse(cmd.reader);
         } catch (IllegalArgumentException e) {
             throw Flags.bad(cmd.spec, "--reader " + cmd.reader + " is not one of mmap, direct, io_uring");

@@ -128,7 +128,7 @@ public final class RunCommand implements Callable<Integer> {
             + " With --input or --output the run moves real pictures through the pool (see docs/MEDIA.md).")
     String output;
 
-    @Option(names = "--reader", defaultValue = "mmap", description = "Y4M/raw reader: mmap, direct (O_DIRECT) or io_uring. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--reader", defaultValue = "mmap", description = "Y4M/raw reader: mmap, direct (O_DIRECT) or io_uring; for /dev/videoN the buffer memory: mmap, userptr, dmabuf or expbuf. Default: ${DEFAULT-VALUE}.")
     String reader;
 
     @Option(names = "--threads", defaultValue = "1", description = "Reader threads for Y4M/raw input, 1..64. Default: ${DEFAULT-VALUE}.")
@@ -191,6 +191,9 @@ public final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (MediaRun.applies(this) && shared != null) {
+            throw Flags.bad(spec, "--shared works with the synthetic run only, not with --input/--output (yet)");
+        }
         if (MediaRun.applies(this)) return new MediaRun(this).call();
         Setup s = validate();
         MemorySpec memorySpec = memorySpec();

@@ -565,6 +565,7 @@ public final class FramePool implements AutoCloseable {
             for (int i = 0; i < n; i++) {
                 bufs[i] = ext != null ? ext.get(i).segment() : hs.get(i).segment();
                 phys[i] = ext != null ? ext.get(i).physicalAddress() : hs.get(i).physicalAddress();
+                if (hs != null) fds[i] = hs.get(i).fd();
                 if (!bufs[i].scope().isAlive()) {
                     throw new IllegalArgumentException("external buffer " + i + " is already freed (its arena is closed)");
                 }
