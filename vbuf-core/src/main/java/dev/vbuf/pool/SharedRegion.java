@@ -400,7 +400,10 @@ public final class SharedRegion {
     }
 
     void releaseEntryQuietly() {
-        if (index > 0) ControlBlock.LONG.setRelease(mapping, entry(index - 1) + ControlBlock.PR_WORD, 0L);
+        if (index > 0) {
+            ControlBlock.LONG.compareAndSet(mapping, entry(index - 1) + ControlBlock.PR_WORD,
+                    (Processes.self() << 8) | ControlBlock.PROC_LIVE, 0L);
+        }
     }
 
     /** The process table now. */
@@ -501,7 +504,10 @@ public final class SharedRegion {
         }
         if (observer) return;
         pool.recoverOwner(index);
-        ControlBlock.LONG.setRelease(mapping, entry(index - 1) + ControlBlock.PR_WORD, 0L);
+        // CAS from our own word: if a peer recovered our entry by mistake and another process
+        // reused it, a plain store would free it under that process.
+        ControlBlock.LONG.compareAndSet(mapping, entry(index - 1) + ControlBlock.PR_WORD,
+                (Processes.self() << 8) | ControlBlock.PROC_LIVE, 0L);
         if (creator && !keepFile) {
             // Only our own file: the name may have been removed and reused meanwhile.
             try {

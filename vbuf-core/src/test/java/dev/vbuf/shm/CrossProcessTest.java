@@ -54,6 +54,7 @@ class CrossProcessTest {
     final class Child {
         final Process process;
         final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        final Thread pump;
 
         Child(int crashPoint, String... args) throws IOException {
             List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -63,7 +64,7 @@ class CrossProcessTest {
             cmd.addAll(List.of(args));
             process = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             children.add(this);
-            Thread.ofPlatform().daemon().start(() -> {
+            pump = Thread.ofPlatform().daemon().start(() -> {
                 try (var r = new BufferedReader(new InputStreamReader(process.getInputStream()))) {
                     for (String l; (l = r.readLine()) != null; ) lines.add(l);
                 } catch (IOException ignored) {
@@ -78,7 +79,10 @@ class CrossProcessTest {
             while (System.nanoTime() < deadline) {
                 String l = lines.poll(100, TimeUnit.MILLISECONDS);
                 if (l == null) {
-                    if (!process.isAlive() && lines.isEmpty()) fail("child exited (" + process.exitValue() + ") before '" + prefix + "'; saw " + seen);
+                    if (!process.isAlive()) {
+                        pump.join(10_000); // every line it printed is queued once the pipe hits EOF
+                        if (lines.isEmpty()) fail("child exited (" + process.exitValue() + ") before '" + prefix + "'; saw " + seen);
+                    }
                     continue;
                 }
                 if (seen != null) seen.add(l);
@@ -88,8 +92,17 @@ class CrossProcessTest {
         }
 
         void kill() throws InterruptedException {
-            process.destroyForcibly(); // SIGKILL on Linux
+            // SIGKILL through the ProcessHandle: Process.destroyForcibly() would also close our end
+            // of the child's stdout, losing the lines it printed that we have not read yet.
+            process.toHandle().destroyForcibly();
             process.waitFor(10, TimeUnit.SECONDS);
+        }
+
+        /** Kills the child, then waits until every line it printed has been read, and returns them. */
+        void killAndCollect(List<String> into) throws InterruptedException {
+            kill();
+            pump.join(10_000); // the pipe is drained to its end (EOF) before we look
+            lines.drainTo(into);
         }
     }
 
@@ -260,16 +273,16 @@ class CrossProcessTest {
             Thread producer = Thread.ofPlatform().start(() -> produce(pool, pattern, 0, total));
             // let it take a few hundred frames, then kill it wherever it is
             while (tookIn(new ArrayList<>(firstLines)).size() < 300) first.await("TOOK", firstLines);
-            first.kill();
-            first.lines.drainTo(firstLines);
+            first.killAndCollect(firstLines);
             Child second = new Child(0, "consume", name, "g", Long.toString(total));
             var secondLines = new ArrayList<String>();
             // the second stops when the producer is done and the ring is empty
             producer.join(60_000);
             assertFalse(producer.isAlive(), "the producer finished: no slot was lost to the kill");
             eventually("the group has read everything", () -> pool.stats().groups().get(0).lag() == 0);
-            second.kill();
-            second.lines.drainTo(secondLines);
+            second.killAndCollect(secondLines);
+            // a frame the second held when killed counts as dropped once its entry is recovered
+            eventually("both dead consumers recovered", () -> pool.peers().size() == 1);
             List<Long> all = new ArrayList<>(tookIn(firstLines));
             all.addAll(tookIn(secondLines));
             noDuplicates(all);
@@ -278,8 +291,17 @@ class CrossProcessTest {
             // A frame the killed consumer printed as taken but had not released is in its list
             // and also counted lost; one it took but had not printed is only counted lost.
             long accounted = all.size() + dropped;
+            var missing = new java.util.TreeSet<Long>();
+            for (long i = 0; i < total; i++) missing.add(i);
+            missing.removeAll(all);
+            var odd = new ArrayList<String>();
+            for (String l : firstLines) if (!l.startsWith("TOOK ") && !l.equals("READY")) odd.add("first: " + l);
+            for (String l : secondLines) if (!l.startsWith("TOOK ") && !l.equals("READY")) odd.add("second: " + l);
             assertTrue(accounted >= total && accounted <= total + 1,
-                    "every frame delivered once or counted as lost: delivered " + all.size() + ", lost " + dropped);
+                    "every frame delivered once or counted as lost: delivered " + all.size() + ", lost " + dropped
+                            + "; missing " + missing + "; first took " + tookIn(firstLines).size() + " last "
+                            + tookIn(firstLines).getLast() + "; second took " + tookIn(secondLines).size()
+                            + "; other lines " + odd + "; " + pool.stats());
             assertEquals(total, new HashSet<>(all).size() + dropped - (accounted - total));
             eventually("all idle", () -> pool.stats().idle() == 8);
         }
