@@ -13,8 +13,10 @@ import java.io.PrintWriter;
 @Command(name = "vbuf",
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
-        description = "Video frame buffer pools: plan a pool's size, run a synthetic stream through one.",
-        subcommands = {PlanCommand.class, RunCommand.class, CommandLine.HelpCommand.class},
+        description = "Video frame buffer pools: plan a pool's size, run a synthetic stream through one, share it with"
+                + " other processes (consume, inspect, shm).",
+        subcommands = {PlanCommand.class, RunCommand.class, ConsumeCommand.class, InspectCommand.class, ShmCommand.class,
+                CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:the run failed (verification, accounting or a runtime error)",
                 "2:bad usage (unknown flag, value out of range)"})

@@ -57,6 +57,8 @@ public final class RunCommand implements Callable<Integer> {
     static final int MAX_SLOW_MS = 10_000;
     static final int MIN_POOL_FRAMES = 4;
     static final Duration MAX_DURATION = Duration.ofHours(24);
+    /** The group other processes read by default ('vbuf consume NAME'). */
+    static final String REMOTE_GROUP = "consume";
 
     @Spec
     CommandSpec spec;
@@ -121,10 +123,30 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the summary as one JSON object on stdout (status lines go to stderr).")
     boolean json;
 
+    @Option(names = "--shared", paramLabel = "NAME",
+            description = "Put the pool in shared memory as /dev/shm/vbuf.NAME, so other processes attach to it"
+                    + " ('vbuf consume NAME', 'vbuf inspect NAME', or C programs with include/vbuf_shm.h).")
+    String shared;
+
+    @Option(names = "--remote-groups", paramLabel = "G1,G2", split = ",", defaultValue = REMOTE_GROUP,
+            description = "With --shared: consumer groups read by other processes (frames wait for them under the"
+                    + " pool's policy). Default: ${DEFAULT-VALUE}.")
+    List<String> remoteGroups;
+
+    @Option(names = "--shared-mode", paramLabel = "MODE", defaultValue = "600",
+            description = "With --shared: permission bits of the pool's file, octal 600..666. Default: ${DEFAULT-VALUE}.")
+    String sharedMode;
+
     /** Everything validated, ready to run. */
     private record Setup(FrameLayout layout, Overflow overflow, String policyName, WaitStrategy waitStrategy, long ticks,
                          long durationNanos, long periodNanos, int poolFrames, String poolSizing,
-                         List<String> groupNames, List<GroupReader.Mode> modes) {
+                         List<String> groupNames, List<GroupReader.Mode> modes, List<String> remoteGroups, int sharedMode) {
+        /** Groups read in this process, then groups read by other processes. */
+        List<String> allGroups() {
+            var all = new ArrayList<>(groupNames);
+            all.addAll(remoteGroups);
+            return all;
+        }
     }
 
     /**
@@ -164,22 +186,38 @@ public final class RunCommand implements Callable<Integer> {
             throw Flags.bad(spec, "--size " + size + " is too small for the test pattern: " + e.getMessage());
         }
         warmUp(s.layout, pattern);
-        try (pattern; FramePool fp = FramePool.builder()
-                .name("vbuf-run")
+        FramePool.Builder b = FramePool.builder()
+                .name(shared != null ? shared : "vbuf-run")
                 .layout(s.layout)
                 .count(s.poolFrames)
-                .groups(s.groupNames)
+                .groups(s.allGroups())
                 .overflow(s.overflow)
                 .waitStrategy(s.waitStrategy)
-                .allocator(allocator)
-                .recordTimestamps(true)
-                .build()) {
+                .recordTimestamps(true);
+        if (shared != null) {
+            b.shared(shared).sharedMode(s.sharedMode);
+        } else {
+            b.allocator(allocator);
+        }
+        try (pattern; FramePool fp = b.build()) {
+            if (shared != null && !json) {
+                spec.commandLine().getOut().printf("vbuf run: shared pool '%s' (%s), groups for other processes: %s;"
+                        + " attach with 'vbuf consume %s'%n", shared, fp.backing(), String.join(",", s.remoteGroups), shared);
+                spec.commandLine().getOut().flush();
+            }
             return run(s, fp, pattern);
         }
     }
 
     /** --memory: one base kind (aligned, memfd, hugepages), optionally with "locked", comma-separated. */
     private Allocator allocator() {
+        if (shared != null) {
+            if (!memory.equalsIgnoreCase("aligned")) {
+                throw Flags.bad(spec, "--memory " + memory + " cannot be combined with --shared: a shared pool's buffers"
+                        + " live in its /dev/shm file");
+            }
+            return null;
+        }
         Allocator base = null;
         boolean locked = false;
         for (String part : memory.toLowerCase(Locale.ROOT).split(",")) {
@@ -219,9 +257,28 @@ public final class RunCommand implements Callable<Integer> {
             default -> throw Flags.bad(spec, "--policy " + policy + " is not one of block, fail, drop-oldest, adaptive");
         };
         WaitStrategy wait = switch (waitName.toLowerCase(Locale.ROOT)) {
-            case "spin", "yield", "park" -> WaitStrategy.parse(waitName);
-            default -> throw Flags.bad(spec, "--wait " + waitName + " is not one of spin, yield, park");
+            case "spin", "yield", "park", "futex" -> WaitStrategy.parse(waitName);
+            default -> throw Flags.bad(spec, "--wait " + waitName + " is not one of spin, yield, park, futex");
         };
+        List<String> remote = List.of();
+        int mode = 0600;
+        if (shared != null) {
+            try {
+                dev.vbuf.shm.ShmNames.check(shared);
+            } catch (IllegalArgumentException e) {
+                throw Flags.bad(spec, "--shared: " + e.getMessage());
+            }
+            remote = List.copyOf(remoteGroups);
+            try {
+                mode = Integer.parseInt(sharedMode, 8);
+            } catch (NumberFormatException e) {
+                mode = -1;
+            }
+            if (mode < 0600 || mode > 0666 || (mode & 0600) != 0600) {
+                throw Flags.bad(spec, "--shared-mode " + sharedMode + " is not octal permission bits 600..666"
+                        + " (the owner needs read and write; 600 keeps other users out)");
+            }
+        }
         Flags.range(spec, "--groups", groups, 1, FramePool.MAX_GROUPS);
         if (slowMs != null) {
             Flags.range(spec, "--slow-consumer-ms", slowMs, 1, MAX_SLOW_MS);
@@ -244,7 +301,17 @@ public final class RunCommand implements Callable<Integer> {
             names.add("slow");
             modes.add(GroupReader.Mode.SLOW);
         }
-        int minimum = Math.max(MIN_POOL_FRAMES, 2 * names.size() + 2);
+        for (String r : remote) {
+            if (names.contains(r) || r.isEmpty()) {
+                throw Flags.bad(spec, "--remote-groups " + String.join(",", remote) + ": '" + r + "' is empty or already"
+                        + " a group of this process (" + String.join(",", names) + ")");
+            }
+        }
+        if (names.size() + remote.size() > FramePool.MAX_GROUPS) {
+            throw Flags.bad(spec, (names.size() + remote.size()) + " consumer groups (" + names.size() + " here, "
+                    + remote.size() + " remote) is over the pool's " + FramePool.MAX_GROUPS);
+        }
+        int minimum = Math.max(MIN_POOL_FRAMES, 2 * (names.size() + remote.size()) + 2);
         int poolFrames;
         String sizing;
         if (pool != null) {
@@ -266,7 +333,7 @@ public final class RunCommand implements Callable<Integer> {
         else if (fps > 0) ticks = Math.max(1, (long) Math.ceil(d.toNanos() * fps / 1e9));
         else ticks = -1;
         return new Setup(layout, overflow, policy.toLowerCase(Locale.ROOT), wait, ticks, d.toNanos(), period,
-                poolFrames, sizing, List.copyOf(names), List.copyOf(modes));
+                poolFrames, sizing, List.copyOf(names), List.copyOf(modes), remote, mode);
     }
 
     private int run(Setup s, FramePool fp, TestPattern pattern) throws InterruptedException {
@@ -422,6 +489,11 @@ public final class RunCommand implements Callable<Integer> {
                         Units.micros(h.getValueAtPercentile(99)), Units.micros(h.getValueAtPercentile(99.9)),
                         Units.micros(h.getMaxValue())));
             }
+            for (int g = readers.size(); g < ps.groups().size(); g++) {
+                GroupStats gs = ps.groups().get(g);
+                b.append(String.format(Locale.ROOT, "  %-9s %10d %10d %10d %9s %9s   (read by other processes; %d still queued at close)%n",
+                        gs.name(), ps.published(), gs.taken(), gs.dropped(), "-", "-", gs.lag()));
+            }
             b.append(String.format(Locale.ROOT, "  pool      %d frames x %s bytes (%s) = %s bytes (%s); %s%n", ps.total(),
                     Units.grouped(ps.bufferBytes()), Units.bytes(ps.bufferBytes()), Units.grouped(ps.totalBytes()),
                     Units.bytes(ps.totalBytes()), s.poolSizing));
@@ -462,12 +534,18 @@ public final class RunCommand implements Callable<Integer> {
                 latency(j, r.latency.total());
                 j.end();
             }
+            for (int g = readers.size(); g < ps.groups().size(); g++) {
+                GroupStats gs = ps.groups().get(g);
+                j.begin(gs.name()).put("remote", true).put("produced", ps.published()).put("consumed", gs.taken())
+                        .put("dropped", gs.dropped()).put("queuedAtClose", gs.lag()).end();
+            }
             j.end()
                     .put("poolFrames", ps.total())
                     .put("poolSizing", s.poolSizing)
                     .put("bytesPerFrame", ps.bufferBytes())
                     .put("totalBytes", ps.totalBytes())
                     .put("backing", ps.backing())
+                    .put("shared", shared)
                     .put("gcCollections", gcCount)
                     .put("gcTimeMs", gcMs)
                     .begin("pool")

@@ -75,6 +75,28 @@ public final class FramePool implements AutoCloseable {
 
     private static final AtomicInteger POOL_IDS = new AtomicInteger();
 
+    /**
+     * Test hook for the crash tests (DESIGN.md: "a test hook can stop a process between any two
+     * writes"): with {@code -Dvbuf.test.crashPoint=N} a process stops for ever at point N,
+     * after printing {@code CRASH-POINT N} on standard output, so that the test can SIGKILL it
+     * there. 0 (the default) compiles away. Points: 1 submit, after the PUBLISHED CAS and before
+     * any ring offer; 2 release, after the CAS that frees the slot and before it is queued; 3
+     * acquireFilled, after the holder claim and before the slot word CAS; 4 acquireFree, after
+     * the FREE to PRODUCER CAS and before the ring entry is removed.
+     */
+    private static final int CRASH_POINT = Integer.getInteger("vbuf.test.crashPoint", 0);
+    /** Test hook: build every default-allocator pool as a shared pool (the conformance run on the shared backing). */
+    private static final boolean SHARED_BACKING_FOR_TESTS = Boolean.getBoolean("vbuf.test.sharedBacking");
+    private static final AtomicInteger SHARED_TEST_IDS = new AtomicInteger();
+
+    private static void crashPoint(int n) {
+        if (CRASH_POINT == n) {
+            System.out.println("CRASH-POINT " + n);
+            System.out.flush();
+            for (;;) java.util.concurrent.locks.LockSupport.park();
+        }
+    }
+
     static {
         // Load and register the JFR event classes now, at set-up: done lazily, the first drop
         // stalled the producer 100-250 ms (class loading and JFR's event registration), long
@@ -404,6 +426,10 @@ public final class FramePool implements AutoCloseable {
                         + layout.frameBytes() + " bytes (" + layout + ")");
             }
             if (bufferBytes > size) size = bufferBytes;
+            if (sharedName == null && SHARED_BACKING_FOR_TESTS && externals == null && handleList == null && !allocatorSet) {
+                // The conformance run (vbuf-core pom, execution conformance-shared): same tests, shared backing.
+                shared("conformance-" + ProcessHandle.current().pid() + "-" + SHARED_TEST_IDS.incrementAndGet());
+            }
             if (sharedName != null) return buildShared(size);
             BuiltMemory mem;
             if (externals != null || handleList != null) {
@@ -652,6 +678,7 @@ public final class FramePool implements AutoCloseable {
                 continue;
             }
             if (cb.casWord(s, w, SlotWord.make(SlotWord.PRODUCER, me, 0, gen))) {
+                if (CRASH_POINT != 0) crashPoint(4);
                 freeRing.remove(h, e);
                 return openProducer(s, gen);
             }
@@ -702,6 +729,7 @@ public final class FramePool implements AutoCloseable {
         if (!cb.casWord(s, w, SlotWord.make(SlotWord.PUBLISHED, allGroups, 0, gen))) {
             throw staleHandle("submitFilled", f);
         }
+        if (CRASH_POINT != 0) crashPoint(1);
         long e = SlotWord.entry(s, gen);
         for (int g = 0; g < groupCount; g++) {
             MpmcRing ring = groupRings[g];
@@ -974,6 +1002,7 @@ public final class FramePool implements AutoCloseable {
                 if (busy++ < 64) Thread.onSpinWait(); else Thread.yield();
                 continue;
             }
+            if (CRASH_POINT != 0) crashPoint(3);
             if (cb.casWord(s, w, SlotWord.make(SlotWord.PUBLISHED, SlotWord.pending(w), SlotWord.held(w) | bit, gen))) {
                 ring.remove(h, e);
                 cb.increment(rec + ControlBlock.G_TAKEN);
@@ -1013,6 +1042,7 @@ public final class FramePool implements AutoCloseable {
             // group may be issued the same handle object for the buffer's next use.
             f.open = false;
             if (cb.casWord(slot, w, nw)) {
+                if (CRASH_POINT != 0 && pending == 0) crashPoint(2);
                 if (tracked) cb.soHolder(slot, f.group, 0);
                 if (pending == 0) offerFree(slot, ng);
                 return;
@@ -1041,7 +1071,10 @@ public final class FramePool implements AutoCloseable {
 
     /** Frames published to group {@code g} and not yet taken or dropped. */
     long lag(int g) {
-        long lag = published() - taken(g) - cb.lvCounter(cb.group(g) + ControlBlock.G_DROPPED);
+        // A frame lost to a dead consumer was taken and also counted dropped: count it once.
+        long rec = cb.group(g);
+        long lag = published() - taken(g) - cb.lvCounter(rec + ControlBlock.G_DROPPED)
+                + cb.lvCounter(rec + ControlBlock.G_LOST_TO_CRASH);
         return Math.max(0, lag);
     }
 
@@ -1307,6 +1340,45 @@ public final class FramePool implements AutoCloseable {
     }
 
     ControlBlock controlBlock() { return cb; }
+
+    /** Dead peers whose slots this pool recovered (any survivor's monitor). */
+    public long peerRecoveries() { return cb.lvCounter(ControlBlock.P_PEER_RECOVERIES); }
+
+    /** Slots recovered from dead peers. */
+    public long slotsRecovered() { return cb.lvCounter(ControlBlock.P_SLOTS_RECOVERED); }
+
+    /** Frames group {@code group} lost because a consumer of it died holding them (included in its drops). */
+    public long lostToCrash(String group) {
+        for (int g = 0; g < groupCount; g++) {
+            if (groupNames[g].equals(group)) return cb.lvCounter(cb.group(g) + ControlBlock.G_LOST_TO_CRASH);
+        }
+        throw new IllegalArgumentException("no consumer group '" + group + "' in " + Arrays.toString(groupNames));
+    }
+
+    /**
+     * Who owns buffer {@code id} in a shared pool, as text: the process filling it, the processes
+     * holding it per group (process-table index and pid); "-" when nobody, or in a private pool.
+     */
+    public String ownersOf(int id) {
+        if (!tracked || id < 0 || id >= slotCount) return "-";
+        List<SharedRegion.Peer> peers = region.peers();
+        var sb = new StringBuilder();
+        long w = cb.lvWord(id);
+        if (SlotWord.phase(w) == SlotWord.PRODUCER) sb.append("filling: ").append(peer(peers, SlotWord.owner(w)));
+        for (int g = 0; g < groupCount; g++) {
+            int h = cb.lvHolder(id, g);
+            if (h == 0) continue;
+            if (sb.length() > 0) sb.append("; ");
+            sb.append((SlotWord.held(w) & (1 << g)) != 0 ? "held by " : "claimed by ").append(groupNames[g]).append(' ')
+                    .append(peer(peers, h));
+        }
+        return sb.length() == 0 ? "-" : sb.toString();
+    }
+
+    private static String peer(List<SharedRegion.Peer> peers, int index) {
+        for (SharedRegion.Peer p : peers) if (p.index() == index) return "#" + index + " pid " + p.pid() + (p.alive() ? "" : " (dead)");
+        return "#" + index + " (no such process entry)";
+    }
 
     // =====================================================================================
     // Internals used by Frame, Consumer, PoolMBean
