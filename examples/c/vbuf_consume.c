@@ -14,8 +14,9 @@
  *   --check mix64   (default) every 8-byte word k of the payload of the frame with sequence s is
  *                   vbuf_mix(s, k) (little-endian; a last partial word is its first bytes), and
  *                   the frame's pts is vbuf_mix(s, ~0): what CConsumerTest's Java producer writes
- *   --check stamp   the payload starts with vbuf's TestPattern stamp (u64 v, then ~v): what
- *                   'vbuf run' writes; checks the stamp is whole and its values increase
+ *   --check stamp   the payload starts with vbuf's TestPattern stamp (u64 v, then ~v) and v is
+ *                   the frame's pts: what 'vbuf run' writes; checks the stamp is whole, equals
+ *                   the pts, and increases from frame to frame
  *   --check none    reads every byte (checksum) and checks only the metadata
  *   --timeout-ms T  give up after T ms (exit 3); default: no limit
  *   --hold-at K     after taking the K-th frame, print "holding seq=S slot=X" and stop without
@@ -133,6 +134,10 @@ static const char *verify(const struct vbuf_frame *f, enum check_mode mode, uint
         memcpy(&b, d + 8, 8);
         if (b != ~a) {
             snprintf(buf, len, "stamp is torn: 0x%016" PRIx64 " then 0x%016" PRIx64, a, b);
+            return buf;
+        }
+        if (a != (uint64_t)f->pts) {
+            snprintf(buf, len, "stamp %" PRId64 " is not the frame's pts %" PRId64, (int64_t)a, f->pts);
             return buf;
         }
         if ((int64_t)a <= *stamp_last) {
