@@ -16,13 +16,17 @@ import org.junit.jupiter.api.Test;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -220,6 +224,45 @@ class CConsumerTest {
             assertEquals(8, pool.stats().idle(), "every slot IDLE: " + pool.stats());
             assertTrue(pool.validateAllBuffers());
         }
+    }
+
+    /**
+     * Hostile ring entries (a slot index beyond the pool, a generation the slot does not have)
+     * queued in the group's ring before real frames: the C consumer skips them, counting them
+     * as stale, and still gets every real frame.
+     */
+    @Test
+    void hostileRingEntriesAreSkipped() throws Exception {
+        try (FramePool pool = create(8, SharedRegion.DEFAULT_RECLAIM_AFTER);
+             FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+             Arena arena = Arena.ofConfined()) {
+            C c = new C("--timeout-ms", "120000", name, "c", "3");
+            c.await("attached ");
+            MemorySegment m = ch.map(FileChannel.MapMode.READ_WRITE, 0, ch.size(), arena);
+            long groups = m.get(ValueLayout.JAVA_LONG, ControlBlock.H_GROUPS_OFFSET);
+            long ring = m.get(ValueLayout.JAVA_LONG, groups + ControlBlock.G_RING_OFFSET);
+            int capacity = m.get(ValueLayout.JAVA_INT, ControlBlock.H_GROUP_RING_CAPACITY);
+            offerRaw(m, ring, capacity, 65535);                   // slot 65535 of an 8-slot pool
+            offerRaw(m, ring, capacity, (999L << 16) | 3);        // slot 3 at a generation it never had
+            offerRaw(m, ring, capacity, (1L << 46) - 1);          // every value bit set
+            for (long seq = 0; seq < 3; seq++) produce(pool, seq);
+            Matcher r = c.summary();
+            assertEquals(0, c.exit(), "stderr: " + c.err);
+            assertEquals(List.of("3", "0", "0", "2"), List.of(r.group(1), r.group(2), r.group(3), r.group(4)));
+            assertEquals(3, group(pool).staleSkipped(), "the three hostile entries were counted as stale");
+            assertEquals(8, pool.stats().idle());
+        }
+    }
+
+    /** Queues a raw value at the ring's tail (the MpmcRing cell format), as a hostile writer of the file could. */
+    static void offerRaw(MemorySegment m, long ring, int capacity, long value) {
+        VarHandle cell = ValueLayout.JAVA_LONG.varHandle();
+        long tail = (long) cell.getVolatile(m, ring + ControlBlock.R_TAIL);
+        int shift = Integer.numberOfTrailingZeros(capacity);
+        long lap = (tail >>> shift) & ((1L << 17) - 1);
+        long at = ring + ControlBlock.R_CELLS + (tail & (capacity - 1)) * 8L;
+        assertTrue(cell.compareAndSet(m, at, lap << 47, (lap << 47) | (1L << 46) | value), "the tail cell was empty");
+        assertTrue(cell.compareAndSet(m, ring + ControlBlock.R_TAIL, tail, tail + 1));
     }
 
     // ---------------------------------------------------------------------------------------
