@@ -68,7 +68,11 @@ public final class ConsumeCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        try (FramePool pool = FramePool.attach(name, new FramePool.AttachOptions().waitStrategy(strategy).jmx(false))) {
+        FramePool attached = FramePool.attach(name, new FramePool.AttachOptions().waitStrategy(strategy).jmx(false));
+        // SIGTERM / Ctrl-C: detach cleanly (the frame in hand goes back, the process entry is freed)
+        Thread hook = new Thread(attached::close, "vbuf-detach-" + name);
+        Runtime.getRuntime().addShutdownHook(hook);
+        try (FramePool pool = attached) {
             Consumer consumer;
             try {
                 consumer = pool.consumer(group);
@@ -154,6 +158,12 @@ public final class ConsumeCommand implements Callable<Integer> {
             if (timedOut) err.println("vbuf consume: no frame for " + timeout + " and no end of stream; is the producer running?");
             err.flush();
             return ok ? 0 : 1;
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running
+            }
         }
     }
 }

@@ -200,13 +200,30 @@ public final class RunCommand implements Callable<Integer> {
             b.allocator(allocator);
         }
         try (pattern; FramePool fp = b.build()) {
-            if (shared != null && !json) {
-                spec.commandLine().getOut().printf("vbuf run: shared pool '%s' (%s), groups for other processes: %s;"
-                        + " attach with 'vbuf consume %s'%n", shared, fp.backing(), String.join(",", s.remoteGroups), shared);
-                spec.commandLine().getOut().flush();
+            // SIGTERM / Ctrl-C: close the shared pool (end of stream for consumers, file removed)
+            Thread hook = shared == null ? null : new Thread(fp::close, "vbuf-close-" + shared);
+            if (hook != null) Runtime.getRuntime().addShutdownHook(hook);
+            try {
+                return runShared(s, fp, pattern);
+            } finally {
+                if (hook != null) {
+                    try {
+                        Runtime.getRuntime().removeShutdownHook(hook);
+                    } catch (IllegalStateException shuttingDown) {
+                        // the hook is running
+                    }
+                }
             }
-            return run(s, fp, pattern);
         }
+    }
+
+    private int runShared(Setup s, FramePool fp, TestPattern pattern) throws InterruptedException {
+        if (shared != null && !json) {
+            spec.commandLine().getOut().printf("vbuf run: shared pool '%s' (%s), groups for other processes: %s;"
+                    + " attach with 'vbuf consume %s'%n", shared, fp.backing(), String.join(",", s.remoteGroups), shared);
+            spec.commandLine().getOut().flush();
+        }
+        return run(s, fp, pattern);
     }
 
     /** --memory: one base kind (aligned, memfd, hugepages), optionally with "locked", comma-separated. */

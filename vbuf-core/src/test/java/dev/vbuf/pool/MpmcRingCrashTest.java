@@ -82,4 +82,17 @@ class MpmcRingCrashTest {
         assertEquals(0, ring.size());
         assertTrue(ring.contains(0) == false);
     }
+
+    @Test
+    void aHostileCellIsRepairedNotSpunOn() {
+        ring.offer(1);
+        ring.offer(2);
+        cell(0, 0x7FFF_0000_0000_1234L); // garbage: no party writes this shape at position 0
+        assertEquals(MpmcRing.RETRY, ring.peek(0));
+        assertEquals(2, ring.poll(), "poll repairs the cell and moves on");
+        cell(2, 5L << 47); // garbage where the next offer goes: EMPTY of lap 5
+        assertTrue(ring.offer(3), "offer repairs the cell instead of spinning");
+        assertEquals(3, ring.poll());
+        assertEquals(MpmcRing.EMPTY, ring.poll());
+    }
 }
