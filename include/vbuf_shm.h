@@ -38,6 +38,7 @@
  *   holders[g]                   seq_cst     CAS 0->me; store release 0
  *   ring head / tail / cells     seq_cst     CAS seq_cst
  *   futex words, waiter counts   seq_cst     fetch_add seq_cst         (a Dekker pair, below)
+ *   sleep deadlines              seq_cst     CAS seq_cst (raise only)  the waker's check
  *   process entry word           seq_cst     CAS 0->pid<<8|1; store release 0
  *   statistics counters          relaxed     fetch_add relaxed          nothing (numbers only)
  *
@@ -45,9 +46,12 @@
  * by the CAS that moves the slot word to PUBLISHED; a consumer reads them only after its own
  * CAS on the same word (vbuf_try_take) succeeded, so it sees everything the producer wrote.
  *
- * Sleeping: a waiter increments the waiter count, reads the futex word, checks the ring again
- * and only then sleeps with FUTEX_WAIT(word, value read). A waker first queues (ring CAS), then
- * reads the waiter count and, when it is not 0, increments the futex word and FUTEX_WAKEs.
+ * Sleeping: a waiter increments the waiter count, raises the sleep deadline to now + 150 ms
+ * (CLOCK_MONOTONIC, the clock of Java's System.nanoTime), reads the futex word, checks the ring
+ * again and only then sleeps with FUTEX_WAIT(word, value read) for at most 100 ms. A waker
+ * first queues (ring CAS), then reads the waiter count and, when it is not 0 and the deadline
+ * has not passed, increments the futex word and FUTEX_WAKEs. (A sleeper killed in its sleep
+ * never takes its count back; the deadline stops it costing wake-ups after 150 ms.)
  * Both sides use seq_cst, so either the waker sees the waiter or the waiter sees the entry; a
  * wake between the waiter's read of the word and its FUTEX_WAIT changes the word, and the
  * kernel returns at once. The futex is shared (no FUTEX_PRIVATE_FLAG): other processes wake it.
@@ -156,6 +160,7 @@ _Static_assert(sizeof(_Atomic uint32_t) == 4, "32-bit atomics are 4 bytes");
 #define VBUF_P_RETIRED             176
 #define VBUF_P_PEER_RECOVERIES     184
 #define VBUF_P_SLOTS_RECOVERED     192
+#define VBUF_P_FREE_SLEEP_DEADLINE 200 /* i64 CLOCK_MONOTONIC ns until which a producer may sleep on P_FREE_FUTEX */
 
 /* ---- slot descriptor (256 bytes each, slotCount of them at H_SLOTS_OFFSET) ---- */
 #define VBUF_SLOT_BYTES            256
@@ -190,6 +195,7 @@ _Static_assert(sizeof(_Atomic uint32_t) == 4, "32-bit atomics are 4 bytes");
 #define VBUF_G_STALE_SKIPPED       152
 #define VBUF_G_FUTEX               160 /* u32 futex word the group's consumers sleep on */
 #define VBUF_G_WAITERS             164 /* u32 consumers asleep (or about to sleep) on it */
+#define VBUF_G_SLEEP_DEADLINE      168 /* i64 CLOCK_MONOTONIC ns until which a consumer of the group may sleep */
 #define VBUF_G_DROPPED             256
 #define VBUF_G_FULL_POPS           264
 #define VBUF_G_LOST_TO_CRASH       272
@@ -213,6 +219,8 @@ _Static_assert(sizeof(_Atomic uint32_t) == 4, "32-bit atomics are 4 bytes");
 #define VBUF_MAX_PROCESS_CAPACITY  4096
 #define VBUF_DEFAULT_RECLAIM_AFTER_MS 1000 /* survivors recover a dead peer's slots within this */
 #define VBUF_FUTEX_SPINS           200  /* polls before a waiter sleeps in the kernel */
+#define VBUF_MAX_SLEEP_NANOS       100000000LL /* longest single futex sleep */
+#define VBUF_SLEEP_DEADLINE_SLACK_NANOS 50000000LL /* a sleep registration is honoured this long past it */
 #define VBUF_SHM_PREFIX            "vbuf." /* pool NAME is the file /dev/shm/vbuf.NAME */
 #define VBUF_FLAG_KEY_FRAME        1
 #define VBUF_FLAG_END_OF_STREAM    2
@@ -315,7 +323,8 @@ struct vbuf_header {
     _Atomic uint64_t retired;           /* 176 */
     _Atomic uint64_t peer_recoveries;   /* 184 */
     _Atomic uint64_t slots_recovered;   /* 192 */
-    uint8_t reserved[56];               /* 200..255 */
+    _Atomic int64_t free_sleep_deadline; /* 200 */
+    uint8_t reserved[48];               /* 208..255 */
 };
 
 struct vbuf_slot {
@@ -354,7 +363,8 @@ struct vbuf_group {
     _Atomic uint64_t stale_skipped;     /* 152 */
     _Atomic uint32_t futex;             /* 160 */
     _Atomic uint32_t waiters;           /* 164 */
-    uint8_t reserved1[88];              /* 168..255 */
+    _Atomic int64_t sleep_deadline;     /* 168 */
+    uint8_t reserved1[80];              /* 176..255 */
     _Atomic uint64_t dropped;           /* 256 */
     _Atomic uint64_t full_pops;         /* 264 */
     _Atomic uint64_t lost_to_crash;     /* 272 */
@@ -405,6 +415,7 @@ VBUF_CHECK_OFFSET(vbuf_header, reclaims, VBUF_P_RECLAIMS);
 VBUF_CHECK_OFFSET(vbuf_header, retired, VBUF_P_RETIRED);
 VBUF_CHECK_OFFSET(vbuf_header, peer_recoveries, VBUF_P_PEER_RECOVERIES);
 VBUF_CHECK_OFFSET(vbuf_header, slots_recovered, VBUF_P_SLOTS_RECOVERED);
+VBUF_CHECK_OFFSET(vbuf_header, free_sleep_deadline, VBUF_P_FREE_SLEEP_DEADLINE);
 _Static_assert(sizeof(struct vbuf_header) == VBUF_HEADER_BYTES, "header is 256 bytes");
 
 VBUF_CHECK_OFFSET(vbuf_slot, word, VBUF_S_WORD);
@@ -434,6 +445,7 @@ VBUF_CHECK_OFFSET(vbuf_group, acquire_timeouts, VBUF_G_ACQUIRE_TIMEOUTS);
 VBUF_CHECK_OFFSET(vbuf_group, stale_skipped, VBUF_G_STALE_SKIPPED);
 VBUF_CHECK_OFFSET(vbuf_group, futex, VBUF_G_FUTEX);
 VBUF_CHECK_OFFSET(vbuf_group, waiters, VBUF_G_WAITERS);
+VBUF_CHECK_OFFSET(vbuf_group, sleep_deadline, VBUF_G_SLEEP_DEADLINE);
 VBUF_CHECK_OFFSET(vbuf_group, dropped, VBUF_G_DROPPED);
 VBUF_CHECK_OFFSET(vbuf_group, full_pops, VBUF_G_FULL_POPS);
 VBUF_CHECK_OFFSET(vbuf_group, lost_to_crash, VBUF_G_LOST_TO_CRASH);
@@ -824,9 +836,31 @@ static inline bool vbuf_ring_offer(const struct vbuf_ring *r, uint64_t v) {
             atomic_compare_exchange_strong(&r->hdr->tail, &expect, t + 1);
         } else if ((c & ~VBUF_RING_VALUE_MASK) == (vbuf_cell_empty(lap - 1) | VBUF_RING_FULL)) {
             if (atomic_load(&r->hdr->tail) == t) return false; /* one lap back still unread: full */
+        } else if (atomic_load(&r->hdr->tail) == t) {
+            /* the tail has not moved, yet the cell is none of the shapes a party writes at this
+               position: a hostile writer put it there. Reset it rather than spin for ever. */
+            atomic_compare_exchange_strong(cell, &c, vbuf_cell_empty(lap));
         }
         /* else: the tail we read is stale; read it again */
     }
+}
+
+/*
+ * After peek said RETRY: if h is still the head, its cell can only be EMPTY(lap), FULL(lap, v)
+ * or EMPTY(lap + 1); anything else was written by a hostile (or broken) peer. Such a cell is
+ * taken out like a value and the head moved on, so nobody spins on it. True when it repaired
+ * one (count it as stale).
+ */
+static inline bool vbuf_ring_repair_head(const struct vbuf_ring *r, uint64_t h) {
+    _Atomic uint64_t *cell = vbuf_ring_cell(r, h);
+    uint64_t c = atomic_load(cell);
+    uint64_t lap = vbuf_ring_lap(r, h);
+    if (c == vbuf_cell_empty(lap) || c == vbuf_cell_empty(lap + 1)
+            || (c & ~VBUF_RING_VALUE_MASK) == (vbuf_cell_empty(lap) | VBUF_RING_FULL) || vbuf_ring_head(r) != h)
+        return false;
+    bool fixed = atomic_compare_exchange_strong(cell, &c, vbuf_cell_empty(lap + 1));
+    vbuf_ring_advance(r, h);
+    return fixed;
 }
 
 /* The oldest value, or VBUF_RING_EMPTY. */
@@ -840,6 +874,8 @@ static inline int64_t vbuf_ring_poll(const struct vbuf_ring *r) {
             vbuf_ring_advance(r, h);
         } else if (v == VBUF_RING_EMPTY) {
             return VBUF_RING_EMPTY;
+        } else {
+            vbuf_ring_repair_head(r, h);
         }
     }
 }
@@ -875,25 +911,37 @@ static inline void vbuf_futex_wake_all(_Atomic uint32_t *word) {
     syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
-/* Wakes the sleepers on a futex word, if any (one load when there are none). */
-static inline void vbuf_wake(_Atomic uint32_t *waiters, _Atomic uint32_t *word) {
-    if (atomic_load(waiters) != 0) {
+/* Raises *word to at least v (signed comparison of CLOCK_MONOTONIC values). */
+static inline void vbuf_set_max(_Atomic int64_t *word, int64_t v) {
+    for (int64_t cur = atomic_load(word); cur - v < 0;)
+        if (atomic_compare_exchange_strong(word, &cur, v)) return;
+}
+
+/*
+ * Wakes the sleepers on a futex word, if any: one load when nobody registered. A sleeper also
+ * renews a deadline a little beyond the longest sleep, so a sleeper that was SIGKILLed (and
+ * never took its count back) stops costing wake-up system calls once its deadline passes.
+ */
+static inline void vbuf_wake(_Atomic uint32_t *word, _Atomic uint32_t *waiters, _Atomic int64_t *deadline) {
+    if (atomic_load(waiters) != 0 && vbuf_now_ns() - atomic_load(deadline) < 0) {
         atomic_fetch_add(word, 1);
         vbuf_futex_wake_all(word);
     }
 }
 
 /*
- * Sleeps on `word` until woken, at most max_ns and at most 100 ms (so end of stream, a stop
- * flag and dead peers are noticed), unless `ring` already has an entry. Registers as a waiter
- * first, so that a peer that queues after our check sees the waiter and wakes us.
+ * Sleeps on `word` until woken, at most max_ns and at most VBUF_MAX_SLEEP_NANOS (so end of
+ * stream, a stop flag and dead peers are noticed), unless `ring` already has an entry.
+ * Registers as a waiter (count, then deadline) first, so that a peer that queues after our
+ * check sees the waiter and wakes us.
  */
 static inline void vbuf_sleep_on(const struct vbuf_pool *p, _Atomic uint32_t *word, _Atomic uint32_t *waiters,
-                                 const struct vbuf_ring *ring, int64_t max_ns) {
+                                 _Atomic int64_t *deadline, const struct vbuf_ring *ring, int64_t max_ns) {
     atomic_fetch_add(waiters, 1);
+    vbuf_set_max(deadline, vbuf_now_ns() + VBUF_MAX_SLEEP_NANOS + VBUF_SLEEP_DEADLINE_SLACK_NANOS);
     uint32_t v = atomic_load(word);
     if (vbuf_ring_size(ring) == 0 && !vbuf_end_of_stream(p) && max_ns > 0)
-        vbuf_futex_wait(word, v, max_ns < 100000000LL ? max_ns : 100000000LL);
+        vbuf_futex_wait(word, v, max_ns < VBUF_MAX_SLEEP_NANOS ? max_ns : VBUF_MAX_SLEEP_NANOS);
     atomic_fetch_sub(waiters, 1);
 }
 
@@ -992,7 +1040,7 @@ static inline void vbuf_offer_free(const struct vbuf_pool *p, uint32_t s, uint64
         if (old >= 0 && (uint64_t)old != e && vbuf_is_live_free(p, (uint64_t)old)) todo[n++] = (uint64_t)old;
     }
     struct vbuf_header *h = vbuf_hdr(p);
-    vbuf_wake(&h->free_waiters, &h->free_futex);
+    vbuf_wake(&h->free_futex, &h->free_waiters, &h->free_sleep_deadline);
 }
 
 static inline void vbuf_fill_frame(const struct vbuf_pool *p, uint32_t s, uint32_t g, uint64_t gen, struct vbuf_frame *f) {
@@ -1043,6 +1091,8 @@ static inline int vbuf_try_take(const struct vbuf_pool *p, uint32_t g, struct vb
         if (e < 0) {
             if (e == VBUF_RING_EMPTY) return VBUF_NONE;
             if (e == VBUF_RING_TAKEN) vbuf_ring_advance(r, h);
+            else if (vbuf_ring_repair_head(r, h)) /* RETRY: a malformed cell is skipped, never spun on */
+                atomic_fetch_add_explicit(&rec->stale_skipped, 1, memory_order_relaxed);
             continue;
         }
         uint32_t s = vbuf_entry_slot((uint64_t)e);
@@ -1120,7 +1170,7 @@ static inline int vbuf_acquire_filled(const struct vbuf_pool *p, uint32_t g, int
     int64_t start = vbuf_now_ns();
     for (int attempt = 0;; attempt++) {
         int64_t left = timeout_ns < 0 ? INT64_MAX : timeout_ns - (vbuf_now_ns() - start);
-        if (attempt >= VBUF_FUTEX_SPINS) vbuf_sleep_on(p, &rec->futex, &rec->waiters, ring, left);
+        if (attempt >= VBUF_FUTEX_SPINS) vbuf_sleep_on(p, &rec->futex, &rec->waiters, &rec->sleep_deadline, ring, left);
         else if (attempt < 100) vbuf_cpu_relax();
         else sched_yield();
         r = vbuf_try_take(p, g, f);

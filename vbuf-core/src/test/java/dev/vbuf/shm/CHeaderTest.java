@@ -29,8 +29,10 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * include/vbuf_shm.h says the same as the Java descriptor: every numeric (and string, and
  * duration) public static final constant of the layout classes (every one of SlotWord and
- * MpmcRing, and SharedRegion's page size), found by reflection so that nothing is forgotten, must exist in the header under its mechanical C name with the same value; every
- * layout constant of the header must exist in Java; and the header's geometry, slot-word and
+ * MpmcRing, SharedRegion's page size and FramePool's sleep limits), found by reflection so
+ * that nothing is forgotten, must exist in the header under its mechanical C name with the
+ * same value; every layout constant of the header must exist in Java; and the header's
+ * geometry, slot-word and
  * ring-entry arithmetic must give what the Java code gives.
  *
  * <p>C names: {@code ControlBlock.H_SLOT_COUNT -> VBUF_H_SLOT_COUNT} (also FramePool,
@@ -56,7 +58,8 @@ class CHeaderTest {
     }
     static final List<String> ALL_FIELDS = List.of("dev.vbuf.pool.SlotWord", "dev.vbuf.pool.MpmcRing");
     /** Non-public constants that are part of the layout too. */
-    static final List<String> EXTRA = List.of("dev.vbuf.pool.SharedRegion#PAGE");
+    static final List<String> EXTRA = List.of("dev.vbuf.pool.SharedRegion#PAGE", "dev.vbuf.pool.FramePool#MAX_SLEEP_NANOS",
+            "dev.vbuf.pool.FramePool#SLEEP_DEADLINE_SLACK_NANOS");
     /** Header constants in these families are layout: each must have a Java counterpart. */
     static final Pattern LAYOUT_DEFINE = Pattern.compile(
             "(?m)^#define\\s+(VBUF_(?:H|P|S|R|G|PR|SW|RING|PROC|ROLE|STATE|FUTEX|SHM)_[A-Z0-9_]+|VBUF_[A-Z_]+_BYTES)\\b");
