@@ -1187,7 +1187,7 @@ static inline int vbuf_acquire_filled(const struct vbuf_pool *p, uint32_t g, int
 /*
  * Leaves the process table: first releases every frame this process still holds and clears its
  * holder claims (what the survivors' recovery would do, but as ordinary releases), then frees
- * the entry with a release store of 0.
+ * the entry (CAS of its word from this process's pid << 8 | LIVE to 0, release).
  */
 static inline void vbuf_deregister(struct vbuf_pool *p) {
     if (p->me == 0) return;
@@ -1204,7 +1204,11 @@ static inline void vbuf_deregister(struct vbuf_pool *p) {
             atomic_compare_exchange_strong(&sl->holders[g], &mine, 0);
         }
     }
-    atomic_store_explicit(&vbuf_process_at(p, p->me - 1)->word, 0, memory_order_release);
+    /* CAS, not a plain store: if a peer judged this process dead and recovered the entry, it
+       may belong to another process by now, and must not be freed under it. */
+    uint64_t mine = ((uint64_t)getpid() << 8) | VBUF_PROC_LIVE;
+    atomic_compare_exchange_strong_explicit(&vbuf_process_at(p, p->me - 1)->word, &mine, 0,
+                                            memory_order_release, memory_order_relaxed);
     p->me = 0;
 }
 
