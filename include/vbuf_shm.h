@@ -225,6 +225,10 @@ _Static_assert(sizeof(_Atomic uint32_t) == 4, "32-bit atomics are 4 bytes");
 #define VBUF_FLAG_KEY_FRAME        1
 #define VBUF_FLAG_END_OF_STREAM    2
 #define VBUF_FLAG_CORRUPT          4
+/* Access bits of Frame.beginCpuAccess / endCpuAccess (DMA_BUF_IOCTL_SYNC around CPU access to a
+ * DMA-BUF; not stored in shared memory, listed so the Java and C names agree). */
+#define VBUF_CPU_READ              1
+#define VBUF_CPU_WRITE             2
 #define VBUF_PAGE                  4096 /* data offset and buffer stride are multiples of it */
 
 /* ============================================================================================
@@ -803,7 +807,10 @@ static inline int64_t vbuf_ring_peek(const struct vbuf_ring *r, uint64_t h) {
     uint64_t c = atomic_load(vbuf_ring_cell(r, h)); /* SYNC POINT: pairs with the offer's cell CAS */
     uint64_t lap = vbuf_ring_lap(r, h);
     if ((c & ~VBUF_RING_VALUE_MASK) == (vbuf_cell_empty(lap) | VBUF_RING_FULL)) return (int64_t)(c & VBUF_RING_VALUE_MASK);
-    if (c == vbuf_cell_empty(lap + 1)) return VBUF_RING_TAKEN;
+    /* Taken (EMPTY of the next lap), or taken and already written again for position
+     * h + capacity (FULL of the next lap: the head was not yet advanced past h). */
+    if (c == vbuf_cell_empty(lap + 1) || (c & ~VBUF_RING_VALUE_MASK) == (vbuf_cell_empty(lap + 1) | VBUF_RING_FULL))
+        return VBUF_RING_TAKEN;
     if (c == vbuf_cell_empty(lap) && vbuf_ring_head(r) == h) return VBUF_RING_EMPTY;
     return VBUF_RING_RETRY;
 }
@@ -846,8 +853,9 @@ static inline bool vbuf_ring_offer(const struct vbuf_ring *r, uint64_t v) {
 }
 
 /*
- * After peek said RETRY: if h is still the head, its cell can only be EMPTY(lap), FULL(lap, v)
- * or EMPTY(lap + 1); anything else was written by a hostile (or broken) peer. Such a cell is
+ * After peek said RETRY: if h is still the head, its cell can only be EMPTY(lap), FULL(lap, v),
+ * EMPTY(lap + 1) or FULL(lap + 1, v) (taken, head not yet advanced, written again for position
+ * h + capacity); anything else was written by a hostile (or broken) peer. Such a cell is
  * taken out like a value and the head moved on, so nobody spins on it. True when it repaired
  * one (count it as stale).
  */
@@ -856,7 +864,8 @@ static inline bool vbuf_ring_repair_head(const struct vbuf_ring *r, uint64_t h) 
     uint64_t c = atomic_load(cell);
     uint64_t lap = vbuf_ring_lap(r, h);
     if (c == vbuf_cell_empty(lap) || c == vbuf_cell_empty(lap + 1)
-            || (c & ~VBUF_RING_VALUE_MASK) == (vbuf_cell_empty(lap) | VBUF_RING_FULL) || vbuf_ring_head(r) != h)
+            || (c & ~VBUF_RING_VALUE_MASK) == (vbuf_cell_empty(lap) | VBUF_RING_FULL)
+            || (c & ~VBUF_RING_VALUE_MASK) == (vbuf_cell_empty(lap + 1) | VBUF_RING_FULL) || vbuf_ring_head(r) != h)
         return false;
     bool fixed = atomic_compare_exchange_strong(cell, &c, vbuf_cell_empty(lap + 1));
     vbuf_ring_advance(r, h);
