@@ -2,6 +2,7 @@ package dev.vbuf.cli.bench;
 
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.CategorySeries;
 import org.knowm.xchart.style.Styler;
 
 import javax.imageio.ImageIO;
@@ -20,8 +21,8 @@ import java.util.Set;
 import java.util.function.ToDoubleFunction;
 
 /**
- * The chart of a {@code vbuf bench} run (XChart, written as PNG): three panels with one bar per
- * transport for each frame size — frames/s, hand-off p50 latency, and p50 latency with every
+ * The chart of a {@code vbuf bench} run (XChart, written as PNG): three panels with one marker per
+ * transport across the frame sizes — frames/s, hand-off p50 latency, and p50 latency with every
  * byte written and read. Log scales: the sizes span two orders of magnitude.
  */
 final class ChartWriter {
@@ -65,7 +66,9 @@ final class ChartWriter {
         c.getStyler().setYAxisLogarithmic(true);
         c.getStyler().setChartBackgroundColor(Color.WHITE);
         c.getStyler().setPlotGridVerticalLinesVisible(false);
-        c.getStyler().setOverlapped(false);
+        // XChart draws no bars on a log axis: markers, one series per transport, across the sizes
+        c.getStyler().setDefaultSeriesRenderStyle(CategorySeries.CategorySeriesRenderStyle.Scatter);
+        c.getStyler().setMarkerSize(9);
         Set<String> sizes = new LinkedHashSet<>();
         Set<Transport> transports = new LinkedHashSet<>();
         for (Row r : rows) {
