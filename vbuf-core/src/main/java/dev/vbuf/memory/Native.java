@@ -50,11 +50,11 @@ public final class Native {
             Map.entry(24, "EMFILE"), Map.entry(27, "EFBIG"), Map.entry(28, "ENOSPC"), Map.entry(38, "ENOSYS"),
             Map.entry(95, "EOPNOTSUPP"));
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final SymbolLookup LIBC = LINKER.defaultLookup();
-    private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
+    static final Linker LINKER = Linker.nativeLinker();
+    static final SymbolLookup LIBC = LINKER.defaultLookup();
+    static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-    private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
+    static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
 
     private static final MethodHandle MMAP = downcall("mmap",
             FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
@@ -177,7 +177,7 @@ public final class Native {
         }
     }
 
-    private static NativeException fail(String call, String args, MemorySegment state, String hint) {
+    static NativeException fail(String call, String args, MemorySegment state, String hint) {
         int errno = (int) ERRNO.get(state, 0L);
         return new NativeException(call, errno, call + "(" + args + ") failed: " + describeErrno(errno)
                 + (hint == null ? "" : "; " + hint));

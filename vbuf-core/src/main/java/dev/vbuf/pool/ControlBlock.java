@@ -21,26 +21,39 @@ import java.nio.charset.StandardCharsets;
  *     |  28 freeRingCapacity u32   32 groupRingCapacity u32        |
  *     |  36 flags u32  40 bufferBytes u64  48 slotsOffset u64      |
  *     |  56 freeRingOffset u64  64 groupsOffset u64                |
- *     |  72 totalBytes u64                                         |
- *     | 128 producer line: nextSequence, (reserved), acquireWaits,  |
- *     |     acquireTimeouts, acquireFails, reclaims, retired (u64)  |
+ *     |  72 totalBytes u64 (control block, incl. process table)    |
+ *     |  80 dataOffset u64 (buffers in the same file; 0 = none)    |
+ *     |  88 bufferStride u64  96 width u32 100 height u32          |
+ *     | 104 format u32 (PixelFormat id) 108 strideAlign u32        |
+ *     | 112 processOffset u64  120 processCapacity u32             |
+ *     | 124 state u32 (bit 0: producer closed = end of stream)     |
+ *     | 128 producer line: nextSequence, freeFutex u32,            |
+ *     |     freeWaiters u32, acquireWaits, acquireTimeouts,        |
+ *     |     acquireFails, reclaims, retired, peerRecoveries,       |
+ *     |     slotsRecovered (u64)                                   |
  * 256 +-----------------------------------------------------------+
- *     | SLOT DESCRIPTORS: slotCount x 128 B (see below)           |
+ *     | SLOT DESCRIPTORS: slotCount x 256 B (see below)           |
  *     +-----------------------------------------------------------+
  *     | FREE RING: head u64 @0, tail u64 @128, cells @256:         |
- *     |            capacity x { sequence u64, value u64 }          |
+ *     |            capacity x cell u64 (see {@link MpmcRing})      |
  *     +-----------------------------------------------------------+
  *     | GROUP RECORDS: groupCount x 384 B                          |
- *     |   0 name[32] UTF-8   32 ringOffset u64                     |
- *     | 128 consumer line: (reserved), acquireWaits, timeouts,     |
- *     |     staleSkipped                                           |
- *     | 256 producer line: dropped, fullPops                       |
+ *     |   0 name[32] UTF-8, NUL-terminated   32 ringOffset u64     |
+ *     | 128 consumer line: taken, acquireWaits, timeouts,          |
+ *     |     staleSkipped, futex u32 @160, waiters u32 @164         |
+ *     | 256 producer line: dropped, fullPops, lostToCrash          |
  *     +-----------------------------------------------------------+
  *     | GROUP RINGS: groupCount x ring (same shape as FREE RING)   |
  *     +-----------------------------------------------------------+
+ *     | PROCESS TABLE (shared pools): processCapacity x 64 B       |
+ *     |   0 word u64 = pid << 8 | state (1 live, 2 reclaiming)     |
+ *     |   8 startTime u64 (clock ticks since boot, /proc/pid/stat) |
+ *     |  16 role u32 (1 creator, 2 attached)  24 attachMillis u64  |
+ *     +-----------------------------------------------------------+
+ *     | DATA (shared pools): slotCount x bufferStride              |
  * </pre>
  *
- * <h2>Slot descriptor (128 bytes, one per buffer)</h2>
+ * <h2>Slot descriptor (256 bytes, one per buffer)</h2>
  * <pre>
  *   0 word u64        the truth: phase | pending | held | generation (see {@link SlotWord})
  *   8 sequence u64    assigned by submitFilled, strictly increasing per pool
@@ -51,8 +64,13 @@ import java.nio.charset.StandardCharsets;
  *  48 width u32   52 height u32   56 format u32 (PixelFormat id, 0 = unset)   60 flags u32
  *  64 bufferOffset u64 (offset in the data region, or -1 for external memory)
  *  72 bufferBytes u64
- *  80 producerOwner u32 (index into the attached-process table of a shared pool; 0 in-process)
- *  84 .. 127 reserved, zero
+ *  80 .. 127 reserved, zero
+ * 128 holders u32[16]: per consumer group, the process-table index (1-based) of the consumer
+ *     that holds or is about to hold the frame; 0 = none. Claimed (CAS 0 -> me) before the
+ *     slot word CAS that sets the group's held bit and cleared after the one that clears it,
+ *     so a set held bit always names its owner. Used by shared pools only.
+ * 192 .. 255 reserved, zero
+ * (The producer that owns a slot in state PRODUCER is in the slot word itself: see SlotWord.)
  * </pre>
  *
  * <h2>Memory ordering</h2>
@@ -65,7 +83,7 @@ import java.nio.charset.StandardCharsets;
  */
 public final class ControlBlock {
     public static final long MAGIC = 0x4C4F4F5046554256L; // "VBUFPOOL" little-endian
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
     public static final int CACHE_LINE = 64;
     public static final int ALIGN = 2 * CACHE_LINE;
 
@@ -84,18 +102,35 @@ public final class ControlBlock {
     public static final long H_FREE_RING_OFFSET = 56;
     public static final long H_GROUPS_OFFSET = 64;
     public static final long H_TOTAL_BYTES = 72;
+    public static final long H_DATA_OFFSET = 80;
+    public static final long H_BUFFER_STRIDE = 88;
+    public static final long H_WIDTH = 96;
+    public static final long H_HEIGHT = 100;
+    public static final long H_FORMAT = 104;
+    public static final long H_STRIDE_ALIGN = 108;
+    public static final long H_PROCESS_OFFSET = 112;
+    public static final long H_PROCESS_CAPACITY = 120;
+    public static final long H_STATE = 124;
+    /** {@link #H_STATE} bit: the creating producer closed the pool (end of stream). */
+    public static final int STATE_CLOSED = 1;
     public static final long P_NEXT_SEQUENCE = 128;
-    /** Unused (was a published counter; published is nextSequence). Kept zero. */
-    public static final long P_RESERVED_136 = 136;
+    /** u32 futex word producers sleep on when no buffer is free; bumped by releasers. */
+    public static final long P_FREE_FUTEX = 136;
+    /** u32 count of producers asleep (or about to sleep) on {@link #P_FREE_FUTEX}. */
+    public static final long P_FREE_WAITERS = 140;
     public static final long P_ACQUIRE_WAITS = 144;
     public static final long P_ACQUIRE_TIMEOUTS = 152;
     public static final long P_ACQUIRE_FAILS = 160;
     public static final long P_RECLAIMS = 168;
     public static final long P_RETIRED = 176;
+    /** Dead peers whose slots were recovered. */
+    public static final long P_PEER_RECOVERIES = 184;
+    /** Slots recovered from dead peers (held by, being filled by, or in flight in a dead process). */
+    public static final long P_SLOTS_RECOVERED = 192;
     public static final int HEADER_BYTES = 256;
 
     // ---- slot descriptor ----
-    public static final int SLOT_BYTES = 128;
+    public static final int SLOT_BYTES = 256;
     public static final long S_WORD = 0;
     public static final long S_SEQUENCE = 8;
     public static final long S_CAPTURE_NANOS = 16;
@@ -108,27 +143,44 @@ public final class ControlBlock {
     public static final long S_FLAGS = 60;
     public static final long S_BUFFER_OFFSET = 64;
     public static final long S_BUFFER_BYTES = 72;
-    public static final long S_PRODUCER_OWNER = 80;
+    public static final long S_HOLDERS = 128;
 
     // ---- ring ----
     public static final long R_HEAD = 0;
     public static final long R_TAIL = 2 * CACHE_LINE;
     public static final long R_CELLS = 4 * CACHE_LINE;
-    public static final int CELL_BYTES = 16;
+    public static final int CELL_BYTES = 8;
 
     // ---- group record ----
     public static final int GROUP_BYTES = 384;
     public static final int GROUP_NAME_BYTES = 32;
     public static final long G_NAME = 0;
     public static final long G_RING_OFFSET = 32;
-    /** Unused (was a taken counter; taken is derived from the ring's head). Kept zero. */
-    public static final long G_RESERVED_128 = 128;
+    /** Frames this group's consumers acquired. */
+    public static final long G_TAKEN = 128;
     public static final long G_ACQUIRE_WAITS = 136;
     public static final long G_ACQUIRE_TIMEOUTS = 144;
     public static final long G_STALE_SKIPPED = 152;
+    /** u32 futex word consumers of the group sleep on; bumped by producers when waiters != 0. */
+    public static final long G_FUTEX = 160;
+    /** u32 count of the group's consumers asleep (or about to sleep) on {@link #G_FUTEX}. */
+    public static final long G_WAITERS = 164;
     public static final long G_DROPPED = 256;
     /** Entries the producer polled off a really full ring (stale or live). */
     public static final long G_FULL_POPS = 264;
+    /** Frames lost to the group because a consumer of it died holding them (also counted in dropped). */
+    public static final long G_LOST_TO_CRASH = 272;
+
+    // ---- process table (shared pools) ----
+    public static final int PROCESS_BYTES = 64;
+    public static final long PR_WORD = 0;
+    public static final long PR_START_TIME = 8;
+    public static final long PR_ROLE = 16;
+    public static final long PR_ATTACH_MILLIS = 24;
+    public static final int PROC_LIVE = 1;
+    public static final int PROC_RECLAIMING = 2;
+    public static final int ROLE_CREATOR = 1;
+    public static final int ROLE_ATTACHED = 2;
 
     static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
     static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
@@ -136,6 +188,12 @@ public final class ControlBlock {
     private final MemorySegment seg;
     private final long slotsOffset;
     private final long groupsOffset;
+
+    /** A view of an existing, already validated control block (see {@link ControlBlockValidator}). */
+    static ControlBlock view(MemorySegment seg) {
+        verifyAlignment(seg);
+        return new ControlBlock(seg);
+    }
 
     private ControlBlock(MemorySegment seg) {
         this.seg = seg;
@@ -146,16 +204,21 @@ public final class ControlBlock {
     /** Geometry of a control block: where everything goes for a given slot and group count. */
     public record Geometry(int slotCount, int groupCount, int freeRingCapacity, int groupRingCapacity,
                            long slotsOffset, long freeRingOffset, long groupsOffset, long groupRingsOffset,
-                           long totalBytes) {
-        public static Geometry of(int slotCount, int groupCount) {
+                           long processOffset, int processCapacity, long totalBytes) {
+        public static Geometry of(int slotCount, int groupCount) { return of(slotCount, groupCount, 0); }
+
+        /** Where everything goes; {@code processCapacity} is 0 for a pool private to one process. */
+        public static Geometry of(int slotCount, int groupCount, int processCapacity) {
             int freeCap = ceilPow2(Math.max(2, 2 * slotCount));
             int groupCap = ceilPow2(Math.max(2, 2 * slotCount));
             long slots = HEADER_BYTES;
             long freeRing = slots + (long) slotCount * SLOT_BYTES;
             long groups = align(freeRing + ringBytes(freeCap));
             long groupRings = align(groups + (long) groupCount * GROUP_BYTES);
-            long total = align(groupRings + (long) groupCount * ringBytes(groupCap));
-            return new Geometry(slotCount, groupCount, freeCap, groupCap, slots, freeRing, groups, groupRings, total);
+            long procs = align(groupRings + (long) groupCount * ringBytes(groupCap));
+            long total = align(procs + (long) processCapacity * PROCESS_BYTES);
+            return new Geometry(slotCount, groupCount, freeCap, groupCap, slots, freeRing, groups, groupRings,
+                    procs, processCapacity, total);
         }
 
         public long groupRingOffset(int group) {
@@ -179,7 +242,8 @@ public final class ControlBlock {
      * Formats a fresh control block in {@code seg} (which must be zeroed, 128-byte aligned and
      * at least {@code geometry.totalBytes()} long) and returns a view of it.
      */
-    static ControlBlock format(MemorySegment seg, Geometry g, long bufferBytes, String[] groupNames, int flags) {
+    static ControlBlock format(MemorySegment seg, Geometry g, long bufferBytes, String[] groupNames, int flags,
+                               long dataOffset, long bufferStride, dev.vbuf.format.FrameLayout layout) {
         verifyAlignment(seg);
         if (seg.byteSize() < g.totalBytes()) {
             throw new IllegalArgumentException("control block segment of " + seg.byteSize()
@@ -198,6 +262,16 @@ public final class ControlBlock {
         seg.set(ValueLayout.JAVA_LONG, H_FREE_RING_OFFSET, g.freeRingOffset());
         seg.set(ValueLayout.JAVA_LONG, H_GROUPS_OFFSET, g.groupsOffset());
         seg.set(ValueLayout.JAVA_LONG, H_TOTAL_BYTES, g.totalBytes());
+        seg.set(ValueLayout.JAVA_LONG, H_PROCESS_OFFSET, g.processOffset());
+        seg.set(ValueLayout.JAVA_INT, H_PROCESS_CAPACITY, g.processCapacity());
+        seg.set(ValueLayout.JAVA_LONG, H_DATA_OFFSET, dataOffset);
+        seg.set(ValueLayout.JAVA_LONG, H_BUFFER_STRIDE, bufferStride);
+        if (layout != null) {
+            seg.set(ValueLayout.JAVA_INT, H_WIDTH, layout.width());
+            seg.set(ValueLayout.JAVA_INT, H_HEIGHT, layout.height());
+            seg.set(ValueLayout.JAVA_INT, H_FORMAT, layout.format().ordinal() + 1);
+            seg.set(ValueLayout.JAVA_INT, H_STRIDE_ALIGN, layout.strideAlign());
+        }
         MpmcRing.format(seg, g.freeRingOffset(), g.freeRingCapacity());
         for (int i = 0; i < g.groupCount(); i++) {
             long rec = g.groupsOffset() + (long) i * GROUP_BYTES;
@@ -237,6 +311,18 @@ public final class ControlBlock {
     void spLong(int s, long field, long v) { seg.set(ValueLayout.JAVA_LONG, slot(s) + field, v); }
     int lpInt(int s, long field) { return seg.get(ValueLayout.JAVA_INT, slot(s) + field); }
     void spInt(int s, long field, int v) { seg.set(ValueLayout.JAVA_INT, slot(s) + field, v); }
+
+    // ---- holders (shared pools): which process holds the frame for each group ----
+    boolean casHolder(int s, int group, int expect, int update) {
+        return INT.compareAndSet(seg, slot(s) + S_HOLDERS + 4L * group, expect, update);
+    }
+    int lvHolder(int s, int group) { return (int) INT.getVolatile(seg, slot(s) + S_HOLDERS + 4L * group); }
+    void soHolder(int s, int group, int v) { INT.setRelease(seg, slot(s) + S_HOLDERS + 4L * group, v); }
+
+    // ---- 32-bit words (futex words, waiter counts, header state) ----
+    int lvInt(long offset) { return (int) INT.getVolatile(seg, offset); }
+    int getAndAddInt(long offset, int delta) { return (int) INT.getAndAdd(seg, offset, delta); }
+    int getAndBitwiseOrInt(long offset, int bits) { return (int) INT.getAndBitwiseOr(seg, offset, bits); }
 
     // ---- counters: single-word atomics ----
     long lvCounter(long offset) { return (long) LONG.getVolatile(seg, offset); }

@@ -100,7 +100,7 @@ public final class Frame implements AutoCloseable {
     public FrameState state() { return SlotWord.state(cb.lvWord(slot)); }
 
     /** Consumer groups that have not yet released the frame (its reference count). */
-    public int refCount() { return Integer.bitCount(SlotWord.pending(cb.lvWord(slot))); }
+    public int refCount() { return Integer.bitCount(SlotWord.refs(cb.lvWord(slot))); }
 
     // ---- metadata (S1.1) ----
 

@@ -8,6 +8,7 @@ import dev.vbuf.memory.Allocator;
 import dev.vbuf.memory.BufferHandle;
 import dev.vbuf.memory.ExternalBuffer;
 import dev.vbuf.memory.Ownership;
+import dev.vbuf.memory.Posix;
 import dev.vbuf.stats.AcquireTimeoutEvent;
 import dev.vbuf.stats.FrameDroppedEvent;
 import dev.vbuf.stats.FrameReclaimedEvent;
@@ -74,6 +75,28 @@ public final class FramePool implements AutoCloseable {
 
     private static final AtomicInteger POOL_IDS = new AtomicInteger();
 
+    /**
+     * Test hook for the crash tests (DESIGN.md: "a test hook can stop a process between any two
+     * writes"): with {@code -Dvbuf.test.crashPoint=N} a process stops for ever at point N,
+     * after printing {@code CRASH-POINT N} on standard output, so that the test can SIGKILL it
+     * there. 0 (the default) compiles away. Points: 1 submit, after the PUBLISHED CAS and before
+     * any ring offer; 2 release, after the CAS that frees the slot and before it is queued; 3
+     * acquireFilled, after the holder claim and before the slot word CAS; 4 acquireFree, after
+     * the FREE to PRODUCER CAS and before the ring entry is removed.
+     */
+    private static final int CRASH_POINT = Integer.getInteger("vbuf.test.crashPoint", 0);
+    /** Test hook: build every default-allocator pool as a shared pool (the conformance run on the shared backing). */
+    private static final boolean SHARED_BACKING_FOR_TESTS = Boolean.getBoolean("vbuf.test.sharedBacking");
+    private static final AtomicInteger SHARED_TEST_IDS = new AtomicInteger();
+
+    private static void crashPoint(int n) {
+        if (CRASH_POINT == n) {
+            System.out.println("CRASH-POINT " + n);
+            System.out.flush();
+            for (;;) java.util.concurrent.locks.LockSupport.park();
+        }
+    }
+
     static {
         // Load and register the JFR event classes now, at set-up: done lazily, the first drop
         // stalled the producer 100-250 ms (class loading and JFR's event registration), long
@@ -109,9 +132,20 @@ public final class FramePool implements AutoCloseable {
     private final String backing;
     private final boolean ownsHandles;
     private final PoolMBean mbean;
+    /** Shared pools record which process owns each slot (crash recovery); private pools do not. */
+    private final boolean tracked;
+    /** This process's 1-based index in the shared pool's process table; 0 for a private pool. */
+    private final int me;
+    /** The mapped file of a shared pool; null for a private pool. */
+    private final SharedRegion region;
+    private final boolean futex;
+    private final MemorySegment freeFutexWord;
+    private final MemorySegment[] groupFutexWords;
     private volatile boolean closed;
 
-    private FramePool(Builder b, BuiltMemory mem) {
+    private FramePool(Builder b, BuiltMemory mem) { this(b, mem, null); }
+
+    FramePool(Builder b, BuiltMemory mem, SharedRegion region) {
         this.name = b.name != null ? b.name : "pool-" + POOL_IDS.incrementAndGet();
         this.slotCount = mem.buffers.length;
         this.groupNames = b.groups.toArray(String[]::new);
@@ -131,12 +165,29 @@ public final class FramePool implements AutoCloseable {
         this.waitStrategy = b.waitStrategy;
         this.timestamps = b.timestamps;
 
-        ControlBlock.Geometry g = ControlBlock.Geometry.of(slotCount, groupCount);
-        // The control block is GC-managed (Arena.ofAuto): a thread still inside acquire while
-        // another closes the pool reads valid memory, sees `closed` and returns null. The
-        // buffers themselves are freed at close.
-        this.cb = ControlBlock.format(Arena.ofAuto().allocate(g.totalBytes(), ControlBlock.ALIGN), g, bufferBytes,
-                groupNames, 0);
+        this.region = region;
+        this.tracked = region != null;
+        this.me = region != null ? region.index() : 0;
+        this.futex = waitStrategy instanceof WaitStrategy.Futex;
+        ControlBlock.Geometry g;
+        boolean fresh = region == null || region.creator();
+        if (region == null) {
+            g = ControlBlock.Geometry.of(slotCount, groupCount);
+            // The control block is GC-managed (Arena.ofAuto): a thread still inside acquire while
+            // another closes the pool reads valid memory, sees `closed` and returns null. The
+            // buffers themselves are freed at close.
+            this.cb = ControlBlock.format(Arena.ofAuto().allocate(g.totalBytes(), ControlBlock.ALIGN), g, bufferBytes,
+                    groupNames, 0, 0, 0, layout);
+        } else if (fresh) {
+            // A new shared pool: formatted in a file nobody can see yet (SharedRegion publishes
+            // it under its name only when complete).
+            g = region.geometry();
+            this.cb = ControlBlock.format(region.controlBlock(), g, bufferBytes, groupNames, 0,
+                    region.dataOffset(), region.bufferStride(), layout);
+        } else {
+            g = region.geometry(); // validated by SharedRegion.attach before we get here
+            this.cb = ControlBlock.view(region.controlBlock());
+        }
         this.freeRing = new MpmcRing(cb.segment(), g.freeRingOffset(), g.freeRingCapacity());
         this.groupRings = new MpmcRing[groupCount];
         for (int i = 0; i < groupCount; i++) {
@@ -155,13 +206,20 @@ public final class FramePool implements AutoCloseable {
                     planes[s][p] = buffers[s].asSlice(plane.offset(), plane.bytes());
                 }
             }
+            if (!fresh) continue;
             cb.spLong(s, ControlBlock.S_SEQUENCE, -1L);
-            if (!external[s]) cb.spLong(s, ControlBlock.S_BUFFER_OFFSET, (long) s * bufferBytes);
+            if (!external[s]) {
+                cb.spLong(s, ControlBlock.S_BUFFER_OFFSET, region != null
+                        ? region.dataOffset() + (long) s * region.bufferStride() : (long) s * bufferBytes);
+            }
             cb.spLong(s, ControlBlock.S_BUFFER_BYTES, buffers[s].byteSize());
             if (!freeRing.offer(SlotWord.entry(s, 0))) {
                 throw new AssertionError("free ring of capacity " + freeRing.capacity() + " cannot hold " + slotCount);
             }
         }
+        this.freeFutexWord = cb.segment().asSlice(ControlBlock.P_FREE_FUTEX, 4);
+        this.groupFutexWords = new MemorySegment[groupCount];
+        for (int i = 0; i < groupCount; i++) groupFutexWords[i] = cb.segment().asSlice(cb.group(i) + ControlBlock.G_FUTEX, 4);
         this.mbean = b.jmx ? PoolMBean.register(this) : null;
     }
 
@@ -201,8 +259,62 @@ public final class FramePool implements AutoCloseable {
         private boolean jmx = true;
         private List<ExternalBuffer> externals;
         private List<BufferHandle> handleList;
+        private boolean allocatorSet;
+        private String sharedName;
+        private int sharedMode = 0600;
+        private int processCapacity = SharedRegion.DEFAULT_PROCESS_CAPACITY;
+        private Duration reclaimAfter = SharedRegion.DEFAULT_RECLAIM_AFTER;
+        private boolean keepFile;
 
         private Builder() {}
+
+        /**
+         * Makes the pool shared under {@code name}: control block and buffers live in
+         * /dev/shm/vbuf.NAME, which other processes attach to with {@link FramePool#attach}.
+         * The file is removed when this pool closes (unless {@link #keepFile}).
+         */
+        public Builder shared(String name) {
+            this.sharedName = dev.vbuf.shm.ShmNames.check(name);
+            if (this.name == null) this.name = name;
+            return this;
+        }
+
+        /** Permission bits of a shared pool's file, 0600 (default, owner only) to 0666. */
+        public Builder sharedMode(int mode) {
+            if ((mode & ~0777) != 0 || (mode & 0600) != 0600) {
+                throw new IllegalArgumentException("shared pool mode 0" + Integer.toOctalString(mode)
+                        + " is not valid: give permission bits 0600..0666 (the owner needs read and write)");
+            }
+            this.sharedMode = mode;
+            return this;
+        }
+
+        /** Most processes attached to a shared pool at once, 1..4096 (default 64). */
+        public Builder processCapacity(int n) {
+            if (n < 1 || n > SharedRegion.MAX_PROCESS_CAPACITY) {
+                throw new IllegalArgumentException("process capacity " + n + " is outside 1.." + SharedRegion.MAX_PROCESS_CAPACITY);
+            }
+            this.processCapacity = n;
+            return this;
+        }
+
+        /**
+         * How soon the slots of a dead peer of a shared pool are recovered (default 1 s; the
+         * peers are checked every quarter of it), 10 ms..1 h.
+         */
+        public Builder reclaimAfter(Duration d) {
+            if (d.compareTo(Duration.ofMillis(10)) < 0 || d.compareTo(Duration.ofHours(1)) > 0) {
+                throw new IllegalArgumentException("reclaim delay " + d + " is outside 10 ms..1 h");
+            }
+            this.reclaimAfter = d;
+            return this;
+        }
+
+        /** Leave a shared pool's file in /dev/shm when the pool closes (default: remove it). */
+        public Builder keepFile(boolean keep) {
+            this.keepFile = keep;
+            return this;
+        }
 
         /** The pool's name in statistics, JMX and JFR. */
         public Builder name(String name) {
@@ -236,6 +348,7 @@ public final class FramePool implements AutoCloseable {
 
         public Builder allocator(Allocator allocator) {
             this.allocator = Objects.requireNonNull(allocator, "allocator");
+            this.allocatorSet = true;
             return this;
         }
 
@@ -313,6 +426,11 @@ public final class FramePool implements AutoCloseable {
                         + layout.frameBytes() + " bytes (" + layout + ")");
             }
             if (bufferBytes > size) size = bufferBytes;
+            if (sharedName == null && SHARED_BACKING_FOR_TESTS && externals == null && handleList == null && !allocatorSet) {
+                // The conformance run (vbuf-core pom, execution conformance-shared): same tests, shared backing.
+                shared("conformance-" + ProcessHandle.current().pid() + "-" + SHARED_TEST_IDS.incrementAndGet());
+            }
+            if (sharedName != null) return buildShared(size);
             BuiltMemory mem;
             if (externals != null || handleList != null) {
                 mem = BuiltMemory.external(externals, handleList, size, count);
@@ -328,6 +446,87 @@ public final class FramePool implements AutoCloseable {
                 throw e;
             }
         }
+
+        private FramePool buildShared(long size) {
+            if (externals != null || handleList != null) {
+                throw new IllegalArgumentException("a shared pool's buffers live in its shared file; external buffers"
+                        + " and handles cannot be shared. Drop shared(...) or the external buffers");
+            }
+            if (allocatorSet) {
+                throw new IllegalArgumentException("a shared pool's buffers live in its shared file (/dev/shm); an"
+                        + " allocator cannot be combined with shared(...)");
+            }
+            if (count < 0) throw new IllegalArgumentException("buffer count not set; call count(n)");
+            if (size < 1) throw new IllegalArgumentException("buffer size not set; call bufferSize(bytes) or layout(layout)");
+            SharedRegion region = SharedRegion.create(sharedName, count, groups.size(), size, alignment, sharedMode,
+                    processCapacity, reclaimAfter, keepFile);
+            try {
+                FramePool pool = new FramePool(this, BuiltMemory.shared(region, count, size), region);
+                region.publish();
+                region.startMonitor(pool);
+                return pool;
+            } catch (RuntimeException | Error e) {
+                region.abandon();
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * Attaches to the shared pool {@code name} (created by another process with
+     * {@link Builder#shared}), with the futex wait strategy, BLOCK overflow and a 1 s reclaim
+     * delay. Everything read from the file is validated first; a file that is not a valid pool,
+     * or that other users could write, is refused with a message saying why and what to do.
+     */
+    public static FramePool attach(String name) { return attach(name, new AttachOptions()); }
+
+    public static FramePool attach(String name, AttachOptions o) {
+        SharedRegion.Attached a = SharedRegion.attach(name, o.observe, o.allowGroupWritable, o.reclaimAfter);
+        try {
+            Builder b = builder().name(name).groups(a.groups()).overflow(o.overflow).waitStrategy(o.waitStrategy)
+                    .jmx(o.jmx).recordTimestamps(o.timestamps).count(a.slotCount());
+            if (a.layout() != null) b.layout(a.layout());
+            b.bufferSize(a.bufferBytes());
+            FramePool pool = new FramePool(b, BuiltMemory.shared(a.region(), a.slotCount(), a.bufferBytes()), a.region());
+            a.region().startMonitor(pool);
+            return pool;
+        } catch (RuntimeException | Error e) {
+            if (!o.observe) {
+                // give the entry back; nothing was taken with it yet
+                a.region().releaseEntryQuietly();
+            }
+            throw e;
+        }
+    }
+
+    /** How {@link #attach(String, AttachOptions)} attaches. */
+    public static final class AttachOptions {
+        private Overflow overflow = Overflow.BLOCK;
+        private WaitStrategy waitStrategy = WaitStrategy.futex();
+        private Duration reclaimAfter = SharedRegion.DEFAULT_RECLAIM_AFTER;
+        private boolean observe;
+        private boolean allowGroupWritable;
+        private boolean jmx = true;
+        private boolean timestamps;
+
+        public AttachOptions overflow(Overflow o) { this.overflow = Objects.requireNonNull(o); return this; }
+        public AttachOptions waitStrategy(WaitStrategy w) { this.waitStrategy = Objects.requireNonNull(w); return this; }
+        public AttachOptions jmx(boolean on) { this.jmx = on; return this; }
+        public AttachOptions recordTimestamps(boolean on) { this.timestamps = on; return this; }
+
+        public AttachOptions reclaimAfter(Duration d) {
+            if (d.compareTo(Duration.ofMillis(10)) < 0 || d.compareTo(Duration.ofHours(1)) > 0) {
+                throw new IllegalArgumentException("reclaim delay " + d + " is outside 10 ms..1 h");
+            }
+            this.reclaimAfter = d;
+            return this;
+        }
+
+        /** Look without taking part: no process entry, no monitor (for 'vbuf inspect'). */
+        public AttachOptions observe(boolean on) { this.observe = on; return this; }
+
+        /** Accept a file its group may write (a pool created with mode 0660 on purpose). */
+        public AttachOptions allowGroupWritable(boolean on) { this.allowGroupWritable = on; return this; }
     }
 
     /** The buffers a pool is built over, before the pool exists. */
@@ -376,6 +575,15 @@ public final class FramePool implements AutoCloseable {
                     hs != null ? "external memory with lifetime handles" : "external memory", layoutBytes > 0 ? layoutBytes : min);
         }
 
+        static BuiltMemory shared(SharedRegion r, int count, long size) {
+            var bufs = new MemorySegment[count];
+            for (int i = 0; i < count; i++) bufs[i] = r.buffer(i, size);
+            var fds = new int[count];
+            Arrays.fill(fds, -1);
+            return new BuiltMemory(bufs, new long[count], fds, new boolean[count], null, null,
+                    "shared file " + r.path() + " (" + r.fileBytes() + " bytes)", size);
+        }
+
         void free(boolean runDeleters) {
             if (allocation != null) allocation.close();
             if (handles != null && runDeleters) for (BufferHandle h : handles) h.close();
@@ -420,7 +628,11 @@ public final class FramePool implements AutoCloseable {
         cb.increment(ControlBlock.P_ACQUIRE_WAITS);
         final long start = System.nanoTime();
         for (int attempt = 0; ; attempt++) {
-            waitStrategy.idle(attempt);
+            if (futex && attempt >= WaitStrategy.Futex.SPINS) {
+                sleepOn(freeFutexWord, ControlBlock.P_FREE_WAITERS, freeRing, start, timeoutNanos);
+            } else {
+                waitStrategy.idle(attempt);
+            }
             f = pollFree();
             if (f != null) return f;
             f = reclaim(policy);
@@ -434,27 +646,40 @@ public final class FramePool implements AutoCloseable {
         }
     }
 
+    /**
+     * Takes the free ring's head slot. Peek, then CAS the slot word FREE to PRODUCER(owner),
+     * then remove the ring entry: a producer that dies at any point leaves either the entry in
+     * the ring (the slot still FREE) or the slot recorded as its own (recovered when it is
+     * found dead); the entry of a slot already taken is stale and whoever sees it removes it.
+     */
     private Frame pollFree() {
-        for (int busy = 0; ; ) {
-            long e = freeRing.poll();
-            if (e == MpmcRing.EMPTY) {
-                // EMPTY while entries are queued: a releaser has claimed a cell and not yet
-                // published it. A free buffer is on its way; wait for it rather than report the
-                // pool dry (and let an overflow policy drop a frame it did not need to).
-                if (freeRing.size() == 0 || closed) return null;
-                backOff(busy++);
+        for (;;) {
+            long h = freeRing.head();
+            long e = freeRing.peek(h);
+            if (e < 0) {
+                if (e == MpmcRing.EMPTY) return null;
+                if (e == MpmcRing.TAKEN) freeRing.advance(h);
                 continue;
             }
             int s = SlotWord.entrySlot(e);
             long gen = SlotWord.entryGen(e);
-            if (s < 0 || s >= slotCount) continue; // never trust an index: skip it
-            long w = cb.lvWord(s);
-            if (SlotWord.phase(w) != SlotWord.FREE || SlotWord.gen(w) != gen) continue; // stale entry
-            if (external[s] && !isAlive(s)) {
-                if (cb.casWord(s, w, SlotWord.make(SlotWord.RETIRED, 0, 0, gen))) cb.increment(ControlBlock.P_RETIRED);
+            if (s >= slotCount) { // never trust an index: drop the entry
+                freeRing.remove(h, e);
                 continue;
             }
-            if (cb.casWord(s, w, SlotWord.make(SlotWord.PRODUCER, 0, 0, gen))) {
+            long w = cb.lvWord(s);
+            if (SlotWord.phase(w) != SlotWord.FREE || SlotWord.gen(w) != gen) { // stale entry
+                freeRing.remove(h, e);
+                continue;
+            }
+            if (external[s] && !isAlive(s)) {
+                if (cb.casWord(s, w, SlotWord.make(SlotWord.RETIRED, 0, 0, gen))) cb.increment(ControlBlock.P_RETIRED);
+                freeRing.remove(h, e);
+                continue;
+            }
+            if (cb.casWord(s, w, SlotWord.make(SlotWord.PRODUCER, me, 0, gen))) {
+                if (CRASH_POINT != 0) crashPoint(4);
+                freeRing.remove(h, e);
                 return openProducer(s, gen);
             }
         }
@@ -504,24 +729,48 @@ public final class FramePool implements AutoCloseable {
         if (!cb.casWord(s, w, SlotWord.make(SlotWord.PUBLISHED, allGroups, 0, gen))) {
             throw staleHandle("submitFilled", f);
         }
+        if (CRASH_POINT != 0) crashPoint(1);
         long e = SlotWord.entry(s, gen);
         for (int g = 0; g < groupCount; g++) {
             MpmcRing ring = groupRings[g];
-            for (int attempt = 0; !ring.offer(e); attempt++) {
-                if (ring.size() < ring.capacity()) {
-                    // Not full: a consumer that claimed the cell one lap back has not handed it
-                    // back yet (it was descheduled inside poll). Wait for it, do not drop.
-                    backOff(attempt);
-                    continue;
-                }
-                // Really full of frames the group does not read (and entries of frames taken
-                // back): its oldest entry gives way, counted as a drop if still live.
+            while (!ring.offer(e)) {
+                // Full of frames the group does not read (and entries of frames taken back):
+                // its oldest entry gives way, counted as a drop if still live.
                 long old = ring.poll();
                 if (old != MpmcRing.EMPTY) {
                     cb.increment(cb.group(g) + ControlBlock.G_FULL_POPS);
                     dropForGroup(g, old, "queue full");
                 }
             }
+            wake(cb.group(g) + ControlBlock.G_WAITERS, cb.group(g) + ControlBlock.G_FUTEX, groupFutexWords[g]);
+        }
+    }
+
+    /** Wakes the sleepers on a futex word, if any (one volatile read when there are none). */
+    private void wake(long waitersOffset, long wordOffset, MemorySegment word) {
+        if (cb.lvInt(waitersOffset) != 0) {
+            cb.getAndAddInt(wordOffset, 1);
+            Posix.futexWake(word, Integer.MAX_VALUE);
+        }
+    }
+
+    /**
+     * Sleeps in the kernel on {@code word} until woken, at most until the deadline and at most
+     * 100 ms (so closing, interrupts and dead peers are noticed), unless {@code ring} already has
+     * an entry. Registers as a waiter first, so a peer that queues after our check sees the
+     * waiter and wakes us (no lost wake-up).
+     */
+    private void sleepOn(MemorySegment word, long waitersOffset, MpmcRing ring, long start, long timeoutNanos) {
+        long wordOffset = word.address() - cb.segment().address();
+        cb.getAndAddInt(waitersOffset, 1);
+        try {
+            int v = cb.lvInt(wordOffset);
+            if (ring.size() > 0 || closed || endOfStream()) return;
+            long left = timeoutNanos == Long.MAX_VALUE ? Long.MAX_VALUE : timeoutNanos - (System.nanoTime() - start);
+            if (left <= 0) return;
+            Posix.futexWait(word, v, Math.min(left, 100_000_000L));
+        } finally {
+            cb.getAndAddInt(waitersOffset, -1);
         }
     }
 
@@ -542,18 +791,36 @@ public final class FramePool implements AutoCloseable {
     }
 
     /**
-     * Returns an IDLE slot to the free ring. The ring has room for every slot, so an offer can
-     * only fail while a thread that claimed the cell one lap back is descheduled inside poll:
-     * wait for it (the slot must never be lost).
+     * Returns an IDLE slot to the free ring and wakes producers asleep on it. The ring has room
+     * for two entries per slot, so it can only be full after crash recovery re-queued entries
+     * (duplicates): then its oldest entries are popped, and any that is still a live free slot
+     * is queued again, so no slot is ever lost.
      */
     private void offerFree(int s, long gen) {
         long e = SlotWord.entry(s, gen);
-        for (int attempt = 0; !freeRing.offer(e); attempt++) backOff(attempt);
+        while (!freeRing.offer(e)) {
+            long old = freeRing.poll();
+            if (old != MpmcRing.EMPTY && isLiveFree(old)) {
+                long keep = e;
+                e = old;            // queue the popped live entry next,
+                offerFreeEntry(keep); // and ours now, into the cell just freed
+            }
+        }
+        wake(ControlBlock.P_FREE_WAITERS, ControlBlock.P_FREE_FUTEX, freeFutexWord);
     }
 
-    private static void backOff(int attempt) {
-        if (attempt < 64) Thread.onSpinWait();
-        else Thread.yield();
+    private void offerFreeEntry(long e) {
+        while (!freeRing.offer(e)) {
+            long old = freeRing.poll();
+            if (old != MpmcRing.EMPTY && isLiveFree(old) && old != e) offerFreeEntry(old);
+        }
+    }
+
+    private boolean isLiveFree(long e) {
+        int s = SlotWord.entrySlot(e);
+        if (s >= slotCount) return false;
+        long w = cb.lvWord(s);
+        return SlotWord.phase(w) == SlotWord.FREE && SlotWord.gen(w) == SlotWord.entryGen(e);
     }
 
     // =====================================================================================
@@ -601,7 +868,7 @@ public final class FramePool implements AutoCloseable {
             }
             if (best < 0) return null;
             long ng = SlotWord.nextGen(SlotWord.gen(bestWord));
-            if (cb.casWord(best, bestWord, SlotWord.make(SlotWord.PRODUCER, 0, 0, ng))) {
+            if (cb.casWord(best, bestWord, SlotWord.make(SlotWord.PRODUCER, me, 0, ng))) {
                 int pending = SlotWord.pending(bestWord);
                 for (int g = 0; g < groupCount; g++) {
                     if ((pending & (1 << g)) != 0) {
@@ -677,14 +944,20 @@ public final class FramePool implements AutoCloseable {
     Frame acquireFilled(int g, long timeoutNanos) {
         Frame f = pollFilled(g);
         if (f != null || timeoutNanos <= 0 || closed) return f;
+        if (endOfStream() && groupRings[g].size() == 0) return null;
         long rec = cb.group(g);
         cb.increment(rec + ControlBlock.G_ACQUIRE_WAITS);
         final long start = System.nanoTime();
         for (int attempt = 0; ; attempt++) {
-            waitStrategy.idle(attempt);
+            if (futex && attempt >= WaitStrategy.Futex.SPINS) {
+                sleepOn(groupFutexWords[g], rec + ControlBlock.G_WAITERS, groupRings[g], start, timeoutNanos);
+            } else {
+                waitStrategy.idle(attempt);
+            }
             f = pollFilled(g);
             if (f != null) return f;
             if (closed || Thread.currentThread().isInterrupted()) return null;
+            if (endOfStream() && groupRings[g].size() == 0) return null;
             if (timeoutNanos != Long.MAX_VALUE && System.nanoTime() - start >= timeoutNanos) {
                 cb.increment(rec + ControlBlock.G_ACQUIRE_TIMEOUTS);
                 timeoutEvent(groupNames[g], timeoutNanos);
@@ -693,29 +966,52 @@ public final class FramePool implements AutoCloseable {
         }
     }
 
+    /**
+     * Takes group g's next frame. Peek the ring's head entry, (shared pools: claim the slot's
+     * holder field for this process), CAS the group's held bit on, then remove the entry. A
+     * consumer that dies at any point leaves the entry queued, or the frame recorded as held by
+     * its process (recovered when it is found dead); an entry whose frame was already taken by
+     * the group, released, or taken back is stale and removed by whoever sees it.
+     */
     private Frame pollFilled(int g) {
         MpmcRing ring = groupRings[g];
         int bit = 1 << g;
-        for (;;) {
-            long e = ring.poll();
-            if (e == MpmcRing.EMPTY) return null;
+        long rec = cb.group(g);
+        for (int busy = 0; ; ) {
+            long h = ring.head();
+            long e = ring.peek(h);
+            if (e < 0) {
+                if (e == MpmcRing.EMPTY) return null;
+                if (e == MpmcRing.TAKEN) ring.advance(h);
+                continue;
+            }
             int s = SlotWord.entrySlot(e);
             long gen = SlotWord.entryGen(e);
-            if (s < 0 || s >= slotCount) continue;
-            for (;;) {
-                long w = cb.lvWord(s);
-                if (SlotWord.phase(w) != SlotWord.PUBLISHED || SlotWord.gen(w) != gen
-                        || (SlotWord.pending(w) & bit) == 0 || (SlotWord.held(w) & bit) != 0) {
-                    cb.increment(cb.group(g) + ControlBlock.G_STALE_SKIPPED);
-                    break;
-                }
-                if (cb.casWord(s, w, SlotWord.make(SlotWord.PUBLISHED, SlotWord.pending(w), SlotWord.held(w) | bit, gen))) {
-                    Frame f = consumerFrames[g][s];
-                    f.gen = gen;
-                    f.open = true;
-                    return f;
-                }
+            if (s >= slotCount) { // never trust an index
+                if (ring.remove(h, e)) cb.increment(rec + ControlBlock.G_STALE_SKIPPED);
+                continue;
             }
+            long w = cb.lvWord(s);
+            if (SlotWord.phase(w) != SlotWord.PUBLISHED || SlotWord.gen(w) != gen
+                    || (SlotWord.pending(w) & bit) == 0 || (SlotWord.held(w) & bit) != 0) {
+                if (ring.remove(h, e)) cb.increment(rec + ControlBlock.G_STALE_SKIPPED);
+                continue;
+            }
+            if (tracked && !cb.casHolder(s, g, 0, me)) {
+                // Another consumer of the group is taking this very entry: let it finish.
+                if (busy++ < 64) Thread.onSpinWait(); else Thread.yield();
+                continue;
+            }
+            if (CRASH_POINT != 0) crashPoint(3);
+            if (cb.casWord(s, w, SlotWord.make(SlotWord.PUBLISHED, SlotWord.pending(w), SlotWord.held(w) | bit, gen))) {
+                ring.remove(h, e);
+                cb.increment(rec + ControlBlock.G_TAKEN);
+                Frame f = consumerFrames[g][s];
+                f.gen = gen;
+                f.open = true;
+                return f;
+            }
+            if (tracked) cb.soHolder(s, g, 0);
         }
     }
 
@@ -746,6 +1042,8 @@ public final class FramePool implements AutoCloseable {
             // group may be issued the same handle object for the buffer's next use.
             f.open = false;
             if (cb.casWord(slot, w, nw)) {
+                if (CRASH_POINT != 0 && pending == 0) crashPoint(2);
+                if (tracked) cb.soHolder(slot, f.group, 0);
                 if (pending == 0) offerFree(slot, ng);
                 return;
             }
@@ -785,16 +1083,9 @@ public final class FramePool implements AutoCloseable {
         return cb.lvCounter(ControlBlock.P_NEXT_SEQUENCE);
     }
 
-    /**
-     * Frames group g's consumers acquired, derived rather than counted on the hot path: every
-     * entry polled off the group's ring was either taken, skipped as stale, or popped by a
-     * producer because the ring was really full.
-     */
+    /** Frames group g's consumers acquired. */
     private long taken(int g) {
-        long rec = cb.group(g);
-        long t = groupRings[g].polled() - cb.lvCounter(rec + ControlBlock.G_STALE_SKIPPED)
-                - cb.lvCounter(rec + ControlBlock.G_FULL_POPS);
-        return Math.max(0, t);
+        return cb.lvCounter(cb.group(g) + ControlBlock.G_TAKEN);
     }
 
     private int count(FrameState st) {
@@ -808,12 +1099,12 @@ public final class FramePool implements AutoCloseable {
         if (id < 0 || id >= slotCount) return Optional.empty();
         long w = cb.lvWord(id);
         return Optional.of(new BufferInfo(id, buffers[id], physical[id], buffers[id].byteSize(), ownership(id),
-                SlotWord.state(w), Integer.bitCount(SlotWord.pending(w)), SlotWord.gen(w), fds[id],
+                SlotWord.state(w), Integer.bitCount(SlotWord.refs(w)), SlotWord.gen(w), fds[id],
                 cb.lpLong(id, ControlBlock.S_SEQUENCE), cb.lpLong(id, ControlBlock.S_CAPTURE_NANOS),
                 cb.lpLong(id, ControlBlock.S_PTS), cb.lpLong(id, ControlBlock.S_PAYLOAD_BYTES),
                 cb.lpInt(id, ControlBlock.S_WIDTH), cb.lpInt(id, ControlBlock.S_HEIGHT),
                 formatOf(cb.lpInt(id, ControlBlock.S_FORMAT)), cb.lpInt(id, ControlBlock.S_FLAGS),
-                groupsOf(SlotWord.pending(w)), groupsOf(SlotWord.held(w)), isAlive(id)));
+                groupsOf(SlotWord.refs(w)), groupsOf(SlotWord.held(w)), isAlive(id)));
     }
 
     private List<String> groupsOf(int mask) {
@@ -836,8 +1127,9 @@ public final class FramePool implements AutoCloseable {
         if (!external[id] && b.address() % AlignedAllocator.PAGE != 0) return false;
         long w = cb.lvWord(id);
         int pending = SlotWord.pending(w), held = SlotWord.held(w);
-        if ((pending & ~allGroups) != 0 || (held & ~pending) != 0) return false;
         int phase = SlotWord.phase(w);
+        if (phase == SlotWord.PRODUCER) return held == 0 && (tracked || pending == 0); // pending = owner
+        if ((pending & ~allGroups) != 0 || (held & ~pending) != 0) return false;
         if (phase == SlotWord.PUBLISHED) return pending != 0;
         if (phase == SlotWord.RETIRED) return false;
         return pending == 0 && held == 0;
@@ -921,11 +1213,130 @@ public final class FramePool implements AutoCloseable {
         closed = true;
         if (mbean != null) mbean.unregister();
         try {
+            if (region != null) {
+                if (region.creator()) markEndOfStream();
+                wakeAll(); // this process's own sleepers see `closed`
+                region.close(this);
+            }
             if (allocation != null) allocation.close();
         } finally {
             if (ownsHandles) for (BufferHandle h : handles) h.close();
         }
     }
+
+    /**
+     * Marks the end of the stream (a shared pool's creator does this when it closes): consumers
+     * get the frames still queued, then null from acquireFilled, and {@link #endOfStream()} is true.
+     */
+    public void markEndOfStream() {
+        cb.getAndBitwiseOrInt(ControlBlock.H_STATE, ControlBlock.STATE_CLOSED);
+        wakeAll();
+    }
+
+    /** True once the producer side closed the pool (end of stream); consumers drain what is queued. */
+    public boolean endOfStream() {
+        return (cb.lvInt(ControlBlock.H_STATE) & ControlBlock.STATE_CLOSED) != 0;
+    }
+
+    private void wakeAll() {
+        cb.getAndAddInt(ControlBlock.P_FREE_FUTEX, 1);
+        Posix.futexWake(freeFutexWord, Integer.MAX_VALUE);
+        for (int g = 0; g < groupCount; g++) {
+            cb.getAndAddInt(cb.group(g) + ControlBlock.G_FUTEX, 1);
+            Posix.futexWake(groupFutexWords[g], Integer.MAX_VALUE);
+        }
+    }
+
+    // =====================================================================================
+    // Shared pools: crash recovery (DESIGN.md "Crash consistency")
+    // =====================================================================================
+
+    /** True for a pool in a named shared-memory file (created here or attached to). */
+    public boolean isShared() { return region != null; }
+
+    /** The shared region's name, or null for a private pool. */
+    public String sharedName() { return region == null ? null : region.name(); }
+
+    /** The processes attached to a shared pool now (empty for a private pool). */
+    public List<SharedRegion.Peer> peers() { return region == null ? List.of() : region.peers(); }
+
+    /**
+     * Gives back everything process-table entry {@code owner} (a dead process, or this one at
+     * close) had: slots it was filling become IDLE, frames it held are released for their group
+     * (counted as dropped and lost to a crash for that group: never delivered twice), its
+     * holder claims are cleared, and any slot it left between two steps (freed but not queued,
+     * published but not queued for every group) is queued again. Every change is one CAS of a
+     * slot word, so live peers can keep running meanwhile. Returns the slots recovered.
+     */
+    int recoverOwner(int owner) {
+        int recovered = 0;
+        for (int s = 0; s < slotCount; s++) {
+            for (;;) {
+                long w = cb.lvWord(s);
+                if (SlotWord.phase(w) != SlotWord.PRODUCER || SlotWord.owner(w) != owner) break;
+                long ng = SlotWord.nextGen(SlotWord.gen(w));
+                if (cb.casWord(s, w, SlotWord.make(SlotWord.FREE, 0, 0, ng))) {
+                    offerFree(s, ng);
+                    recovered++;
+                    break;
+                }
+            }
+            for (int g = 0; g < groupCount; g++) {
+                if (cb.lvHolder(s, g) != owner) continue;
+                int bit = 1 << g;
+                for (;;) {
+                    long w = cb.lvWord(s);
+                    if (SlotWord.phase(w) != SlotWord.PUBLISHED || (SlotWord.held(w) & bit) == 0) break;
+                    long gen = SlotWord.gen(w);
+                    int pending = SlotWord.pending(w) & ~bit;
+                    long ng = SlotWord.nextGen(gen);
+                    long nw = pending == 0 ? SlotWord.make(SlotWord.FREE, 0, 0, ng)
+                            : SlotWord.make(SlotWord.PUBLISHED, pending, SlotWord.held(w) & ~bit, gen);
+                    if (cb.casWord(s, w, nw)) {
+                        long rec = cb.group(g);
+                        cb.increment(rec + ControlBlock.G_DROPPED);
+                        cb.increment(rec + ControlBlock.G_LOST_TO_CRASH);
+                        dropEvent(g, s, cb.lpLong(s, ControlBlock.S_SEQUENCE), "consumer process died holding it");
+                        if (pending == 0) offerFree(s, ng);
+                        recovered++;
+                        break;
+                    }
+                }
+                cb.casHolder(s, g, owner, 0);
+            }
+        }
+        requeueOrphans();
+        if (recovered > 0) cb.getAndAdd(ControlBlock.P_SLOTS_RECOVERED, recovered);
+        return recovered;
+    }
+
+    /**
+     * Queues again every slot that is IDLE but not in the free ring, and every published frame
+     * that a group still has to read but that is not in that group's ring (a process died
+     * between the CAS that changed the slot and the ring offer). A live peer's offer in flight
+     * may look the same: its entry is then queued twice, and the second copy is skipped as
+     * stale, because every hand-off is guarded by the slot word.
+     */
+    void requeueOrphans() {
+        for (int s = 0; s < slotCount; s++) {
+            long w = cb.lvWord(s);
+            long gen = SlotWord.gen(w);
+            long e = SlotWord.entry(s, gen);
+            if (SlotWord.phase(w) == SlotWord.FREE) {
+                if (!freeRing.contains(e)) offerFree(s, gen);
+            } else if (SlotWord.phase(w) == SlotWord.PUBLISHED) {
+                int unread = SlotWord.pending(w) & ~SlotWord.held(w);
+                for (int g = 0; g < groupCount; g++) {
+                    if ((unread & (1 << g)) != 0 && !groupRings[g].contains(e)) {
+                        groupRings[g].offer(e); // full: the group is far behind; the frame waits for reclaim
+                        wake(cb.group(g) + ControlBlock.G_WAITERS, cb.group(g) + ControlBlock.G_FUTEX, groupFutexWords[g]);
+                    }
+                }
+            }
+        }
+    }
+
+    ControlBlock controlBlock() { return cb; }
 
     // =====================================================================================
     // Internals used by Frame, Consumer, PoolMBean

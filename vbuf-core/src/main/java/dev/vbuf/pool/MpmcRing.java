@@ -1,34 +1,60 @@
 package dev.vbuf.pool;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 
 /**
- * A bounded multi-producer multi-consumer ring of non-negative {@code long}s living in a
- * control block (Dmitry Vyukov's bounded MPMC queue): each cell carries a sequence that says
- * whether it is ready to be written (sequence == position) or read (sequence == position + 1).
+ * A bounded multi-producer multi-consumer ring of 46-bit values living in a control block,
+ * built so that a process killed between any two of its instructions leaves the ring usable
+ * by the others: every cell is one 64-bit word, and moving a value in or out of the ring is
+ * one CAS of that word. The head and tail indices are only hints that any party advances
+ * ("helping") when it finds them behind.
+ *
+ * <h2>Cell word</h2>
+ * <pre>
+ *  63             47  46  45                                        0
+ * +-----------------+----+-------------------------------------------+
+ * |   lap (17)      |full|              value (46)                    |
+ * +-----------------+----+-------------------------------------------+
+ * </pre>
+ * Position {@code p} lives in cell {@code p & mask} during lap {@code p / capacity}. A cell
+ * is EMPTY(lap) when position {@code lap * capacity + i} may be written, FULL(lap, v) when it
+ * holds v, and taking v out turns it into EMPTY(lap + 1), ready for the next lap. Zeroed
+ * memory is a formatted, empty ring.
  *
  * <h2>Assumptions and guarantees</h2>
  * <ul>
- *   <li>Values are {@code >= 0}; {@link #EMPTY} ({@code -1}) is returned by {@link #poll()} on
- *       an empty ring and {@link #offer(long)} returns {@code false} on a full one. Nothing
- *       allocates and nothing throws on the hot path.</li>
- *   <li>Linearizable: each offered value is polled at most once, values offered by one thread
- *       are polled in the order offered.</li>
- *   <li>Progress: lock-free between competing threads of one side, but a thread stopped
- *       between claiming a cell (CAS of head/tail) and publishing it (release store of the
- *       cell's sequence) blocks the ring at that cell until it resumes. So {@link #offer}
- *       can return false although fewer than capacity values are queued (a consumer one lap
- *       back still owns the cell), and {@link #poll} can return EMPTY although later cells
- *       are filled; callers that must tell "full" from "busy" compare {@link #size()} with
- *       the capacity. In a shared pool the rings are hints, rebuilt from the slot words
- *       when a peer dies.</li>
+ *   <li>Values are {@code 0 .. 2^46-1}; {@link #EMPTY} ({@code -1}) is returned by
+ *       {@link #poll()} on an empty ring and {@link #offer(long)} returns {@code false} on a
+ *       full one. Nothing allocates and nothing throws on the hot path.</li>
+ *   <li>Each offered value is taken out at most once; values are taken in position order.</li>
+ *   <li>Progress: lock-free. A party stopped (or killed) after its cell CAS and before it
+ *       advanced the index does not block anyone: the next party to look advances it. So
+ *       {@code poll} returning EMPTY means the ring was empty at that instant, and
+ *       {@code offer} returning false means it was full.</li>
+ *   <li>Consumers that must not lose a value if they die can {@link #peek} the head value,
+ *       act on it elsewhere with a CAS that records the take, and only then
+ *       {@link #remove} it: a value is never out of the ring before its taker has recorded
+ *       the take.</li>
+ *   <li>Laps are 17 bits: a party descheduled for 2^17 laps of the ring between reading a
+ *       cell and its CAS could mistake the cell (the values carry a slot generation, which
+ *       the pool checks as a second guard).</li>
  * </ul>
  * Layout: head u64 at 0, tail u64 at 128 (two cache lines apart: written by different
- * parties), cells at 256, each {@code {sequence u64, value u64}}.
+ * parties), cells at 256, one u64 each.
  */
 final class MpmcRing {
     static final long EMPTY = -1L;
+    /** {@link #peek} result: the head cell was taken but the head index not yet advanced. */
+    static final long TAKEN = -2L;
+    /** {@link #peek} result: the head index moved while looking; look again. */
+    static final long RETRY = -3L;
+    static final int VALUE_BITS = 46;
+    static final long VALUE_MASK = (1L << VALUE_BITS) - 1;
+    private static final long FULL = 1L << VALUE_BITS;
+    private static final int LAP_SHIFT = VALUE_BITS + 1;
+    private static final long LAP_MASK = (1L << (64 - LAP_SHIFT)) - 1;
     private static final VarHandle LONG = ControlBlock.LONG;
 
     private final MemorySegment seg;
@@ -36,6 +62,7 @@ final class MpmcRing {
     private final long tailOff;
     private final long cells;
     private final long mask;
+    private final int shift;
     private final int capacity;
 
     MpmcRing(MemorySegment seg, long offset, int capacity) {
@@ -48,79 +75,108 @@ final class MpmcRing {
         this.tailOff = offset + ControlBlock.R_TAIL;
         this.cells = offset + ControlBlock.R_CELLS;
         this.mask = capacity - 1;
+        this.shift = Integer.numberOfTrailingZeros(capacity);
         this.capacity = capacity;
     }
 
+    /** Zeroes the ring: every cell EMPTY(lap 0), head = tail = 0. */
     static void format(MemorySegment seg, long offset, int capacity) {
-        long cells = offset + ControlBlock.R_CELLS;
-        for (int i = 0; i < capacity; i++) {
-            seg.set(java.lang.foreign.ValueLayout.JAVA_LONG, cells + (long) i * ControlBlock.CELL_BYTES, i);
-        }
-        seg.set(java.lang.foreign.ValueLayout.JAVA_LONG, offset + ControlBlock.R_HEAD, 0L);
-        seg.set(java.lang.foreign.ValueLayout.JAVA_LONG, offset + ControlBlock.R_TAIL, 0L);
+        seg.asSlice(offset, ControlBlock.ringBytes(capacity)).fill((byte) 0);
     }
 
     int capacity() { return capacity; }
 
+    private long lap(long pos) { return (pos >>> shift) & LAP_MASK; }
+    private static long empty(long lap) { return (lap & LAP_MASK) << LAP_SHIFT; }
+    private static long full(long lap, long v) { return ((lap & LAP_MASK) << LAP_SHIFT) | FULL | v; }
+    private long cellOff(long pos) { return cells + ((pos & mask) << 3); }
+
     /** @return true if queued, false if the ring is full. */
     boolean offer(long value) {
-        long pos = (long) LONG.getVolatile(seg, tailOff);
+        if ((value & ~VALUE_MASK) != 0) throw new IllegalArgumentException("ring value " + value + " is outside 0..2^46-1");
         for (;;) {
-            long cell = cells + (pos & mask) * ControlBlock.CELL_BYTES;
-            long seq = (long) LONG.getAcquire(seg, cell);
-            long dif = seq - pos;
-            if (dif == 0) {
-                long witness = (long) LONG.compareAndExchange(seg, tailOff, pos, pos + 1);
-                if (witness == pos) {
-                    LONG.set(seg, cell + 8, value);
-                    LONG.setRelease(seg, cell, pos + 1); // SYNC POINT: publishes value to poll()
+            long t = (long) LONG.getVolatile(seg, tailOff);
+            long off = cellOff(t);
+            long c = (long) LONG.getVolatile(seg, off);
+            long lap = lap(t);
+            if (c == empty(lap)) {
+                if (LONG.compareAndSet(seg, off, c, full(lap, value))) { // SYNC POINT: the value is in
+                    LONG.compareAndSet(seg, tailOff, t, t + 1);
                     return true;
                 }
-                pos = witness;
-            } else if (dif < 0) {
-                return false;
-            } else {
-                pos = (long) LONG.getVolatile(seg, tailOff);
+            } else if ((c & ~VALUE_MASK) == (empty(lap) | FULL) || c == empty(lap + 1)) {
+                LONG.compareAndSet(seg, tailOff, t, t + 1); // written (maybe read) at t: help the tail on
+            } else if ((c & ~VALUE_MASK) == (empty(lap - 1) | FULL)) {
+                if ((long) LONG.getVolatile(seg, tailOff) == t) return false; // one lap back still unread: full
             }
+            // else: the tail we read is stale; read it again
         }
     }
 
     /** @return the oldest value, or {@link #EMPTY}. */
     long poll() {
-        long pos = (long) LONG.getVolatile(seg, headOff);
         for (;;) {
-            long cell = cells + (pos & mask) * ControlBlock.CELL_BYTES;
-            long seq = (long) LONG.getAcquire(seg, cell); // SYNC POINT: pairs with offer's release
-            long dif = seq - (pos + 1);
-            if (dif == 0) {
-                long witness = (long) LONG.compareAndExchange(seg, headOff, pos, pos + 1);
-                if (witness == pos) {
-                    long value = (long) LONG.get(seg, cell + 8);
-                    LONG.setRelease(seg, cell, pos + mask + 1); // hands the cell back to offer()
-                    return value;
-                }
-                pos = witness;
-            } else if (dif < 0) {
+            long h = head();
+            long v = peek(h);
+            if (v >= 0) {
+                if (remove(h, v)) return v;
+            } else if (v == TAKEN) {
+                advance(h);
+            } else if (v == EMPTY) {
                 return EMPTY;
-            } else {
-                pos = (long) LONG.getVolatile(seg, headOff);
             }
         }
     }
 
-    /** Values polled so far (the head position): exact when quiescent, a snapshot otherwise. */
-    long polled() {
-        return (long) LONG.getVolatile(seg, headOff);
+    /** The head position now (values taken so far: exact when quiescent). */
+    long head() { return (long) LONG.getVolatile(seg, headOff); }
+
+    /**
+     * The value at position {@code h} if it is still there, else {@link #EMPTY} (nothing
+     * written there yet and {@code h} is still the head), {@link #TAKEN} (taken, head not yet
+     * advanced: call {@link #advance}) or {@link #RETRY}.
+     */
+    long peek(long h) {
+        long c = (long) LONG.getVolatile(seg, cellOff(h)); // SYNC POINT: pairs with offer's CAS
+        long lap = lap(h);
+        if ((c & ~VALUE_MASK) == (empty(lap) | FULL)) return c & VALUE_MASK;
+        if (c == empty(lap + 1)) return TAKEN;
+        if (c == empty(lap) && head() == h) return EMPTY;
+        return RETRY;
     }
+
+    /** Takes {@code v} out of position {@code h} (one CAS) and advances the head; false if someone else took it. */
+    boolean remove(long h, long v) {
+        long lap = lap(h);
+        boolean took = LONG.compareAndSet(seg, cellOff(h), full(lap, v), empty(lap + 1));
+        advance(h);
+        return took;
+    }
+
+    /** Moves the head from {@code h} to {@code h + 1} if nobody has yet. */
+    void advance(long h) { LONG.compareAndSet(seg, headOff, h, h + 1); }
+
+    /** Values taken so far (the head position): exact when quiescent, a snapshot otherwise. */
+    long polled() { return head(); }
 
     /** Entries queued: exact when quiescent, a snapshot otherwise. */
     int size() {
         for (;;) {
-            long head = (long) LONG.getVolatile(seg, headOff);
+            long head = head();
             long tail = (long) LONG.getVolatile(seg, tailOff);
-            if (head == (long) LONG.getVolatile(seg, headOff)) {
-                return (int) Math.max(0, Math.min(capacity, tail - head));
-            }
+            if (head == head()) return (int) Math.max(0, Math.min(capacity, tail - head));
         }
+    }
+
+    /**
+     * Whether {@code v} is queued now (a scan of the whole ring; for crash recovery only, where
+     * a false "no" only costs a duplicate entry, which the pool skips as stale).
+     */
+    boolean contains(long v) {
+        for (long i = 0; i < capacity; i++) {
+            long c = seg.get(ValueLayout.JAVA_LONG, cells + (i << 3));
+            if ((c & FULL) != 0 && (c & VALUE_MASK) == v) return true;
+        }
+        return false;
     }
 }

@@ -11,7 +11,10 @@ package dev.vbuf.pool;
  * <ul>
  *   <li>phase: {@link #FREE}, {@link #PRODUCER}, {@link #PUBLISHED}, {@link #RETIRED}.</li>
  *   <li>pending: one bit per consumer group that has not yet released (or dropped) the frame;
- *       its population count is the frame's reference count.</li>
+ *       its population count is the frame's reference count. In phase PRODUCER the same 16
+ *       bits hold the owner instead: the process-table index of the producer's process in a
+ *       shared pool (0 in a private pool), so that taking a slot and recording who took it
+ *       are one CAS.</li>
  *   <li>held: one bit per consumer group of which a consumer holds the frame right now;
  *       always a subset of pending.</li>
  *   <li>generation: incremented each time the slot returns to FREE, so that a ring entry or a
@@ -39,6 +42,10 @@ final class SlotWord {
     static int pending(long w) { return (int) ((w >>> PENDING_SHIFT) & GROUP_MASK); }
     static int held(long w) { return (int) ((w >>> HELD_SHIFT) & GROUP_MASK); }
     static long gen(long w) { return w >>> GEN_SHIFT; }
+    /** Groups that still have to release the frame (0 unless PUBLISHED). */
+    static int refs(long w) { return phase(w) == PUBLISHED ? pending(w) : 0; }
+    /** The producer's process-table index in phase PRODUCER (0 in a private pool). */
+    static int owner(long w) { return phase(w) == PRODUCER ? pending(w) : 0; }
 
     static long make(int phase, int pending, int held, long gen) {
         return (phase & 3L) | ((pending & GROUP_MASK) << PENDING_SHIFT) | ((held & GROUP_MASK) << HELD_SHIFT)
@@ -47,10 +54,10 @@ final class SlotWord {
 
     static long nextGen(long gen) { return (gen + 1) & GEN_MASK; }
 
-    /** Ring entries carry the slot index and the generation it was queued under. */
-    static long entry(int slot, long gen) { return (gen << 32) | (slot & 0xFFFFFFFFL); }
-    static int entrySlot(long e) { return (int) e; }
-    static long entryGen(long e) { return e >>> 32; }
+    /** Ring entries (46 bits) carry the slot index (16 bits) and the generation it was queued under. */
+    static long entry(int slot, long gen) { return ((gen & GEN_MASK) << 16) | (slot & 0xFFFFL); }
+    static int entrySlot(long e) { return (int) (e & 0xFFFF); }
+    static long entryGen(long e) { return (e >>> 16) & GEN_MASK; }
 
     /** The public state a slot word shows (S1.2), from the point of view of the whole pool. */
     static FrameState state(long w) {

@@ -60,7 +60,7 @@ public final class RingStress {
 
     @JCStressTest
     @Description("A value polled is published with what was written before it was offered "
-            + "(the release store of the cell sequence pairs with the acquire load in poll).")
+            + "(offer's CAS of the cell word pairs with the volatile load of it in poll).")
     @Outcome(id = "-1, 0", expect = ACCEPTABLE, desc = "ring still empty")
     @Outcome(id = "7, 42", expect = ACCEPTABLE, desc = "value and the payload written before it")
     @Outcome(id = "7, 0", expect = FORBIDDEN, desc = "value seen without its payload")
@@ -111,5 +111,27 @@ public final class RingStress {
         @Actor public void consumer() { first = r.poll(); }
         @Actor public void producer() { while (!r.offer(3)) Thread.onSpinWait(); }
         @Arbiter public void check(JJJ_Result res) { res.r1 = first; res.r2 = r.poll(); res.r3 = r.poll(); }
+    }
+
+    @JCStressTest
+    @Description("Two consumers peek the same head entry and remove it: exactly one removal succeeds, "
+            + "and the head moves past it once (the protocol pool consumers use).")
+    @Outcome(id = {"true, false", "false, true"}, expect = ACCEPTABLE, desc = "one of them took it")
+    @Outcome(expect = FORBIDDEN, desc = "taken twice or by nobody")
+    @State
+    public static class PeekRemove {
+        final MpmcRing r;
+        { r = ring(segment(4), 4); r.offer(5); r.offer(6); }
+        @Actor public void c1(ZJ_Result res) { res.r1 = take(); }
+        @Actor public void c2(ZJ_Result res) { res.r2 = take() ? 1 : 0; }
+        boolean take() {
+            long h = r.head();
+            long v = r.peek(h);
+            return v == 5 && r.remove(h, v);
+        }
+        @Arbiter public void check(ZJ_Result res) {
+            long next = r.poll();
+            if (next != 6 || r.poll() != MpmcRing.EMPTY) res.r2 = -100 - next;
+        }
     }
 }

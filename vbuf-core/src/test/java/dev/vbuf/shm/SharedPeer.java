@@ -1,0 +1,92 @@
+package dev.vbuf.shm;
+
+import dev.vbuf.format.TestPattern;
+import dev.vbuf.pool.Consumer;
+import dev.vbuf.pool.Frame;
+import dev.vbuf.pool.FramePool;
+
+import java.time.Duration;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A child process for the cross-process tests: attaches to a shared pool and plays one part.
+ * Prints one line per event on standard output ("READY", "TOOK seq", "HOLDING seq",
+ * "FILLING id", "BAD seq", "DONE n") so the parent test can follow it and kill it at a known
+ * point.
+ * <pre>
+ *   consume NAME GROUP N [holdMillis]   take N frames (verify each against the test pattern of its capture-time seq)
+ *   hold NAME GROUP                     take one frame and keep it for ever
+ *   block NAME GROUP                    wait for a frame for ever (the pool has none)
+ *   fill NAME                           take a free buffer and keep it for ever (killed mid-fill)
+ *   produce NAME N                      produce N frames (pattern of seq) into the pool, then exit
+ * </pre>
+ */
+public final class SharedPeer {
+    public static void main(String[] a) throws Exception {
+        String mode = a[0];
+        String name = a[1];
+        try (FramePool pool = FramePool.attach(name, new FramePool.AttachOptions().jmx(false)
+                .reclaimAfter(Duration.ofMillis(200)))) {
+            say("READY");
+            switch (mode) {
+                case "consume" -> consume(pool, a[2], Long.parseLong(a[3]), a.length > 4 ? Long.parseLong(a[4]) : 0);
+                case "hold" -> {
+                    Frame f = pool.consumer(a[2]).acquireFilled(Duration.ofSeconds(30));
+                    say("HOLDING " + f.sequence());
+                    forever();
+                }
+                case "block" -> {
+                    say("WAITING");
+                    pool.consumer(a[2]).acquireFilled(Duration.ofSeconds(60));
+                    forever();
+                }
+                case "fill" -> {
+                    Frame f = pool.acquireFree(Duration.ofSeconds(30));
+                    say("FILLING " + f.id());
+                    forever();
+                }
+                case "produce" -> {
+                    long n = Long.parseLong(a[2]);
+                    try (TestPattern pattern = new TestPattern(pool.layout())) {
+                        for (long i = 0; i < n; i++) {
+                            Frame f = pool.acquireFree(Duration.ofSeconds(30));
+                            if (f == null) throw new IllegalStateException("no free buffer in 30 s");
+                            pattern.write(f.segment(), i);
+                            f.captureTimeNs(i);
+                            f.submit();
+                        }
+                    }
+                    say("DONE " + n);
+                }
+                default -> throw new IllegalArgumentException(mode);
+            }
+        }
+    }
+
+    static void consume(FramePool pool, String group, long n, long holdMillis) {
+        Consumer c = pool.consumer(group);
+        long took = 0;
+        try (TestPattern pattern = new TestPattern(pool.layout())) {
+            while (took < n) {
+                Frame f = c.acquireFilled(Duration.ofSeconds(30));
+                if (f == null) break;
+                long seq = f.captureTimeNs();
+                if (pattern.verify(f.segment(), seq) != -1) say("BAD " + seq);
+                say("TOOK " + seq);
+                if (holdMillis > 0) LockSupport.parkNanos(holdMillis * 1_000_000);
+                f.release();
+                took++;
+            }
+        }
+        say("DONE " + took);
+    }
+
+    static void say(String s) {
+        System.out.println(s);
+        System.out.flush();
+    }
+
+    static void forever() {
+        for (;;) LockSupport.park();
+    }
+}
