@@ -36,7 +36,26 @@ public final class BenchChild {
             Map<String, String> kv = BenchSpec.parse(args, 1);
             BenchSpec spec = BenchSpec.fromArgs(kv);
             String endpoint = kv.get("endpoint");
-            switch (role) {
+            boolean shm = spec.transport() == Transport.VBUF_SHM || spec.transport() == Transport.VBUF_SHM_FUTEX;
+            boolean futex = spec.transport() == Transport.VBUF_SHM_FUTEX;
+            switch (shm ? role + "-shm" : role) {
+                case "producer-shm" -> {
+                    try (FramePool pool = VbufPoolTransport.createShared(spec.frameBytes(), futex)) {
+                        out.println(PREFIX + "READY " + pool.name());
+                        out.flush();
+                        // futex: give the consumer time to attach and fall asleep; its idle CPU is measured
+                        if (futex) Thread.sleep(spec.idleMs());
+                        Result r = produce(spec, VbufPoolTransport.sender(pool));
+                        VbufPoolTransport.awaitDrained(pool);
+                        out.println(PREFIX + "RESULT role=producer " + r.line());
+                    }
+                }
+                case "consumer-shm" -> {
+                    try (FramePool pool = VbufPoolTransport.attachShared(endpoint, futex)) {
+                        out.println(PREFIX + "RESULT role=consumer "
+                                + consume(spec, VbufPoolTransport.receiver(pool, endpoint)).line());
+                    }
+                }
                 case "consumer" -> {
                     try (Transport.Receiver r = openReceiver(spec)) {
                         out.println(PREFIX + "READY " + r.endpoint());
@@ -183,6 +202,7 @@ public final class BenchChild {
         long cpu0 = 0, cpu = 0, tputStart = 0, tputEnd = 0;
         var threads = ManagementFactory.getThreadMXBean();
         long tcpu0 = 0, threadCpu = 0;
+        IdleSampler idle = spec.transport() == Transport.VBUF_SHM_FUTEX ? IdleSampler.start(Thread.currentThread()) : null;
         for (BenchSpec.Phase phase : BenchSpec.Phase.values()) {
             int total = spec.warmup() + spec.measured(phase);
             for (int k = 0; k < total; k++) {
@@ -193,6 +213,7 @@ public final class BenchChild {
                 }
                 MemorySegment f = receiver.receive();
                 long has = System.nanoTime();
+                if (received == 0 && idle != null) idle.stop();
                 received++;
                 if (FrameWork.get(f, FrameWork.O_MAGIC) != FrameWork.MAGIC) {
                     throw new IllegalStateException("frame " + expectedSeq + " has no bench header (magic "
@@ -233,11 +254,70 @@ public final class BenchChild {
         }
         Result r = new Result().put("received", received).put("verified", verified).put("bad", bad)
                 .put("seqErrors", seqErrors).put("tputFrames", spec.frames()).put("tputNs", tputEnd - tputStart)
-                .put("cpuNs", cpu).put("threadCpuNs", threadCpu);
+                .put("cpuNs", cpu).put("threadCpuNs", threadCpu).put("idleCpuNs", idle == null ? -1 : idle.cpuNs).put("idleWallNs", idle == null ? -1 : idle.wallNs);
         percentiles(r, "handoff", handoff);
         percentiles(r, "full", full);
         percentiles(r, "handoffLoaded", handoffLoaded);
         return r;
+    }
+
+    /**
+     * Samples a waiting consumer thread's CPU time every 50 ms until its first frame comes, and
+     * keeps the span from 300 ms after the start (class loading and the first spins are over) to
+     * the last sample before the frame: the idle cost of its wait strategy.
+     */
+    static final class IdleSampler implements Runnable {
+        private final long tid;
+        private volatile boolean stopped;
+        private final Thread thread;
+        long cpuNs = -1, wallNs = -1;
+
+        private IdleSampler(Thread consumer) {
+            tid = consumer.threadId();
+            thread = new Thread(this, "idle-sampler");
+            thread.setDaemon(true);
+        }
+
+        static IdleSampler start(Thread consumer) {
+            IdleSampler s = new IdleSampler(consumer);
+            s.thread.start();
+            return s;
+        }
+
+        @Override
+        public void run() {
+            var threads = ManagementFactory.getThreadMXBean();
+            long start = System.nanoTime();
+            long firstWall = -1, firstCpu = -1, lastWall = -1, lastCpu = -1;
+            while (!stopped) {
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    break; // stop(): the frame came
+                }
+                if (stopped) break;
+                long now = System.nanoTime();
+                long cpu = threads.getThreadCpuTime(tid);
+                if (now - start < 300_000_000L) continue;
+                if (firstWall < 0) {
+                    firstWall = now;
+                    firstCpu = cpu;
+                } else {
+                    lastWall = now;
+                    lastCpu = cpu;
+                }
+            }
+            if (lastWall > 0) {
+                wallNs = lastWall - firstWall;
+                cpuNs = lastCpu - firstCpu;
+            }
+        }
+
+        void stop() throws InterruptedException {
+            stopped = true;
+            thread.interrupt();
+            thread.join();
+        }
     }
 
     private static void percentiles(Result r, String name, Histogram h) {

@@ -39,7 +39,7 @@ public final class BenchCommand implements Callable<Integer> {
     List<String> sizes;
 
     @Option(names = "--transports", split = ",", paramLabel = "T",
-            description = "Transports, in order: vbuf-threads, tcp, uds, aeron. Default: all.")
+            description = "Transports, in order: vbuf-shm, vbuf-shm-futex, vbuf-threads, tcp, uds, aeron. Default: all.")
     List<String> transports;
 
     @Option(names = "--frames", paramLabel = "N",
@@ -100,9 +100,9 @@ public final class BenchCommand implements Callable<Integer> {
             int l = latencyFrames != null ? lat : Math.min(lat, f);
             for (Transport t : ts) {
                 BenchSpec bs = new BenchSpec(t, size.label().replace(' ', '_'), size.width(), size.height(),
-                        size.format().name(), size.payloadBytes(), w, f, l);
+                        size.format().name(), size.payloadBytes(), w, f, l, quick ? 2000 : 3000);
                 long bytes = bs.totalFrames() * bs.frameBytes();
-                long timeout = TimeUnit.SECONDS.toNanos(60) + bytes / 100; // 60 s + 100 MB/s
+                long timeout = TimeUnit.SECONDS.toNanos(90) + bytes / 100; // 90 s + 100 MB/s
                 if (!json) {
                     out.printf(Locale.ROOT, "  %-10s %-13s ...%n", size.label(), t.id);
                     out.flush();

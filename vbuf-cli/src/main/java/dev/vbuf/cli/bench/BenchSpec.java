@@ -19,9 +19,11 @@ import java.util.Map;
  *     "consumer has the frame" (it reads the header only). The copying transports still move
  *     every byte: that is their hand-off.</li>
  * </ol>
+ * With the futex wait strategy the producer first waits {@code idleMs} after the consumer could
+ * attach: the consumer's thread CPU time over its wait for the first frame is its idle cost.
  */
 record BenchSpec(Transport transport, String label, int width, int height, String format, long payloadBytes,
-                 int warmup, int frames, int latencyFrames) {
+                 int warmup, int frames, int latencyFrames, int idleMs) {
 
     enum Phase {
         THROUGHPUT(true, false), LATENCY_FULL(true, true), LATENCY_HANDOFF(false, true);
@@ -56,6 +58,7 @@ record BenchSpec(Transport transport, String label, int width, int height, Strin
         a.add("warmup=" + warmup);
         a.add("frames=" + frames);
         a.add("latencyFrames=" + latencyFrames);
+        a.add("idleMs=" + idleMs);
         return a;
     }
 
@@ -63,7 +66,7 @@ record BenchSpec(Transport transport, String label, int width, int height, Strin
         return new BenchSpec(Transport.parse(m.get("transport")), m.get("label"), Integer.parseInt(m.get("width")),
                 Integer.parseInt(m.get("height")), m.get("format"), Long.parseLong(m.get("payload")),
                 Integer.parseInt(m.get("warmup")), Integer.parseInt(m.get("frames")),
-                Integer.parseInt(m.get("latencyFrames")));
+                Integer.parseInt(m.get("latencyFrames")), Integer.parseInt(m.get("idleMs")));
     }
 
     static Map<String, String> parse(String[] args, int from) {

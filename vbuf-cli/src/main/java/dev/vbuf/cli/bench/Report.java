@@ -58,7 +58,7 @@ final class Report {
                     r.size().label(), r.transport().id, r.frames(), r.fps(), r.gbps(), ratioText(ratio(rows, r)),
                     us(r.handoffP50(), r.handoffP99(), r.handoffP999()), us(r.fullP50(), r.fullP99(), r.fullP999()),
                     String.format(Locale.ROOT, "%.2f / %.2f", r.producerCpuPerFrame() * 1e3, r.consumerCpuPerFrame() * 1e3),
-                    r.verified(), r.expectedVerified(), r.note(), r.ok() ? "" : "  FAILED: " + r.error()));
+                    r.verified(), r.expectedVerified(), note(r), r.ok() ? "" : "  FAILED: " + r.error()));
         }
         sb.append("\nvs vbuf: frames/s of the transport / frames/s of ").append(referenceName())
                 .append(" at the same size. CPU: producer / consumer process CPU time in the throughput phase"
@@ -68,6 +68,12 @@ final class Report {
 
     private String referenceName() {
         return rows.stream().filter(r -> r.transport().isVbuf()).map(r -> r.transport().id).findFirst().orElse("vbuf (not run)");
+    }
+
+    private static String note(Row r) {
+        String idle = r.idleCpuPercent() == r.idleCpuPercent()
+                ? String.format(Locale.ROOT, "idle consumer %.2f%% of a core", r.idleCpuPercent()) : "";
+        return r.note().isEmpty() ? idle : idle.isEmpty() ? r.note() : r.note() + "; " + idle;
     }
 
     private static String ratioText(double r) {
@@ -101,6 +107,7 @@ final class Report {
                     .begin("writeReadNs").put("p50", r.fullP50()).put("p99", r.fullP99()).put("p999", r.fullP999()).end()
                     .put("producerCpuSecondsPerFrame", r.producerCpuPerFrame(), 6)
                     .put("consumerCpuSecondsPerFrame", r.consumerCpuPerFrame(), 6)
+                    .put("idleConsumerCpuPercent", r.idleCpuPercent(), 3)
                     .put("verified", r.verified()).put("checksummed", r.expectedVerified()).put("bad", r.bad()).put("sequenceErrors", r.seqErrors())
                     .put("received", r.received()).put("note", r.note());
             if (r.error() != null) j.put("error", r.error());

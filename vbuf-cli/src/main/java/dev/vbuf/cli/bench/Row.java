@@ -10,11 +10,11 @@ record Row(Transport transport, BenchSize size, int frames, double fps, double g
            long handoffP50, long handoffP99, long handoffP999,
            long fullP50, long fullP99, long fullP999,
            double producerCpuPerFrame, double consumerCpuPerFrame,
-           long verified, long expectedVerified, long bad, long seqErrors, long received, long expected, String note,
+           double idleCpuPercent, long verified, long expectedVerified, long bad, long seqErrors, long received, long expected, String note,
            String error) {
 
     static Row failed(Transport t, BenchSize size, String error) {
-        return new Row(t, size, 0, Double.NaN, Double.NaN, 0, 0, 0, 0, 0, 0, Double.NaN, Double.NaN, 0, 0, 0, 0, 0, 0,
+        return new Row(t, size, 0, Double.NaN, Double.NaN, 0, 0, 0, 0, 0, 0, Double.NaN, Double.NaN, Double.NaN, 0, 0, 0, 0, 0, 0,
                 note(t, size), error);
     }
 
@@ -32,6 +32,8 @@ record Row(Transport transport, BenchSize size, int frames, double fps, double g
         return new Row(spec.transport(), size, spec.frames(), fps, fps * size.payloadBytes() / 1e9,
                 c.get("handoffP50"), c.get("handoffP99"), c.get("handoffP999"),
                 c.get("fullP50"), c.get("fullP99"), c.get("fullP999"), pc, cc,
+                spec.transport() == Transport.VBUF_SHM_FUTEX && c.get("idleWallNs") > 0
+                        ? 100.0 * c.get("idleCpuNs") / c.get("idleWallNs") : Double.NaN,
                 c.get("verified"), expectedVerified, c.get("bad"), c.get("seqErrors"), c.get("received"), spec.totalFrames(),
                 note(spec.transport(), size),
                 c.get("verified") != expectedVerified || c.get("bad") != 0 || c.get("seqErrors") != 0

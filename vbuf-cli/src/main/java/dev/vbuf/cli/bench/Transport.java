@@ -11,6 +11,10 @@ import java.util.Locale;
  * back ({@link Receiver#done}). What is written and read is the same for all ({@link FrameWork}).
  */
 enum Transport {
+    /** vbuf's pool shared between processes (/dev/shm), both sides spinning: the frame is handed over in place. */
+    VBUF_SHM("vbuf-shm", true, "vbuf shared pool (/dev/shm, cross-process), both sides busy-spinning"),
+    /** The same with the futex wait strategy: spin 200 times, then sleep in the kernel until woken. */
+    VBUF_SHM_FUTEX("vbuf-shm-futex", true, "vbuf shared pool, futex wait strategy (spin, then sleep in the kernel)"),
     /** vbuf's in-process pool, producer and consumer threads in one JVM: the floor of the hand-off. */
     VBUF_THREADS("vbuf-threads", false, "vbuf in-process pool, producer and consumer threads in one JVM"),
     TCP("tcp", false, "TCP over loopback (java.nio SocketChannel, TCP_NODELAY, default buffers)"),
@@ -32,7 +36,7 @@ enum Transport {
     boolean singleProcess() { return this == VBUF_THREADS; }
 
     /** True for transports that are vbuf itself (the reference of the ratios). */
-    boolean isVbuf() { return this == VBUF_THREADS; }
+    boolean isVbuf() { return this == VBUF_SHM || this == VBUF_SHM_FUTEX || this == VBUF_THREADS; }
 
     static Transport parse(String text) {
         String t = text.trim().toLowerCase(Locale.ROOT);

@@ -25,6 +25,29 @@ final class VbufPoolTransport {
                 .overflow(Overflow.BLOCK).waitStrategy(WaitStrategy.busySpin()).jmx(false).build();
     }
 
+    /** The producer's side of a shared pool: it creates the pool, named after its process. */
+    static FramePool createShared(long frameBytes, boolean futex) {
+        String name = "vbuf-bench-" + ProcessHandle.current().pid();
+        return FramePool.builder().shared(name).count(POOL_FRAMES).bufferSize(frameBytes).groups(GROUP)
+                .overflow(Overflow.BLOCK).waitStrategy(futex ? WaitStrategy.futex() : WaitStrategy.busySpin())
+                .jmx(false).build();
+    }
+
+    /** The consumer's side: attach to the producer's pool by name. */
+    static FramePool attachShared(String name, boolean futex) {
+        return FramePool.attach(name, new FramePool.AttachOptions()
+                .waitStrategy(futex ? WaitStrategy.futex() : WaitStrategy.busySpin()).jmx(false));
+    }
+
+    /**
+     * Waits (up to 60 s) until every buffer is back in the free ring, i.e. the consumer has
+     * released the last frame: the creator closing the pool marks the end of the stream.
+     */
+    static void awaitDrained(FramePool pool) throws InterruptedException {
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (pool.getFreeCount() < pool.getTotalCount() && System.nanoTime() < deadline) Thread.sleep(1);
+    }
+
     static Transport.Sender sender(FramePool pool) {
         return new Transport.Sender() {
             private Frame current;
