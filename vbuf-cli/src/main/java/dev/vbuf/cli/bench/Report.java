@@ -93,7 +93,7 @@ final class Report {
         JsonOut j = new JsonOut().begin();
         j.put("command", "vbuf bench").put("quick", quick);
         j.begin("machine").put("cores", machine.cores()).put("cpu", machine.cpu()).put("jdk", machine.jdk())
-                .put("os", machine.os()).put("date", machine.date()).end();
+                .put("os", machine.os()).put("date", machine.date()).put("loadAverage", machine.load()).end();
         j.begin("settings").put("frames", frames).put("latencyFrames", latencyFrames).put("warmup", warmup).end();
         j.put("reference", referenceName());
         j.array("results");

@@ -54,7 +54,7 @@ final class SeedTable {
         if (json) {
             JsonOut j = new JsonOut().begin().put("command", "vbuf bench --seed-table").put("secondsPerRow", seconds);
             j.begin("machine").put("cores", machine.cores()).put("cpu", machine.cpu()).put("jdk", machine.jdk())
-                    .put("date", machine.date()).end();
+                    .put("date", machine.date()).put("loadAverage", machine.load()).end();
             j.array("rows");
             for (Measured m : rows) {
                 j.begin().put("resolution", m.seed().res()).put("fps", m.seed().fps()).put("poolFrames", m.poolFrames())
