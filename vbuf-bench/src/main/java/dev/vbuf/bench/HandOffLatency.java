@@ -69,6 +69,7 @@ public final class HandOffLatency {
         int spinSamples = args.length > 0 ? Integer.parseInt(args[0]) : 50_000;
         int parkSamples = args.length > 1 ? Integer.parseInt(args[1]) : 4_000;
         List<String> lines = new ArrayList<>();
+        String load = loadAverage();
         for (boolean park : new boolean[] {false, true}) {
             int n = park ? parkSamples : spinSamples;
             long gap = park ? 500_000 : 5_000;
@@ -86,10 +87,19 @@ public final class HandOffLatency {
                 }
             }
         }
-        System.out.printf(Locale.ROOT, "%nOne-way hand-off latency, producer thread -> consumer thread (ns)%n");
+        System.out.printf(Locale.ROOT, "%nOne-way hand-off latency, producer thread -> consumer thread (ns); load average"
+                + " before: %s, after: %s%n", load, loadAverage());
         System.out.printf(Locale.ROOT, "%-5s %-26s %8s %8s %8s %8s %9s %10s   %s%n", "wait", "peer", "p50", "p90", "p99",
                 "p99.9", "max", "samples", "p50 / vbuf p50");
         lines.forEach(System.out::println);
+    }
+
+    static String loadAverage() {
+        try {
+            return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).trim();
+        } catch (java.io.IOException e) {
+            return "n/a";
+        }
     }
 
     static Histogram measure(Pipe pipe, int samples, long gapNanos) throws Exception {
