@@ -102,7 +102,7 @@ public final class BenchCommand implements Callable<Integer> {
                 BenchSpec bs = new BenchSpec(t, size.label().replace(' ', '_'), size.width(), size.height(),
                         size.format().name(), size.payloadBytes(), w, f, l, quick ? 2000 : 3000);
                 long bytes = bs.totalFrames() * bs.frameBytes();
-                long timeout = TimeUnit.SECONDS.toNanos(90) + bytes / 100; // 90 s + 100 MB/s
+                long timeout = TimeUnit.SECONDS.toNanos(90) + bytes * 10; // 90 s + the bytes at 100 MB/s
                 if (!json) {
                     out.printf(Locale.ROOT, "  %-10s %-13s ...%n", size.label(), t.id);
                     out.flush();
