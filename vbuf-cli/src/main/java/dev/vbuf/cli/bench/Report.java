@@ -23,15 +23,15 @@ final class Report {
 
     boolean allOk() { return rows.stream().allMatch(Row::ok); }
 
-    /** The vbuf row of the same size that ratios are taken against (the shared pool when measured). */
+    /** Which vbuf row ratios are taken against, best first: the shared pool with its default (futex) waiting. */
+    static final List<Transport> REFERENCE_ORDER = List.of(Transport.VBUF_SHM_FUTEX, Transport.VBUF_SHM, Transport.VBUF_THREADS);
+
+    /** The vbuf row of the same size that ratios are taken against (see {@link #REFERENCE_ORDER}). */
     static Row reference(List<Row> rows, BenchSize size) {
-        Row best = null;
-        for (Row r : rows) {
-            if (r.size().equals(size) && r.transport().isVbuf() && r.ok()) {
-                if (best == null || r.transport().ordinal() < best.transport().ordinal()) best = r;
-            }
+        for (Transport t : REFERENCE_ORDER) {
+            for (Row r : rows) if (r.size().equals(size) && r.transport() == t && r.ok()) return r;
         }
-        return best;
+        return null;
     }
 
     /** frames/s of this row over frames/s of vbuf at the same size (NaN without a vbuf row). */
@@ -67,7 +67,10 @@ final class Report {
     }
 
     private String referenceName() {
-        return rows.stream().filter(r -> r.transport().isVbuf()).map(r -> r.transport().id).findFirst().orElse("vbuf (not run)");
+        for (Transport t : REFERENCE_ORDER) {
+            for (Row r : rows) if (r.transport() == t && r.ok()) return t.id;
+        }
+        return "vbuf (not run)";
     }
 
     private static String note(Row r) {
