@@ -30,7 +30,8 @@ final class Json {
 
     Json put(String key, String value) {
         key(key);
-        string(value);
+        if (value == null) out.append("null");
+        else string(value);
         needComma = true;
         return this;
     }

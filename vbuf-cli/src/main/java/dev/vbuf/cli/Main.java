@@ -13,9 +13,11 @@ import java.io.PrintWriter;
 @Command(name = "vbuf",
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
-        description = "Video frame buffer pools: plan a pool's size, run a synthetic stream through one.",
-        subcommands = {PlanCommand.class, RunCommand.class, dev.vbuf.cli.bench.BenchCommand.class,
-                CommandLine.HelpCommand.class},
+        description = "Video frame buffer pools: plan a pool's size, run a synthetic stream through one, share it with"
+                + " other processes (consume, inspect, shm), describe the machine's memory (info),"
+                + " compare vbuf with other transports (bench).",
+        subcommands = {PlanCommand.class, RunCommand.class, ConsumeCommand.class, InspectCommand.class, ShmCommand.class,
+                InfoCommand.class, dev.vbuf.cli.bench.BenchCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:the run failed (verification, accounting or a runtime error)",
                 "2:bad usage (unknown flag, value out of range)"})
@@ -37,7 +39,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "give a command: plan or run (vbuf --help)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "give a command: plan, run, consume, inspect, shm, info or bench (vbuf --help)");
     }
 
     /** Bad usage: the message, suggestions for a mistyped flag, where to find help; exit 2. */

@@ -3,11 +3,6 @@ package dev.vbuf.cli;
 import dev.vbuf.format.FrameLayout;
 import dev.vbuf.format.PixelFormat;
 import dev.vbuf.format.TestPattern;
-import dev.vbuf.memory.AlignedAllocator;
-import dev.vbuf.memory.Allocator;
-import dev.vbuf.memory.HugePageAllocator;
-import dev.vbuf.memory.LockedAllocator;
-import dev.vbuf.memory.MemfdAllocator;
 import dev.vbuf.pool.FramePool;
 import dev.vbuf.pool.Overflow;
 import dev.vbuf.pool.WaitStrategy;
@@ -57,6 +52,8 @@ public final class RunCommand implements Callable<Integer> {
     static final int MAX_SLOW_MS = 10_000;
     static final int MIN_POOL_FRAMES = 4;
     static final Duration MAX_DURATION = Duration.ofHours(24);
+    /** The group other processes read by default ('vbuf consume NAME'). */
+    static final String REMOTE_GROUP = "consume";
 
     @Spec
     CommandSpec spec;
@@ -98,10 +95,12 @@ public final class RunCommand implements Callable<Integer> {
     Integer slowMs;
 
     @Option(names = "--memory", defaultValue = "aligned",
-            description = "Buffer memory: aligned (off-heap, 4 KiB aligned, pre-faulted), memfd (shared memory,"
-                    + " one exportable file descriptor per buffer) or hugepages (2 MiB pages: explicit, else"
-                    + " transparent, as read back from /proc/self/smaps); add ',locked' to mlock the buffers"
-                    + " (e.g. hugepages,locked). Default: ${DEFAULT-VALUE}.")
+            description = "Buffer memory: anon/aligned (off-heap, 4 KiB aligned, pre-faulted), memfd (shared memory,"
+                    + " one exportable file descriptor per buffer), udmabuf (memfd exported as DMA-BUFs), dmaheap"
+                    + " (DMA-BUF heap, falling back to memfd then anon), hugepages (2 MiB pages: explicit, else"
+                    + " transparent, as read back from /proc/self/smaps) or zone:NAME (a buddy-allocated zone);"
+                    + " add numa:N to bind to a node and locked to mlock (e.g. hugepages,locked,numa:0)."
+                    + " The backing obtained shows in the summary. Default: ${DEFAULT-VALUE}.")
     String memory;
 
     @Option(names = "--wait", defaultValue = "park",
@@ -121,10 +120,30 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the summary as one JSON object on stdout (status lines go to stderr).")
     boolean json;
 
+    @Option(names = "--shared", paramLabel = "NAME",
+            description = "Put the pool in shared memory as /dev/shm/vbuf.NAME, so other processes attach to it"
+                    + " ('vbuf consume NAME', 'vbuf inspect NAME', or C programs with include/vbuf_shm.h).")
+    String shared;
+
+    @Option(names = "--remote-groups", paramLabel = "G1,G2", split = ",", defaultValue = REMOTE_GROUP,
+            description = "With --shared: consumer groups read by other processes (frames wait for them under the"
+                    + " pool's policy). Default: ${DEFAULT-VALUE}.")
+    List<String> remoteGroups;
+
+    @Option(names = "--shared-mode", paramLabel = "MODE", defaultValue = "600",
+            description = "With --shared: permission bits of the pool's file, octal 600..666. Default: ${DEFAULT-VALUE}.")
+    String sharedMode;
+
     /** Everything validated, ready to run. */
     private record Setup(FrameLayout layout, Overflow overflow, String policyName, WaitStrategy waitStrategy, long ticks,
                          long durationNanos, long periodNanos, int poolFrames, String poolSizing,
-                         List<String> groupNames, List<GroupReader.Mode> modes) {
+                         List<String> groupNames, List<GroupReader.Mode> modes, List<String> remoteGroups, int sharedMode) {
+        /** Groups read in this process, then groups read by other processes. */
+        List<String> allGroups() {
+            var all = new ArrayList<>(groupNames);
+            all.addAll(remoteGroups);
+            return all;
+        }
     }
 
     /**
@@ -156,7 +175,7 @@ public final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         Setup s = validate();
-        Allocator allocator = allocator();
+        MemorySpec memorySpec = memorySpec();
         TestPattern pattern;
         try {
             pattern = new TestPattern(s.layout);
@@ -164,44 +183,56 @@ public final class RunCommand implements Callable<Integer> {
             throw Flags.bad(spec, "--size " + size + " is too small for the test pattern: " + e.getMessage());
         }
         warmUp(s.layout, pattern);
-        try (pattern; FramePool fp = FramePool.builder()
-                .name("vbuf-run")
+        FramePool.Builder b = FramePool.builder()
+                .name(shared != null ? shared : "vbuf-run")
                 .layout(s.layout)
                 .count(s.poolFrames)
-                .groups(s.groupNames)
+                .groups(s.allGroups())
                 .overflow(s.overflow)
                 .waitStrategy(s.waitStrategy)
-                .allocator(allocator)
-                .recordTimestamps(true)
-                .build()) {
-            return run(s, fp, pattern);
+                .recordTimestamps(true);
+        try (pattern; MemorySpec.Built mem = shared != null ? null : memorySpec.build(s.poolFrames, s.layout.frameBytes());
+             FramePool fp = (shared != null ? b.shared(shared).sharedMode(s.sharedMode) : b.allocator(mem.allocator())).build()) {
+            // SIGTERM / Ctrl-C: close the shared pool (end of stream for consumers, file removed)
+            Thread hook = shared == null ? null : new Thread(fp::close, "vbuf-close-" + shared);
+            if (hook != null) Runtime.getRuntime().addShutdownHook(hook);
+            try {
+                return runShared(s, fp, pattern);
+            } finally {
+                if (hook != null) {
+                    try {
+                        Runtime.getRuntime().removeShutdownHook(hook);
+                    } catch (IllegalStateException shuttingDown) {
+                        // the hook is running
+                    }
+                }
+            }
         }
     }
 
-    /** --memory: one base kind (aligned, memfd, hugepages), optionally with "locked", comma-separated. */
-    private Allocator allocator() {
-        Allocator base = null;
-        boolean locked = false;
-        for (String part : memory.toLowerCase(Locale.ROOT).split(",")) {
-            Allocator kind = switch (part.trim()) {
-                case "aligned", "anon" -> new AlignedAllocator();
-                case "memfd" -> new MemfdAllocator();
-                case "hugepages" -> new HugePageAllocator();
-                case "locked" -> null;
-                default -> throw Flags.bad(spec, "--memory " + memory + ": '" + part + "' is not one of aligned, memfd,"
-                        + " hugepages, locked (NUMA and DMA-BUF heap memory are not built yet)");
-            };
-            if (kind == null) {
-                locked = true;
-            } else if (base != null) {
-                throw Flags.bad(spec, "--memory " + memory + " names two kinds of memory; give one of aligned, memfd,"
-                        + " hugepages, optionally with ',locked'");
-            } else {
-                base = kind;
-            }
+    private int runShared(Setup s, FramePool fp, TestPattern pattern) throws InterruptedException {
+        if (shared != null && !json) {
+            spec.commandLine().getOut().printf("vbuf run: shared pool '%s' (%s), groups for other processes: %s;"
+                    + " attach with 'vbuf consume %s'%n", shared, fp.backing(), String.join(",", s.remoteGroups), shared);
+            spec.commandLine().getOut().flush();
         }
-        if (base == null) base = new AlignedAllocator();
-        return locked ? new LockedAllocator(base) : base;
+        return run(s, fp, pattern);
+    }
+
+    /** --memory, parsed by {@link MemorySpec}; a shared pool's buffers live in its /dev/shm file. */
+    private MemorySpec memorySpec() {
+        if (shared != null) {
+            if (!memory.equalsIgnoreCase("aligned")) {
+                throw Flags.bad(spec, "--memory " + memory + " cannot be combined with --shared: a shared pool's buffers"
+                        + " live in its /dev/shm file");
+            }
+            return null;
+        }
+        try {
+            return MemorySpec.parse(memory);
+        } catch (IllegalArgumentException e) {
+            throw Flags.bad(spec, e.getMessage());
+        }
     }
 
     private Setup validate() {
@@ -219,9 +250,28 @@ public final class RunCommand implements Callable<Integer> {
             default -> throw Flags.bad(spec, "--policy " + policy + " is not one of block, fail, drop-oldest, adaptive");
         };
         WaitStrategy wait = switch (waitName.toLowerCase(Locale.ROOT)) {
-            case "spin", "yield", "park" -> WaitStrategy.parse(waitName);
-            default -> throw Flags.bad(spec, "--wait " + waitName + " is not one of spin, yield, park");
+            case "spin", "yield", "park", "futex" -> WaitStrategy.parse(waitName);
+            default -> throw Flags.bad(spec, "--wait " + waitName + " is not one of spin, yield, park, futex");
         };
+        List<String> remote = List.of();
+        int mode = 0600;
+        if (shared != null) {
+            try {
+                dev.vbuf.shm.ShmNames.check(shared);
+            } catch (IllegalArgumentException e) {
+                throw Flags.bad(spec, "--shared: " + e.getMessage());
+            }
+            remote = List.copyOf(remoteGroups);
+            try {
+                mode = Integer.parseInt(sharedMode, 8);
+            } catch (NumberFormatException e) {
+                mode = -1;
+            }
+            if (mode < 0600 || mode > 0666 || (mode & 0600) != 0600) {
+                throw Flags.bad(spec, "--shared-mode " + sharedMode + " is not octal permission bits 600..666"
+                        + " (the owner needs read and write; 600 keeps other users out)");
+            }
+        }
         Flags.range(spec, "--groups", groups, 1, FramePool.MAX_GROUPS);
         if (slowMs != null) {
             Flags.range(spec, "--slow-consumer-ms", slowMs, 1, MAX_SLOW_MS);
@@ -244,7 +294,17 @@ public final class RunCommand implements Callable<Integer> {
             names.add("slow");
             modes.add(GroupReader.Mode.SLOW);
         }
-        int minimum = Math.max(MIN_POOL_FRAMES, 2 * names.size() + 2);
+        for (String r : remote) {
+            if (names.contains(r) || r.isEmpty()) {
+                throw Flags.bad(spec, "--remote-groups " + String.join(",", remote) + ": '" + r + "' is empty or already"
+                        + " a group of this process (" + String.join(",", names) + ")");
+            }
+        }
+        if (names.size() + remote.size() > FramePool.MAX_GROUPS) {
+            throw Flags.bad(spec, (names.size() + remote.size()) + " consumer groups (" + names.size() + " here, "
+                    + remote.size() + " remote) is over the pool's " + FramePool.MAX_GROUPS);
+        }
+        int minimum = Math.max(MIN_POOL_FRAMES, 2 * (names.size() + remote.size()) + 2);
         int poolFrames;
         String sizing;
         if (pool != null) {
@@ -266,7 +326,7 @@ public final class RunCommand implements Callable<Integer> {
         else if (fps > 0) ticks = Math.max(1, (long) Math.ceil(d.toNanos() * fps / 1e9));
         else ticks = -1;
         return new Setup(layout, overflow, policy.toLowerCase(Locale.ROOT), wait, ticks, d.toNanos(), period,
-                poolFrames, sizing, List.copyOf(names), List.copyOf(modes));
+                poolFrames, sizing, List.copyOf(names), List.copyOf(modes), remote, mode);
     }
 
     private int run(Setup s, FramePool fp, TestPattern pattern) throws InterruptedException {
@@ -422,6 +482,11 @@ public final class RunCommand implements Callable<Integer> {
                         Units.micros(h.getValueAtPercentile(99)), Units.micros(h.getValueAtPercentile(99.9)),
                         Units.micros(h.getMaxValue())));
             }
+            for (int g = readers.size(); g < ps.groups().size(); g++) {
+                GroupStats gs = ps.groups().get(g);
+                b.append(String.format(Locale.ROOT, "  %-9s %10d %10d %10d %9s %9s   (read by other processes; %d still queued at close)%n",
+                        gs.name(), ps.published(), gs.taken(), gs.dropped(), "-", "-", gs.lag()));
+            }
             b.append(String.format(Locale.ROOT, "  pool      %d frames x %s bytes (%s) = %s bytes (%s); %s%n", ps.total(),
                     Units.grouped(ps.bufferBytes()), Units.bytes(ps.bufferBytes()), Units.grouped(ps.totalBytes()),
                     Units.bytes(ps.totalBytes()), s.poolSizing));
@@ -462,12 +527,18 @@ public final class RunCommand implements Callable<Integer> {
                 latency(j, r.latency.total());
                 j.end();
             }
+            for (int g = readers.size(); g < ps.groups().size(); g++) {
+                GroupStats gs = ps.groups().get(g);
+                j.begin(gs.name()).put("remote", true).put("produced", ps.published()).put("consumed", gs.taken())
+                        .put("dropped", gs.dropped()).put("queuedAtClose", gs.lag()).end();
+            }
             j.end()
                     .put("poolFrames", ps.total())
                     .put("poolSizing", s.poolSizing)
                     .put("bytesPerFrame", ps.bufferBytes())
                     .put("totalBytes", ps.totalBytes())
                     .put("backing", ps.backing())
+                    .put("shared", shared)
                     .put("gcCollections", gcCount)
                     .put("gcTimeMs", gcMs)
                     .begin("pool")

@@ -40,6 +40,8 @@ public final class LockedAllocator implements Allocator {
             @Override public MemorySegment buffer(int i) { return a.buffer(i); }
             @Override public long physicalAddress(int i) { return a.physicalAddress(i); }
             @Override public int fd(int i) { return a.fd(i); }
+            @Override public String placement(int i) { return a.placement(i); }
+            @Override public void syncCpu(int i, int access, boolean begin) { a.syncCpu(i, access, begin); }
             @Override public String backing() { return a.backing() + ", locked (mlock)"; }
             @Override public synchronized void close() {
                 if (closed) return;

@@ -14,9 +14,19 @@ import java.util.List;
  */
 public final class MemfdAllocator implements Allocator {
     private static final long PAGE = AlignedAllocator.PAGE;
+    private final boolean udmabuf;
+
+    public MemfdAllocator() { this(false); }
+
+    /**
+     * @param udmabuf true to also export every buffer as a DMA-BUF through /dev/udmabuf
+     *                (UDMABUF_CREATE over the memfd sealed with F_SEAL_SHRINK): {@code fd(i)} is
+     *                then the DMA-BUF, and CPU access is bracketed with DMA_BUF_IOCTL_SYNC
+     */
+    public MemfdAllocator(boolean udmabuf) { this.udmabuf = udmabuf; }
 
     @Override
-    public String name() { return "memfd"; }
+    public String name() { return udmabuf ? "memfd+udmabuf" : "memfd"; }
 
     @Override
     public Allocation allocate(int count, long bufferBytes, long alignment) {
@@ -28,24 +38,41 @@ public final class MemfdAllocator implements Allocator {
         long mapped = (bufferBytes + PAGE - 1) & -PAGE;
         List<MemorySegment> maps = new ArrayList<>(count);
         int[] fds = new int[count];
+        int[] dmabufs = new int[count];
+        java.util.Arrays.fill(dmabufs, -1);
         int made = 0;
+        int dev = -1;
         try {
+            if (udmabuf) {
+                if (!java.nio.file.Files.exists(DmaBuf.UDMABUF)) {
+                    throw new BufferAllocationException(DmaBuf.UDMABUF + " does not exist, so memfd buffers cannot be"
+                            + " exported as DMA-BUFs; this kernel needs CONFIG_UDMABUF (modprobe udmabuf), or use plain memfd");
+                }
+                dev = MemoryCalls.open(DmaBuf.UDMABUF.toString(), MemoryCalls.O_RDWR | MemoryCalls.O_CLOEXEC);
+            }
             for (; made < count; made++) {
                 fds[made] = Native.memfdCreate("vbuf-" + made, Native.MFD_CLOEXEC | Native.MFD_ALLOW_SEALING);
                 try {
                     Native.ftruncate(fds[made], mapped);
                     maps.add(Native.mmap(mapped, Native.PROT_READ | Native.PROT_WRITE,
                             Native.MAP_SHARED | Native.MAP_POPULATE, fds[made], 0));
+                    if (udmabuf) {
+                        DmaBuf.sealForUdmabuf(fds[made]);
+                        dmabufs[made] = DmaBuf.udmabufCreate(dev, fds[made], 0, mapped);
+                    }
                 } catch (RuntimeException e) {
+                    if (maps.size() > made) Native.munmap(maps.remove(made));
                     Native.close(fds[made]);
                     throw e;
                 }
             }
         } catch (NativeException e) {
-            free(maps, fds, made);
+            free(maps, fds, dmabufs, made);
             throw new BufferAllocationException("could not allocate memfd buffer " + made + " of " + count + " ("
                     + bufferBytes + " bytes each): " + e.getMessage()
                     + "; check free memory and the open-file limit (ulimit -n), or use fewer buffers", e);
+        } finally {
+            if (dev >= 0) Native.close(dev);
         }
         MemorySegment[] buffers = new MemorySegment[count];
         for (int i = 0; i < count; i++) buffers[i] = maps.get(i).asSlice(0, bufferBytes);
@@ -54,18 +81,27 @@ public final class MemfdAllocator implements Allocator {
             @Override public int count() { return count; }
             @Override public MemorySegment buffer(int i) { return buffers[i]; }
             @Override public long physicalAddress(int i) { return Pagemap.physicalAddress(buffers[i].address()); }
-            @Override public int fd(int i) { return fds[i]; }
-            @Override public String backing() { return "memfd shared memory, one file per buffer, pre-faulted (MAP_POPULATE)"; }
+            @Override public int fd(int i) { return udmabuf ? dmabufs[i] : fds[i]; }
+            @Override public void syncCpu(int i, int access, boolean begin) {
+                if (udmabuf) DmaBuf.sync(dmabufs[i], access, begin);
+            }
+            @Override public String backing() {
+                return "memfd shared memory, one file per buffer, pre-faulted (MAP_POPULATE)"
+                        + (udmabuf ? ", exported as DMA-BUFs through /dev/udmabuf (F_SEAL_SHRINK, UDMABUF_CREATE)" : "");
+            }
             @Override public synchronized void close() {
                 if (closed) return;
                 closed = true;
-                free(maps, fds, count);
+                free(maps, fds, dmabufs, count);
             }
         };
     }
 
-    private static void free(List<MemorySegment> maps, int[] fds, int n) {
+    private static void free(List<MemorySegment> maps, int[] fds, int[] dmabufs, int n) {
         for (MemorySegment m : maps) Native.munmap(m);
-        for (int i = 0; i < n; i++) Native.close(fds[i]);
+        for (int i = 0; i < n; i++) {
+            if (dmabufs[i] >= 0) Native.close(dmabufs[i]);
+            Native.close(fds[i]);
+        }
     }
 }

@@ -195,4 +195,32 @@ public final class Native {
         return "locking " + length + " bytes needs RLIMIT_MEMLOCK (ulimit -l, in KiB) at least that large or"
                 + " CAP_IPC_LOCK; raise the limit or build the pool without locked memory";
     }
+    // ===== issue 5 (memory kinds): package helpers that MemoryCalls builds its downcalls on =====
+    // (open, ioctl, fcntl and the NUMA system calls live in MemoryCalls, not here)
+
+    /** A downcall into the C library that captures errno, with extra linker options (e.g. variadic). */
+    static MethodHandle downcallCapturing(String name, FunctionDescriptor fd, Linker.Option... extra) {
+        MemorySegment symbol = LIBC.find(name).orElseThrow(() -> new UnsatisfiedLinkError(name + " is not in the C library"));
+        Linker.Option[] opts = java.util.Arrays.copyOf(extra, extra.length + 1);
+        opts[extra.length] = CAPTURE_ERRNO;
+        return LINKER.downcallHandle(symbol, fd, opts);
+    }
+
+    /** The same call without errno capture (for a hot path that allocates nothing). */
+    static MethodHandle downcallPlain(String name, FunctionDescriptor fd, Linker.Option... extra) {
+        MemorySegment symbol = LIBC.find(name).orElseThrow(() -> new UnsatisfiedLinkError(name + " is not in the C library"));
+        return LINKER.downcallHandle(symbol, fd, extra);
+    }
+
+    /** A segment to capture errno in, from {@code arena}. */
+    static MemorySegment callState(Arena arena) { return arena.allocate(CALL_STATE); }
+
+    /** The errno a capturing call left in {@code state}. */
+    static int errno(MemorySegment state) { return (int) ERRNO.get(state, 0L); }
+
+    /** The exception for a failed call: names the call, its arguments, the errno and a hint. */
+    static NativeException failure(String call, String args, MemorySegment state, String hint) {
+        return fail(call, args, state, hint);
+    }
+    // ===== end issue 5 =====
 }

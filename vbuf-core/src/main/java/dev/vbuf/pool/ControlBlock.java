@@ -30,7 +30,7 @@ import java.nio.charset.StandardCharsets;
  *     | 128 producer line: nextSequence, freeFutex u32,            |
  *     |     freeWaiters u32, acquireWaits, acquireTimeouts,        |
  *     |     acquireFails, reclaims, retired, peerRecoveries,       |
- *     |     slotsRecovered (u64)                                   |
+ *     |     slotsRecovered, freeSleepDeadline (u64)                |
  * 256 +-----------------------------------------------------------+
  *     | SLOT DESCRIPTORS: slotCount x 256 B (see below)           |
  *     +-----------------------------------------------------------+
@@ -40,7 +40,8 @@ import java.nio.charset.StandardCharsets;
  *     | GROUP RECORDS: groupCount x 384 B                          |
  *     |   0 name[32] UTF-8, NUL-terminated   32 ringOffset u64     |
  *     | 128 consumer line: taken, acquireWaits, timeouts,          |
- *     |     staleSkipped, futex u32 @160, waiters u32 @164         |
+ *     |     staleSkipped, futex u32 @160, waiters u32 @164,        |
+ *     |     sleepDeadline u64 @168                                 |
  *     | 256 producer line: dropped, fullPops, lostToCrash          |
  *     +-----------------------------------------------------------+
  *     | GROUP RINGS: groupCount x ring (same shape as FREE RING)   |
@@ -127,6 +128,12 @@ public final class ControlBlock {
     public static final long P_PEER_RECOVERIES = 184;
     /** Slots recovered from dead peers (held by, being filled by, or in flight in a dead process). */
     public static final long P_SLOTS_RECOVERED = 192;
+    /**
+     * u64 System.nanoTime() (CLOCK_MONOTONIC) until which a producer asleep on
+     * {@link #P_FREE_FUTEX} may still be sleeping: renewed by each sleeper before it sleeps, so
+     * the count of a SIGKILLed sleeper stops costing wake-ups once it passes.
+     */
+    public static final long P_FREE_SLEEP_DEADLINE = 200;
     public static final int HEADER_BYTES = 256;
 
     // ---- slot descriptor ----
@@ -165,6 +172,8 @@ public final class ControlBlock {
     public static final long G_FUTEX = 160;
     /** u32 count of the group's consumers asleep (or about to sleep) on {@link #G_FUTEX}. */
     public static final long G_WAITERS = 164;
+    /** u64 CLOCK_MONOTONIC ns until which a consumer of the group may be asleep (see {@link #P_FREE_SLEEP_DEADLINE}). */
+    public static final long G_SLEEP_DEADLINE = 168;
     public static final long G_DROPPED = 256;
     /** Entries the producer polled off a really full ring (stale or live). */
     public static final long G_FULL_POPS = 264;
@@ -190,15 +199,20 @@ public final class ControlBlock {
     private final long groupsOffset;
 
     /** A view of an existing, already validated control block (see {@link ControlBlockValidator}). */
-    static ControlBlock view(MemorySegment seg) {
+    static ControlBlock view(MemorySegment seg, Geometry g) {
         verifyAlignment(seg);
-        return new ControlBlock(seg);
+        return new ControlBlock(seg, g);
     }
 
-    private ControlBlock(MemorySegment seg) {
+    /**
+     * The offsets come from the geometry the caller computed (and, for a shared file,
+     * validated), never read back from the bytes: a peer rewriting the header after
+     * validation cannot move them.
+     */
+    private ControlBlock(MemorySegment seg, Geometry g) {
         this.seg = seg;
-        this.slotsOffset = seg.get(ValueLayout.JAVA_LONG, H_SLOTS_OFFSET);
-        this.groupsOffset = seg.get(ValueLayout.JAVA_LONG, H_GROUPS_OFFSET);
+        this.slotsOffset = g.slotsOffset();
+        this.groupsOffset = g.groupsOffset();
     }
 
     /** Geometry of a control block: where everything goes for a given slot and group count. */
@@ -287,7 +301,7 @@ public final class ControlBlock {
         }
         // The magic goes last, with a release store: a reader that sees it sees a formatted block.
         LONG.setRelease(seg, H_MAGIC, MAGIC);
-        return new ControlBlock(seg);
+        return new ControlBlock(seg, g);
     }
 
     static void verifyAlignment(MemorySegment seg) {
@@ -328,4 +342,11 @@ public final class ControlBlock {
     long lvCounter(long offset) { return (long) LONG.getVolatile(seg, offset); }
     long getAndAdd(long offset, long delta) { return (long) LONG.getAndAdd(seg, offset, delta); }
     void increment(long offset) { LONG.getAndAdd(seg, offset, 1L); }
+
+    /** Raises the u64 at {@code offset} to at least {@code v} (signed comparison of nanoTime values). */
+    void setMax(long offset, long v) {
+        for (long cur = lvCounter(offset); cur - v < 0; cur = lvCounter(offset)) {
+            if (LONG.compareAndSet(seg, offset, cur, v)) return;
+        }
+    }
 }

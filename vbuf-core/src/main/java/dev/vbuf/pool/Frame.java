@@ -96,6 +96,20 @@ public final class Frame implements AutoCloseable {
     /** A DMA-BUF or memfd file descriptor that exports the buffer, else -1. */
     public int fd() { return pool.fd(slot); }
 
+    /** CPU access for {@link #beginCpuAccess}/{@link #endCpuAccess}: read, write, or both ({@code CPU_READ | CPU_WRITE}). */
+    public static final int CPU_READ = dev.vbuf.memory.Allocation.CPU_READ;
+    public static final int CPU_WRITE = dev.vbuf.memory.Allocation.CPU_WRITE;
+
+    /**
+     * Call before the CPU touches the pixels of a buffer a device also uses (S2.5,
+     * vbuf_sync_cpu): DMA_BUF_IOCTL_SYNC start on a DMA-BUF, nothing on plain memory.
+     * Allocates nothing.
+     */
+    public void beginCpuAccess(int access) { checkOpen("beginCpuAccess"); pool.syncCpu(slot, access, true); }
+
+    /** Call when the CPU is done with the pixels (vbuf_sync_device): DMA_BUF_IOCTL_SYNC end, or nothing. */
+    public void endCpuAccess(int access) { checkOpen("endCpuAccess"); pool.syncCpu(slot, access, false); }
+
     /** The buffer's state now, seen from the whole pool. */
     public FrameState state() { return SlotWord.state(cb.lvWord(slot)); }
 

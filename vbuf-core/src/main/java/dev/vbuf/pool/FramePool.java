@@ -85,6 +85,10 @@ public final class FramePool implements AutoCloseable {
      * the FREE to PRODUCER CAS and before the ring entry is removed.
      */
     private static final int CRASH_POINT = Integer.getInteger("vbuf.test.crashPoint", 0);
+    /** Longest single futex sleep: closing, interrupts, deadlines and end of stream are noticed this often. */
+    static final long MAX_SLEEP_NANOS = 100_000_000L;
+    /** A sleep registration is honoured this long past the longest sleep (then it is assumed dead). */
+    static final long SLEEP_DEADLINE_SLACK_NANOS = 50_000_000L;
     /** Test hook: build every default-allocator pool as a shared pool (the conformance run on the shared backing). */
     private static final boolean SHARED_BACKING_FOR_TESTS = Boolean.getBoolean("vbuf.test.sharedBacking");
     private static final AtomicInteger SHARED_TEST_IDS = new AtomicInteger();
@@ -186,7 +190,7 @@ public final class FramePool implements AutoCloseable {
                     region.dataOffset(), region.bufferStride(), layout);
         } else {
             g = region.geometry(); // validated by SharedRegion.attach before we get here
-            this.cb = ControlBlock.view(region.controlBlock());
+            this.cb = ControlBlock.view(region.controlBlock(), g);
         }
         this.freeRing = new MpmcRing(cb.segment(), g.freeRingOffset(), g.freeRingCapacity());
         this.groupRings = new MpmcRing[groupCount];
@@ -629,7 +633,8 @@ public final class FramePool implements AutoCloseable {
         final long start = System.nanoTime();
         for (int attempt = 0; ; attempt++) {
             if (futex && attempt >= WaitStrategy.Futex.SPINS) {
-                sleepOn(freeFutexWord, ControlBlock.P_FREE_WAITERS, freeRing, start, timeoutNanos);
+                sleepOn(freeFutexWord, ControlBlock.P_FREE_FUTEX, ControlBlock.P_FREE_WAITERS,
+                        ControlBlock.P_FREE_SLEEP_DEADLINE, freeRing, start, timeoutNanos);
             } else {
                 waitStrategy.idle(attempt);
             }
@@ -659,6 +664,7 @@ public final class FramePool implements AutoCloseable {
             if (e < 0) {
                 if (e == MpmcRing.EMPTY) return null;
                 if (e == MpmcRing.TAKEN) freeRing.advance(h);
+                else freeRing.repairHead(h); // RETRY: a malformed cell is skipped, never spun on
                 continue;
             }
             int s = SlotWord.entrySlot(e);
@@ -710,6 +716,21 @@ public final class FramePool implements AutoCloseable {
      * number and its state becomes READY_FOR_CONSUME.
      */
     public void submitFilled(Frame f) {
+        publish(f, true);
+    }
+
+    /**
+     * Batched publication (S4.2): publishes {@code frames[0..count)} in order, like as many
+     * {@link #submitFilled(Frame)} calls, but wakes each group's sleepers (a system call in a
+     * shared pool with futex waiters) once for the batch instead of once per frame.
+     */
+    public void submitFilled(Frame[] frames, int count) {
+        Objects.checkFromIndexSize(0, count, frames.length);
+        for (int i = 0; i < count; i++) publish(frames[i], false);
+        for (int g = 0; g < groupCount; g++) wakeGroup(g);
+    }
+
+    private void publish(Frame f, boolean wake) {
         checkOwn(f);
         if (f.group >= 0) {
             throw new FrameStateException("submitFilled", f.slot, f.gen, f.state(), FrameState.LOCKED_BY_PRODUCER,
@@ -742,13 +763,23 @@ public final class FramePool implements AutoCloseable {
                     dropForGroup(g, old, "queue full");
                 }
             }
-            wake(cb.group(g) + ControlBlock.G_WAITERS, cb.group(g) + ControlBlock.G_FUTEX, groupFutexWords[g]);
+            if (wake) wakeGroup(g);
         }
     }
 
-    /** Wakes the sleepers on a futex word, if any (one volatile read when there are none). */
-    private void wake(long waitersOffset, long wordOffset, MemorySegment word) {
-        if (cb.lvInt(waitersOffset) != 0) {
+    private void wakeGroup(int g) {
+        long rec = cb.group(g);
+        wake(rec + ControlBlock.G_FUTEX, rec + ControlBlock.G_WAITERS, rec + ControlBlock.G_SLEEP_DEADLINE, groupFutexWords[g]);
+    }
+
+    /**
+     * Wakes the sleepers on a futex word, if any: one volatile read when nobody registered. A
+     * registration also renews a deadline a little beyond the longest sleep, so a sleeper that
+     * was SIGKILLed (and never took its count back) stops costing wake-up system calls once
+     * its deadline passes; the count alone could not tell a dead sleeper from a live one.
+     */
+    private void wake(long wordOffset, long waitersOffset, long deadlineOffset, MemorySegment word) {
+        if (cb.lvInt(waitersOffset) != 0 && System.nanoTime() - cb.lvCounter(deadlineOffset) < 0) {
             cb.getAndAddInt(wordOffset, 1);
             Posix.futexWake(word, Integer.MAX_VALUE);
         }
@@ -760,15 +791,16 @@ public final class FramePool implements AutoCloseable {
      * an entry. Registers as a waiter first, so a peer that queues after our check sees the
      * waiter and wakes us (no lost wake-up).
      */
-    private void sleepOn(MemorySegment word, long waitersOffset, MpmcRing ring, long start, long timeoutNanos) {
-        long wordOffset = word.address() - cb.segment().address();
+    private void sleepOn(MemorySegment word, long wordOffset, long waitersOffset, long deadlineOffset, MpmcRing ring,
+                         long start, long timeoutNanos) {
         cb.getAndAddInt(waitersOffset, 1);
+        cb.setMax(deadlineOffset, System.nanoTime() + MAX_SLEEP_NANOS + SLEEP_DEADLINE_SLACK_NANOS);
         try {
             int v = cb.lvInt(wordOffset);
             if (ring.size() > 0 || closed || endOfStream()) return;
             long left = timeoutNanos == Long.MAX_VALUE ? Long.MAX_VALUE : timeoutNanos - (System.nanoTime() - start);
             if (left <= 0) return;
-            Posix.futexWait(word, v, Math.min(left, 100_000_000L));
+            Posix.futexWait(word, v, Math.min(left, MAX_SLEEP_NANOS));
         } finally {
             cb.getAndAddInt(waitersOffset, -1);
         }
@@ -806,7 +838,7 @@ public final class FramePool implements AutoCloseable {
                 offerFreeEntry(keep); // and ours now, into the cell just freed
             }
         }
-        wake(ControlBlock.P_FREE_WAITERS, ControlBlock.P_FREE_FUTEX, freeFutexWord);
+        wake(ControlBlock.P_FREE_FUTEX, ControlBlock.P_FREE_WAITERS, ControlBlock.P_FREE_SLEEP_DEADLINE, freeFutexWord);
     }
 
     private void offerFreeEntry(long e) {
@@ -950,7 +982,8 @@ public final class FramePool implements AutoCloseable {
         final long start = System.nanoTime();
         for (int attempt = 0; ; attempt++) {
             if (futex && attempt >= WaitStrategy.Futex.SPINS) {
-                sleepOn(groupFutexWords[g], rec + ControlBlock.G_WAITERS, groupRings[g], start, timeoutNanos);
+                sleepOn(groupFutexWords[g], rec + ControlBlock.G_FUTEX, rec + ControlBlock.G_WAITERS,
+                        rec + ControlBlock.G_SLEEP_DEADLINE, groupRings[g], start, timeoutNanos);
             } else {
                 waitStrategy.idle(attempt);
             }
@@ -983,6 +1016,7 @@ public final class FramePool implements AutoCloseable {
             if (e < 0) {
                 if (e == MpmcRing.EMPTY) return null;
                 if (e == MpmcRing.TAKEN) ring.advance(h);
+                else if (ring.repairHead(h)) cb.increment(rec + ControlBlock.G_STALE_SKIPPED);
                 continue;
             }
             int s = SlotWord.entrySlot(e);
@@ -1071,7 +1105,10 @@ public final class FramePool implements AutoCloseable {
 
     /** Frames published to group {@code g} and not yet taken or dropped. */
     long lag(int g) {
-        long lag = published() - taken(g) - cb.lvCounter(cb.group(g) + ControlBlock.G_DROPPED);
+        // A frame lost to a dead consumer was taken and also counted dropped: count it once.
+        long rec = cb.group(g);
+        long lag = published() - taken(g) - cb.lvCounter(rec + ControlBlock.G_DROPPED)
+                + cb.lvCounter(rec + ControlBlock.G_LOST_TO_CRASH);
         return Math.max(0, lag);
     }
 
@@ -1329,7 +1366,7 @@ public final class FramePool implements AutoCloseable {
                 for (int g = 0; g < groupCount; g++) {
                     if ((unread & (1 << g)) != 0 && !groupRings[g].contains(e)) {
                         groupRings[g].offer(e); // full: the group is far behind; the frame waits for reclaim
-                        wake(cb.group(g) + ControlBlock.G_WAITERS, cb.group(g) + ControlBlock.G_FUTEX, groupFutexWords[g]);
+                        wakeGroup(g);
                     }
                 }
             }
@@ -1337,6 +1374,45 @@ public final class FramePool implements AutoCloseable {
     }
 
     ControlBlock controlBlock() { return cb; }
+
+    /** Dead peers whose slots this pool recovered (any survivor's monitor). */
+    public long peerRecoveries() { return cb.lvCounter(ControlBlock.P_PEER_RECOVERIES); }
+
+    /** Slots recovered from dead peers. */
+    public long slotsRecovered() { return cb.lvCounter(ControlBlock.P_SLOTS_RECOVERED); }
+
+    /** Frames group {@code group} lost because a consumer of it died holding them (included in its drops). */
+    public long lostToCrash(String group) {
+        for (int g = 0; g < groupCount; g++) {
+            if (groupNames[g].equals(group)) return cb.lvCounter(cb.group(g) + ControlBlock.G_LOST_TO_CRASH);
+        }
+        throw new IllegalArgumentException("no consumer group '" + group + "' in " + Arrays.toString(groupNames));
+    }
+
+    /**
+     * Who owns buffer {@code id} in a shared pool, as text: the process filling it, the processes
+     * holding it per group (process-table index and pid); "-" when nobody, or in a private pool.
+     */
+    public String ownersOf(int id) {
+        if (!tracked || id < 0 || id >= slotCount) return "-";
+        List<SharedRegion.Peer> peers = region.peers();
+        var sb = new StringBuilder();
+        long w = cb.lvWord(id);
+        if (SlotWord.phase(w) == SlotWord.PRODUCER) sb.append("filling: ").append(peer(peers, SlotWord.owner(w)));
+        for (int g = 0; g < groupCount; g++) {
+            int h = cb.lvHolder(id, g);
+            if (h == 0) continue;
+            if (sb.length() > 0) sb.append("; ");
+            sb.append((SlotWord.held(w) & (1 << g)) != 0 ? "held by " : "claimed by ").append(groupNames[g]).append(' ')
+                    .append(peer(peers, h));
+        }
+        return sb.length() == 0 ? "-" : sb.toString();
+    }
+
+    private static String peer(List<SharedRegion.Peer> peers, int index) {
+        for (SharedRegion.Peer p : peers) if (p.index() == index) return "#" + index + " pid " + p.pid() + (p.alive() ? "" : " (dead)");
+        return "#" + index + " (no such process entry)";
+    }
 
     // =====================================================================================
     // Internals used by Frame, Consumer, PoolMBean
@@ -1360,6 +1436,13 @@ public final class FramePool implements AutoCloseable {
     long bufferSize(int s) { return buffers[s].byteSize(); }
     long physicalAddress(int s) { return physical[s]; }
     int fd(int s) { return fds[s]; }
+    void syncCpu(int s, int access, boolean begin) { if (allocation != null) allocation.syncCpu(s, access, begin); }
+
+    /** Where buffer {@code id}'s pages are, as its memory kind read it back (e.g. pages per NUMA node), else "". */
+    public String placement(int id) {
+        if (id < 0 || id >= slotCount) throw new IndexOutOfBoundsException("buffer " + id + " is outside 0.." + (slotCount - 1));
+        return allocation == null ? "" : allocation.placement(id);
+    }
     Ownership ownership(int s) { return external[s] ? Ownership.EXTERNAL : Ownership.OWNED; }
     boolean isExternal(int s) { return external[s]; }
 

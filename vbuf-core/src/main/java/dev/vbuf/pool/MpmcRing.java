@@ -108,6 +108,10 @@ final class MpmcRing {
                 LONG.compareAndSet(seg, tailOff, t, t + 1); // written (maybe read) at t: help the tail on
             } else if ((c & ~VALUE_MASK) == (empty(lap - 1) | FULL)) {
                 if ((long) LONG.getVolatile(seg, tailOff) == t) return false; // one lap back still unread: full
+            } else if ((long) LONG.getVolatile(seg, tailOff) == t) {
+                // The tail has not moved, yet the cell is none of the shapes a party writes at
+                // this position: a hostile writer put it there. Reset it rather than spin for ever.
+                LONG.compareAndSet(seg, off, c, empty(lap));
             }
             // else: the tail we read is stale; read it again
         }
@@ -124,6 +128,8 @@ final class MpmcRing {
                 advance(h);
             } else if (v == EMPTY) {
                 return EMPTY;
+            } else {
+                repairHead(h);
             }
         }
     }
@@ -140,7 +146,9 @@ final class MpmcRing {
         long c = (long) LONG.getVolatile(seg, cellOff(h)); // SYNC POINT: pairs with offer's CAS
         long lap = lap(h);
         if ((c & ~VALUE_MASK) == (empty(lap) | FULL)) return c & VALUE_MASK;
-        if (c == empty(lap + 1)) return TAKEN;
+        // Taken (EMPTY of the next lap), or taken and already written again for position
+        // h + capacity (FULL of the next lap: the head was not yet advanced past h).
+        if (c == empty(lap + 1) || (c & ~VALUE_MASK) == (empty(lap + 1) | FULL)) return TAKEN;
         if (c == empty(lap) && head() == h) return EMPTY;
         return RETRY;
     }
@@ -151,6 +159,26 @@ final class MpmcRing {
         boolean took = LONG.compareAndSet(seg, cellOff(h), full(lap, v), empty(lap + 1));
         advance(h);
         return took;
+    }
+
+    /**
+     * After {@link #peek} said RETRY: if {@code h} is still the head, the cell can only be
+     * EMPTY(lap), FULL(lap, v), EMPTY(lap + 1), or FULL(lap + 1, v) (taken, head not yet
+     * advanced, and already written again for position h + capacity); anything else was
+     * written by a hostile (or broken) peer. Such a cell is taken out like a value and the head moved on,
+     * so no party spins on it for ever. Returns true when it repaired one (count it as stale).
+     */
+    boolean repairHead(long h) {
+        long off = cellOff(h);
+        long c = (long) LONG.getVolatile(seg, off);
+        long lap = lap(h);
+        if (c == empty(lap) || c == empty(lap + 1) || (c & ~VALUE_MASK) == (empty(lap) | FULL)
+                || (c & ~VALUE_MASK) == (empty(lap + 1) | FULL) || head() != h) {
+            return false;
+        }
+        boolean fixed = LONG.compareAndSet(seg, off, c, empty(lap + 1));
+        advance(h);
+        return fixed;
     }
 
     /** Moves the head from {@code h} to {@code h + 1} if nobody has yet. */

@@ -448,12 +448,34 @@ public final class SharedRegion {
         return found;
     }
 
+    private volatile boolean fenced;
+
+    /**
+     * A process whose entry a peer recovered (declared dead by mistake: that needs a wrong start
+     * time, or a stopped process that outlived the reclaim delay) must not go on as if nothing
+     * happened: its later claims would name an entry that is free or reused. Said loudly, once.
+     */
+    private void checkOwnEntry() {
+        long w = (long) ControlBlock.LONG.getVolatile(mapping, entry(index - 1) + ControlBlock.PR_WORD);
+        if (!fenced && w != ((Processes.self() << 8) | ControlBlock.PROC_LIVE)) {
+            fenced = true;
+            System.getLogger("dev.vbuf.shm").log(System.Logger.Level.ERROR, "this process's entry #" + index
+                    + " in shared pool '" + name + "' was recovered by a peer that judged it dead (it was stopped for"
+                    + " longer than the reclaim delay?); frames it takes from now on are not protected against its"
+                    + " crash. Detach and attach again.");
+        }
+    }
+
+    /** True when a peer recovered this process's entry (see the monitor's log). */
+    boolean fenced() { return fenced; }
+
     void startMonitor(FramePool pool) {
         if (observer) return;
         long period = Math.max(10_000_000L, reclaimAfterNanos / 4);
         Thread t = Thread.ofPlatform().daemon().name("vbuf-monitor-" + name).unstarted(() -> {
             while (!closing) {
                 try {
+                    checkOwnEntry();
                     sweep(pool);
                 } catch (RuntimeException e) {
                     System.getLogger("dev.vbuf.shm").log(System.Logger.Level.WARNING, "monitor of " + name + ": " + e, e);

@@ -82,4 +82,30 @@ class MpmcRingCrashTest {
         assertEquals(0, ring.size());
         assertTrue(ring.contains(0) == false);
     }
+
+    @Test
+    void aHostileCellIsRepairedNotSpunOn() {
+        ring.offer(1);
+        ring.offer(2);
+        cell(0, 0x7FFF_0000_0000_1234L); // garbage: no party writes this shape at position 0
+        assertEquals(MpmcRing.RETRY, ring.peek(0));
+        assertEquals(2, ring.poll(), "poll repairs the cell and moves on");
+        cell(2, 5L << 47); // garbage where the next offer goes: EMPTY of lap 5
+        assertTrue(ring.offer(3), "offer repairs the cell instead of spinning");
+        assertEquals(3, ring.poll());
+        assertEquals(MpmcRing.EMPTY, ring.poll());
+    }
+
+    @Test
+    void aCellTakenAndWrittenAgainBeforeTheHeadMovesIsNotMistakenForGarbage() {
+        assertTrue(ring.offer(1));
+        // A consumer took position 0 and has not advanced the head yet (slow, or dead).
+        cell(0, 1L << 47); // EMPTY(lap 1)
+        for (int v = 2; v <= 5; v++) assertTrue(ring.offer(v), "offer " + v); // position 4 reuses cell 0
+        assertEquals(0, ring.head());
+        assertEquals(MpmcRing.TAKEN, ring.peek(0), "FULL of the next lap at the head: taken, not corrupt");
+        assertFalse(ring.repairHead(0));
+        for (int v = 2; v <= 5; v++) assertEquals(v, ring.poll(), "nothing lost");
+        assertEquals(MpmcRing.EMPTY, ring.poll());
+    }
 }

@@ -28,6 +28,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * <p>Frames per producer: {@code -Dvbuf.stress.frames} (default 20000); the long run in
  * docs/TESTING.md uses millions.
  */
+@org.junit.jupiter.api.Timeout(value = 10, unit = java.util.concurrent.TimeUnit.MINUTES) // a hang fails, never blocks CI
 class PoolStressTest {
     static final int PRODUCERS = 2;
     static final int CONSUMERS_PER_GROUP = 2;

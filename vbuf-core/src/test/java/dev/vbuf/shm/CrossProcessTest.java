@@ -169,7 +169,14 @@ class CrossProcessTest {
             Thread.sleep(300); // asleep on the futex by now
             c.kill();
             eventually("its process entry is freed", () -> pool.peers().size() == 1);
+            Path file = ShmNames.path(name);
+            assertEquals(1, DeadPeers.groupInt(file, 0, dev.vbuf.pool.ControlBlock.G_WAITERS),
+                    "the killed sleeper never took its waiter count back");
+            Thread.sleep(200); // past its sleep deadline
+            int word = DeadPeers.groupInt(file, 0, dev.vbuf.pool.ControlBlock.G_FUTEX);
             produce(pool, pattern, 0, 3);
+            assertEquals(word, DeadPeers.groupInt(file, 0, dev.vbuf.pool.ControlBlock.G_FUTEX),
+                    "no wake-up system calls for a dead sleeper once its deadline passed");
             Child next = new Child(0, "consume", name, "g", "3");
             var lines = new ArrayList<String>();
             next.await("DONE", lines);

@@ -120,6 +120,24 @@ class SharedPoolTest {
         }
     }
 
+    @Test
+    void batchedPublicationDeliversInOrder() {
+        try (FramePool producer = create(8, "g");
+             FramePool consumerSide = FramePool.attach(name, new FramePool.AttachOptions().jmx(false))) {
+            Frame[] batch = new Frame[4];
+            for (int i = 0; i < 4; i++) batch[i] = producer.acquireFree().pts(100 + i);
+            producer.submitFilled(batch, 4);
+            Consumer c = consumerSide.consumer("g");
+            for (int i = 0; i < 4; i++) {
+                Frame f = c.acquireFilled(Duration.ofSeconds(5));
+                assertEquals(i, f.sequence());
+                assertEquals(100 + i, f.pts());
+                f.release();
+            }
+            assertThrows(IndexOutOfBoundsException.class, () -> producer.submitFilled(batch, 5));
+        }
+    }
+
     static int waiters(FramePool p) {
         return p.stats().groups().get(0).acquireWaits() > 0 ? 1 : 0;
     }

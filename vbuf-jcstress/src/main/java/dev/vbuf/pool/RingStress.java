@@ -116,7 +116,7 @@ public final class RingStress {
     @JCStressTest
     @Description("Two consumers peek the same head entry and remove it: exactly one removal succeeds, "
             + "and the head moves past it once (the protocol pool consumers use).")
-    @Outcome(id = {"true, false", "false, true"}, expect = ACCEPTABLE, desc = "one of them took it")
+    @Outcome(id = {"true, 0", "false, 1"}, expect = ACCEPTABLE, desc = "one of them took it (c1 as true, c2 as 1)")
     @Outcome(expect = FORBIDDEN, desc = "taken twice or by nobody")
     @State
     public static class PeekRemove {

@@ -1,0 +1,169 @@
+package dev.vbuf.cli;
+
+import dev.vbuf.format.TestPattern;
+import dev.vbuf.pool.Consumer;
+import dev.vbuf.pool.Frame;
+import dev.vbuf.pool.FramePool;
+import dev.vbuf.pool.WaitStrategy;
+import dev.vbuf.stats.GroupStats;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code vbuf consume NAME}: attaches to a shared pool from another process and reads one
+ * consumer group, checking every frame as the {@code verify} group of {@code vbuf run} does
+ * (every byte against the test pattern of the frame's number, sequence numbers increasing).
+ * Frames are read in place in the shared mapping: nothing is copied.
+ */
+@Command(name = "consume", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Attach to a shared pool (vbuf run --shared NAME) from this process and verify every frame"
+                + " one consumer group gets, in place, without a copy.")
+public final class ConsumeCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "The shared pool's name (see 'vbuf shm ls').")
+    String name;
+
+    @Option(names = "--group", defaultValue = RunCommand.REMOTE_GROUP,
+            description = "Consumer group to read (the pool's groups are listed by 'vbuf inspect NAME'). Default: ${DEFAULT-VALUE}.")
+    String group;
+
+    @Option(names = "--frames", paramLabel = "N", description = "Stop after N frames, 1..1000000000 (default: until end of stream).")
+    Long frames;
+
+    @Option(names = "--wait", defaultValue = "futex",
+            description = "How to wait for frames: futex (sleep in the kernel, woken by the producer), spin, yield or park."
+                    + " Default: ${DEFAULT-VALUE}.")
+    String waitName;
+
+    @Option(names = "--timeout", defaultValue = "30s",
+            description = "Give up when no frame comes for this long, 1ms..24h. Default: ${DEFAULT-VALUE}.")
+    String timeout;
+
+    @Option(names = "--hold-ms", paramLabel = "MS", description = "Hold each frame MS milliseconds before releasing it, 1..10000.")
+    Integer holdMs;
+
+    @Option(names = "--json", description = "Print the summary as one JSON object on stdout (status lines go to stderr).")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        if (frames != null) Flags.range(spec, "--frames", frames, 1, RunCommand.MAX_FRAMES);
+        if (holdMs != null) Flags.range(spec, "--hold-ms", holdMs, 1, RunCommand.MAX_SLOW_MS);
+        Duration wait = Flags.duration(spec, "--timeout", timeout, Duration.ZERO, true, Duration.ofHours(24));
+        WaitStrategy strategy;
+        try {
+            strategy = WaitStrategy.parse(waitName);
+        } catch (IllegalArgumentException e) {
+            throw Flags.bad(spec, "--wait " + waitName + " is not one of futex, spin, yield, park");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        FramePool attached = FramePool.attach(name, new FramePool.AttachOptions().waitStrategy(strategy).jmx(false));
+        // SIGTERM / Ctrl-C: detach cleanly (the frame in hand goes back, the process entry is freed)
+        Thread hook = new Thread(attached::close, "vbuf-detach-" + name);
+        Runtime.getRuntime().addShutdownHook(hook);
+        try (FramePool pool = attached) {
+            Consumer consumer;
+            try {
+                consumer = pool.consumer(group);
+            } catch (IllegalArgumentException e) {
+                throw Flags.bad(spec, "--group " + group + ": " + e.getMessage());
+            }
+            if (pool.layout() == null) {
+                throw new IllegalStateException("shared pool '" + name + "' has no frame layout, so its frames cannot"
+                        + " be checked against the test pattern");
+            }
+            StatusLine status = new StatusLine(json ? err : out, StatusLine.isTerminal());
+            var latency = new LatencyStats();
+            long taken = 0, verified = 0, failures = 0, gaps = 0, last = -1, first = -1;
+            boolean eos = false, timedOut = false;
+            String firstFailure = null;
+            long t0 = System.nanoTime(), nextStatus = t0 + 1_000_000_000L;
+            try (TestPattern pattern = new TestPattern(pool.layout())) {
+                while (frames == null || taken < frames) {
+                    Frame f = consumer.acquireFilled(wait);
+                    if (f == null) {
+                        timedOut = !pool.endOfStream();
+                        break;
+                    }
+                    try {
+                        long now = System.nanoTime();
+                        if (f.submitTimeNs() != 0) latency.record(now - f.submitTimeNs());
+                        long seq = f.pts();
+                        taken++;
+                        if (first < 0) first = seq;
+                        if (seq <= last) {
+                            failures++;
+                            if (firstFailure == null) firstFailure = "frame " + seq + " after " + last + " (not increasing)";
+                        } else {
+                            if (last >= 0) gaps += seq - last - 1;
+                            last = seq;
+                        }
+                        long bad = pattern.verify(f.segment(), seq);
+                        verified++;
+                        if (bad >= 0) {
+                            failures++;
+                            if (firstFailure == null) firstFailure = "frame " + seq + ": byte at offset " + bad + " differs from the pattern";
+                        }
+                        if (holdMs != null) java.util.concurrent.locks.LockSupport.parkNanos(holdMs * 1_000_000L);
+                        eos = f.isEndOfStream();
+                        if (now >= nextStatus) {
+                            status.show(String.format(Locale.ROOT, "%s/%s: frames %d  verified %d  failures %d  missed %d",
+                                    name, group, taken, verified, failures, gaps));
+                            nextStatus = now + 1_000_000_000L;
+                        }
+                    } finally {
+                        consumer.releaseFilled(f);
+                    }
+                    if (eos) break;
+                }
+            }
+            long wall = System.nanoTime() - t0;
+            status.finish();
+            GroupStats gs = pool.stats().groups().get(consumer.groupIndex());
+            var h = latency.total();
+            double fps = taken < 2 ? 0 : taken * 1e9 / wall;
+            boolean ok = failures == 0 && !timedOut;
+            if (json) {
+                out.println(new Json().begin().put("ok", ok).put("pool", name).put("group", group).put("frames", taken)
+                        .put("verified", verified).put("verifyFailures", failures).put("missed", gaps)
+                        .put("firstSequence", first).put("lastSequence", last).put("endOfStream", eos)
+                        .put("timedOut", timedOut).put("fps", fps, 1).put("durationMs", wall / 1e6, 1)
+                        .put("latencyP50Us", h.getValueAtPercentile(50) / 1e3, 1)
+                        .put("latencyP99Us", h.getValueAtPercentile(99) / 1e3, 1)
+                        .put("groupDropped", gs.dropped()).put("wait", waitName)
+                        .put("copies", 0)
+                        .end());
+            } else {
+                out.printf(Locale.ROOT, "vbuf consume %s, group %s: %d frames (%d..%d) in %.3f s = %.1f fps, verified %d,"
+                                + " failures %d, missed %d (before attach, or dropped for the group: %d), end of stream %s%n",
+                        name, group, taken, first, last, wall / 1e9, fps, verified, failures, gaps, gs.dropped(),
+                        eos ? "yes" : "no");
+                out.printf(Locale.ROOT, "  hand-off latency p50 %s us, p99 %s us (submit in the producer process ->"
+                        + " this process has the frame)%n", Units.micros(h.getValueAtPercentile(50)),
+                        Units.micros(h.getValueAtPercentile(99)));
+            }
+            out.flush();
+            if (firstFailure != null) err.println("vbuf consume: first failure: " + firstFailure);
+            if (timedOut) err.println("vbuf consume: no frame for " + timeout + " and no end of stream; is the producer running?");
+            err.flush();
+            return ok ? 0 : 1;
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running
+            }
+        }
+    }
+}

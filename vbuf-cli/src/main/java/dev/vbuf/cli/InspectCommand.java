@@ -1,0 +1,91 @@
+package dev.vbuf.cli;
+
+import dev.vbuf.pool.BufferInfo;
+import dev.vbuf.pool.FramePool;
+import dev.vbuf.pool.SharedRegion;
+import dev.vbuf.stats.GroupStats;
+import dev.vbuf.stats.PoolStats;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code vbuf inspect NAME}: the state of a shared pool as its control block says, without
+ * taking part (no process entry, nothing taken): every slot's state, generation, sequence and
+ * owner process; the attached processes and whether they are alive; every group's lag, drops
+ * and frames lost to crashed consumers. On a terminal it refreshes until interrupted.
+ */
+@Command(name = "inspect", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Show a shared pool's slots, owners, attached processes and consumer groups (live on a terminal).")
+public final class InspectCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "The shared pool's name (see 'vbuf shm ls').")
+    String name;
+
+    @Option(names = "--once", description = "Print once and exit, even on a terminal.")
+    boolean once;
+
+    @Option(names = "--interval-ms", paramLabel = "MS", defaultValue = "500",
+            description = "Refresh period on a terminal, 50..60000 ms. Default: ${DEFAULT-VALUE}.")
+    int intervalMs;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        Flags.range(spec, "--interval-ms", intervalMs, 50, 60_000);
+        PrintWriter out = spec.commandLine().getOut();
+        boolean live = !once && StatusLine.isTerminal();
+        try (FramePool pool = FramePool.attach(name, new FramePool.AttachOptions().observe(true).jmx(false))) {
+            do {
+                String report = report(pool);
+                if (live) out.print("\u001b[H\u001b[2J");
+                out.print(report);
+                out.flush();
+                if (live) Thread.sleep(intervalMs);
+            } while (live && !Thread.currentThread().isInterrupted());
+            return pool.validateAllBuffers() ? 0 : 1;
+        }
+    }
+
+    static String report(FramePool pool) {
+        var b = new StringBuilder();
+        PoolStats st = pool.stats();
+        b.append(String.format(Locale.ROOT, "shared pool '%s': %d buffers x %s bytes, %s, %s%s%n", pool.sharedName(),
+                st.total(), Units.grouped(st.bufferBytes()), pool.layout() == null ? "no layout" : pool.layout(),
+                st.backing(), pool.endOfStream() ? ", END OF STREAM" : ""));
+        b.append(String.format(Locale.ROOT, "  slots: IDLE %d, LOCKED_BY_PRODUCER %d, READY_FOR_CONSUME %d,"
+                        + " LOCKED_BY_CONSUMER %d, RETIRED %d (total %d: %s)%n", st.idle(), st.producerLocked(), st.ready(),
+                st.consumerLocked(), st.retired(), st.total(),
+                st.idle() + st.producerLocked() + st.ready() + st.consumerLocked() + st.retired() == st.total()
+                        ? "every slot accounted for" : "MISMATCH"));
+        b.append(String.format(Locale.ROOT, "  published %d; dead peers recovered %d (%d slots)%n", st.published(),
+                pool.peerRecoveries(), pool.slotsRecovered()));
+        b.append("  processes:\n");
+        for (SharedRegion.Peer p : pool.peers()) {
+            b.append(String.format(Locale.ROOT, "    #%-3d pid %-8d %-9s %-10s %s, attached %s%n", p.index(), p.pid(),
+                    p.role(), p.state(), p.alive() ? "alive" : "DEAD (recovered within the reclaim delay)",
+                    Instant.ofEpochMilli(p.attachMillis())));
+        }
+        b.append(String.format(Locale.ROOT, "  %-12s %10s %10s %10s %10s %6s%n", "group", "taken", "lag", "dropped",
+                "lost(crash)", "held"));
+        for (GroupStats g : st.groups()) {
+            b.append(String.format(Locale.ROOT, "  %-12s %10d %10d %10d %10d %6d%n", g.name(), g.taken(), g.lag(),
+                    g.dropped(), pool.lostToCrash(g.name()), g.held()));
+        }
+        b.append(String.format(Locale.ROOT, "  %4s %-19s %4s %8s %10s  %s%n", "id", "state", "refs", "gen", "sequence", "owners"));
+        for (int i = 0; i < st.total(); i++) {
+            BufferInfo info = pool.getBufferById(i).orElseThrow();
+            b.append(String.format(Locale.ROOT, "  %4d %-19s %4d %8d %10d  %s%n", i, info.state(), info.refCount(),
+                    info.generation(), info.sequence(), pool.ownersOf(i)));
+        }
+        return b.toString();
+    }
+}

@@ -1,0 +1,144 @@
+package dev.vbuf.cli;
+
+import dev.vbuf.pool.FramePool;
+import dev.vbuf.pool.SharedRegion;
+import dev.vbuf.shm.ShmNames;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+
+/** {@code vbuf shm ls} and {@code vbuf shm rm}: the shared pools in /dev/shm. */
+@Command(name = "shm", mixinStandardHelpOptions = true,
+        description = "List and remove shared pools (/dev/shm/vbuf.*).",
+        subcommands = {ShmCommand.Ls.class, ShmCommand.Rm.class})
+public final class ShmCommand implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw Flags.bad(spec, "give a subcommand: ls or rm (vbuf shm --help)");
+    }
+
+    static List<Path> poolFiles() throws IOException {
+        Path dir = ShmNames.directory();
+        if (!Files.isDirectory(dir)) return List.of();
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> p.getFileName().toString().startsWith(ShmNames.PREFIX)).sorted().toList();
+        }
+    }
+
+    static String nameOf(Path p) { return p.getFileName().toString().substring(ShmNames.PREFIX.length()); }
+
+    @Command(name = "ls", mixinStandardHelpOptions = true, description = "List shared pools with their state: live (some"
+            + " attached process is alive), stale (left by processes that are all gone) or invalid.")
+    static final class Ls implements Runnable {
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public void run() {
+            PrintWriter out = spec.commandLine().getOut();
+            List<Path> files;
+            try {
+                files = poolFiles();
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot list " + ShmNames.directory() + ": " + e, e);
+            }
+            out.printf(Locale.ROOT, "%-24s %-7s %12s %-10s %7s %6s  %s%n", "name", "state", "bytes", "mode", "buffers", "procs", "detail");
+            for (Path p : files) {
+                String name = nameOf(p);
+                String mode = "?", detail = "", buffers = "-", procs = "-";
+                long bytes = -1;
+                try {
+                    PosixFileAttributes a = Files.readAttributes(p, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                    bytes = a.size();
+                    mode = a.isSymbolicLink() ? "symlink" : PosixFilePermissions.toString(a.permissions());
+                } catch (IOException e) {
+                    detail = e.toString();
+                }
+                String stale = SharedRegion.staleReason(p);
+                String state = stale == null ? "live" : stale.startsWith("no live") ? "stale" : "invalid";
+                if (stale != null) detail = stale;
+                try (FramePool pool = FramePool.attach(name, new FramePool.AttachOptions().observe(true).jmx(false)
+                        .allowGroupWritable(true))) {
+                    buffers = Integer.toString(pool.getTotalCount());
+                    procs = Long.toString(pool.peers().stream().filter(SharedRegion.Peer::alive).count());
+                    if (detail.isEmpty()) detail = "groups " + String.join(",", pool.groups())
+                            + (pool.layout() != null ? ", " + pool.layout() : "") + (pool.endOfStream() ? ", end of stream" : "");
+                } catch (RuntimeException e) {
+                    if (detail.isEmpty()) detail = e.getMessage();
+                }
+                out.printf(Locale.ROOT, "%-24s %-7s %12d %-10s %7s %6s  %s%n", name, state, bytes, mode, buffers, procs, detail);
+            }
+            if (files.isEmpty()) out.println("(no shared pools in " + ShmNames.directory() + ")");
+            out.flush();
+        }
+    }
+
+    @Command(name = "rm", mixinStandardHelpOptions = true, description = "Remove shared pools by name. A live pool (a"
+            + " process still attached) is kept unless --force; processes already attached keep their mapping.")
+    static final class Rm implements java.util.concurrent.Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(paramLabel = "NAME", arity = "0..*", description = "Pool names (see 'vbuf shm ls').")
+        List<String> names = new ArrayList<>();
+
+        @Option(names = "--stale", description = "Remove every stale or invalid pool.")
+        boolean stale;
+
+        @Option(names = "--force", description = "Remove even a live pool.")
+        boolean force;
+
+        @Override
+        public Integer call() throws IOException {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            if (names.isEmpty() && !stale) throw Flags.bad(spec, "give pool names or --stale");
+            var targets = new ArrayList<Path>();
+            for (String n : names) {
+                try {
+                    targets.add(ShmNames.path(n));
+                } catch (IllegalArgumentException e) {
+                    throw Flags.bad(spec, e.getMessage());
+                }
+            }
+            if (stale) for (Path p : poolFiles()) if (SharedRegion.staleReason(p) != null) targets.add(p);
+            int failed = 0;
+            for (Path p : targets) {
+                if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+                    err.println("vbuf shm rm: no shared pool '" + nameOf(p) + "' (" + p + ")");
+                    failed++;
+                    continue;
+                }
+                String reason = SharedRegion.staleReason(p);
+                if (reason == null && !force) {
+                    err.println("vbuf shm rm: '" + nameOf(p) + "' is live (a process is attached); stop it first, or"
+                            + " use --force (attached processes keep running on their mapping)");
+                    failed++;
+                    continue;
+                }
+                Files.delete(p);
+                out.println("removed " + p + (reason != null ? " (" + reason + ")" : " (live, --force)"));
+            }
+            out.flush();
+            err.flush();
+            return failed == 0 ? 0 : 1;
+        }
+    }
+}
