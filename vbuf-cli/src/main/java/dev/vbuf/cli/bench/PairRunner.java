@@ -167,6 +167,22 @@ final class PairRunner {
                 Thread.currentThread().interrupt();
             }
             stderr.delete();
+            removeLeftovers(process.pid());
+        }
+
+        /**
+         * A child stopped by force cannot clean up: remove what it would have removed — its Aeron
+         * directory and its shared pool's file, both named after its pid (nothing else matches).
+         */
+        static void removeLeftovers(long pid) {
+            for (Path p : List.of(Path.of("/dev/shm/vbuf-bench-aeron-" + pid), Path.of("/dev/shm/vbuf.vbuf-bench-" + pid))) {
+                if (!Files.exists(p)) continue;
+                try (var walk = Files.walk(p)) {
+                    walk.sorted(java.util.Comparator.reverseOrder()).forEach(q -> q.toFile().delete());
+                } catch (IOException ignored) {
+                    // best effort: a later run uses another pid
+                }
+            }
         }
     }
 }
