@@ -15,10 +15,11 @@ import java.io.PrintWriter;
         versionProvider = Main.Version.class,
         description = "Video frame buffer pools: plan a pool's size, run a stream (synthetic, files, capture devices) through"
                 + " one, share it with other processes (consume, inspect, shm), probe a video file, describe the machine's"
-                + " memory (info), capture and display on devices (devices, capture, display).",
+                + " memory (info), capture and display on devices (devices, capture, display), compare vbuf with other"
+                + " transports (bench).",
         subcommands = {PlanCommand.class, RunCommand.class, ProbeCommand.class, ConsumeCommand.class, InspectCommand.class,
                 ShmCommand.class, InfoCommand.class, CaptureCommand.class, DisplayCommand.class, DevicesCommand.class,
-                CommandLine.HelpCommand.class},
+                dev.vbuf.cli.bench.BenchCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:the run failed (verification, accounting or a runtime error)",
                 "2:bad usage (unknown flag, value out of range)"})
@@ -40,7 +41,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "give a command: plan, run, consume, inspect, shm or info (vbuf --help)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "give a command: plan, run, consume, inspect, shm, info or bench (vbuf --help)");
     }
 
     /** Bad usage: the message, suggestions for a mistyped flag, where to find help; exit 2. */
