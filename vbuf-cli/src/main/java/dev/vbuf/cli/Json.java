@@ -4,31 +4,31 @@ package dev.vbuf.cli;
  * A minimal JSON writer for the commands' {@code --json} output: objects, strings, numbers and
  * booleans, written in order, on one line. Keys and string values are escaped per RFC 8259.
  */
-final class Json {
+public final class Json {
     private final StringBuilder out = new StringBuilder();
     private boolean needComma;
 
-    Json begin() {
+    public Json begin() {
         comma();
         out.append('{');
         needComma = false;
         return this;
     }
 
-    Json begin(String key) {
+    public Json begin(String key) {
         key(key);
         out.append('{');
         needComma = false;
         return this;
     }
 
-    Json end() {
+    public Json end() {
         out.append('}');
         needComma = true;
         return this;
     }
 
-    Json put(String key, String value) {
+    public Json put(String key, String value) {
         key(key);
         if (value == null) out.append("null");
         else string(value);
@@ -36,7 +36,7 @@ final class Json {
         return this;
     }
 
-    Json put(String key, long value) {
+    public Json put(String key, long value) {
         key(key);
         out.append(value);
         needComma = true;
@@ -44,7 +44,7 @@ final class Json {
     }
 
     /** A finite double as a JSON number (NaN and infinities become null). */
-    Json put(String key, double value) {
+    public Json put(String key, double value) {
         key(key);
         if (Double.isFinite(value)) {
             out.append(value == Math.rint(value) && Math.abs(value) < 1e15 ? Long.toString((long) value)
@@ -56,13 +56,34 @@ final class Json {
         return this;
     }
 
-    /** A double rounded to {@code decimals} places. */
-    Json put(String key, double value, int decimals) {
-        double scale = Math.pow(10, decimals);
-        return put(key, Math.round(value * scale) / scale);
+    /** A double rounded to {@code decimals} places, in plain notation; NaN and infinities become null. */
+    public Json put(String key, double value, int decimals) {
+        key(key);
+        if (Double.isFinite(value)) {
+            out.append(java.math.BigDecimal.valueOf(value).setScale(decimals, java.math.RoundingMode.HALF_UP)
+                    .stripTrailingZeros().toPlainString());
+        } else {
+            out.append("null");
+        }
+        needComma = true;
+        return this;
     }
 
-    Json put(String key, boolean value) {
+    /** Starts an array of objects under {@code key}; each element is a {@link #begin()} ... {@link #end()}. */
+    public Json array(String key) {
+        key(key);
+        out.append('[');
+        needComma = false;
+        return this;
+    }
+
+    public Json endArray() {
+        out.append(']');
+        needComma = true;
+        return this;
+    }
+
+    public Json put(String key, boolean value) {
         key(key);
         out.append(value);
         needComma = true;

@@ -1,5 +1,7 @@
 package dev.vbuf.cli.bench;
 
+import dev.vbuf.cli.Json;
+
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -93,7 +95,7 @@ final class Report {
     }
 
     String json() {
-        JsonOut j = new JsonOut().begin();
+        Json j = new Json().begin();
         j.put("command", "vbuf bench").put("quick", quick);
         j.begin("machine").put("cores", machine.cores()).put("cpu", machine.cpu()).put("jdk", machine.jdk())
                 .put("os", machine.os()).put("date", machine.date()).put("loadAverage", machine.load()).end();

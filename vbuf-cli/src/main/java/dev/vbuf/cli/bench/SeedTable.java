@@ -1,5 +1,7 @@
 package dev.vbuf.cli.bench;
 
+import dev.vbuf.cli.Json;
+
 import dev.vbuf.format.FrameLayout;
 import dev.vbuf.format.PixelFormat;
 import dev.vbuf.pool.Consumer;
@@ -52,7 +54,7 @@ final class SeedTable {
         }
         boolean ok = rows.stream().allMatch(r -> r.bad() == 0 && r.verified() == r.frames());
         if (json) {
-            JsonOut j = new JsonOut().begin().put("command", "vbuf bench --seed-table").put("secondsPerRow", seconds);
+            Json j = new Json().begin().put("command", "vbuf bench --seed-table").put("secondsPerRow", seconds);
             j.begin("machine").put("cores", machine.cores()).put("cpu", machine.cpu()).put("jdk", machine.jdk())
                     .put("date", machine.date()).put("loadAverage", machine.load()).end();
             j.array("rows");
