@@ -830,22 +830,15 @@ public final class FramePool implements AutoCloseable {
      * is queued again, so no slot is ever lost.
      */
     private void offerFree(int s, long gen) {
-        long e = SlotWord.entry(s, gen);
-        while (!freeRing.offer(e)) {
-            long old = freeRing.poll();
-            if (old != MpmcRing.EMPTY && isLiveFree(old)) {
-                long keep = e;
-                e = old;            // queue the popped live entry next,
-                offerFreeEntry(keep); // and ours now, into the cell just freed
-            }
-        }
+        queueFree(SlotWord.entry(s, gen));
         wake(ControlBlock.P_FREE_FUTEX, ControlBlock.P_FREE_WAITERS, ControlBlock.P_FREE_SLEEP_DEADLINE, freeFutexWord);
     }
 
-    private void offerFreeEntry(long e) {
+    private void queueFree(long e) {
         while (!freeRing.offer(e)) {
             long old = freeRing.poll();
-            if (old != MpmcRing.EMPTY && isLiveFree(old) && old != e) offerFreeEntry(old);
+            // a live entry popped to make room goes back first (the cell just freed is for it)
+            if (old != MpmcRing.EMPTY && old != e && isLiveFree(old)) queueFree(old);
         }
     }
 
