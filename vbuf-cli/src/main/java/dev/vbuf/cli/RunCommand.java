@@ -213,7 +213,9 @@ public final class RunCommand implements Callable<Integer> {
                 .waitStrategy(s.waitStrategy)
                 .recordTimestamps(true);
         try (pattern; MemorySpec.Built mem = shared != null ? null : memorySpec.build(s.poolFrames, s.layout.frameBytes());
-             FramePool fp = (shared != null ? b.shared(shared).sharedMode(s.sharedMode) : b.allocator(mem.allocator())).build()) {
+             FramePool fp = (shared != null
+                     ? b.shared(shared).sharedMode(s.sharedMode).sharedNumaNode(memorySpec.node()).sharedLocked(memorySpec.locked())
+                     : b.allocator(mem.allocator())).build()) {
             // SIGTERM / Ctrl-C: close the shared pool (end of stream for consumers, file removed)
             Thread hook = shared == null ? null : new Thread(fp::close, "vbuf-close-" + shared);
             if (hook != null) Runtime.getRuntime().addShutdownHook(hook);
@@ -242,18 +244,17 @@ public final class RunCommand implements Callable<Integer> {
 
     /** --memory, parsed by {@link MemorySpec}; a shared pool's buffers live in its /dev/shm file. */
     MemorySpec memorySpec() {
-        if (shared != null) {
-            if (!memory.equalsIgnoreCase("aligned")) {
-                throw Flags.bad(spec, "--memory " + memory + " cannot be combined with --shared: a shared pool's buffers"
-                        + " live in its /dev/shm file");
-            }
-            return null;
-        }
+        MemorySpec m;
         try {
-            return MemorySpec.parse(memory);
+            m = MemorySpec.parse(memory);
         } catch (IllegalArgumentException e) {
             throw Flags.bad(spec, e.getMessage());
         }
+        if (shared != null && (!m.base().equals("anon") || m.zone() != null)) {
+            throw Flags.bad(spec, "--memory " + memory + " cannot be combined with --shared: a shared pool's buffers"
+                    + " live in its /dev/shm file; with --shared give numa:N and/or locked only");
+        }
+        return m;
     }
 
     private Setup validate() {

@@ -269,8 +269,27 @@ public final class FramePool implements AutoCloseable {
         private int processCapacity = SharedRegion.DEFAULT_PROCESS_CAPACITY;
         private Duration reclaimAfter = SharedRegion.DEFAULT_RECLAIM_AFTER;
         private boolean keepFile;
+        private int sharedNumaNode = -1;
+        private boolean sharedLocked;
 
         private Builder() {}
+
+        /**
+         * Binds a shared pool's buffers to NUMA node {@code node} (mbind on the shared mapping;
+         * the placement is read back and shown in {@link FramePool#backing()}); -1 for none. A
+         * node the machine does not have is refused with the list of nodes it has.
+         */
+        public Builder sharedNumaNode(int node) {
+            if (node < -1) throw new IllegalArgumentException("NUMA node " + node + " is negative; give -1 for none");
+            this.sharedNumaNode = node;
+            return this;
+        }
+
+        /** Locks a shared pool's whole file in memory (mlock) while this pool is open. */
+        public Builder sharedLocked(boolean locked) {
+            this.sharedLocked = locked;
+            return this;
+        }
 
         /**
          * Makes the pool shared under {@code name}: control block and buffers live in
@@ -463,7 +482,7 @@ public final class FramePool implements AutoCloseable {
             if (count < 0) throw new IllegalArgumentException("buffer count not set; call count(n)");
             if (size < 1) throw new IllegalArgumentException("buffer size not set; call bufferSize(bytes) or layout(layout)");
             SharedRegion region = SharedRegion.create(sharedName, count, groups.size(), size, alignment, sharedMode,
-                    processCapacity, reclaimAfter, keepFile);
+                    processCapacity, reclaimAfter, keepFile, sharedNumaNode, sharedLocked);
             try {
                 FramePool pool = new FramePool(this, BuiltMemory.shared(region, count, size), region);
                 region.publish();
@@ -586,7 +605,7 @@ public final class FramePool implements AutoCloseable {
             var fds = new int[count];
             Arrays.fill(fds, -1);
             return new BuiltMemory(bufs, new long[count], fds, new boolean[count], null, null,
-                    "shared file " + r.path() + " (" + r.fileBytes() + " bytes)", size);
+                    "shared file " + r.path() + " (" + r.fileBytes() + " bytes)" + r.memoryNote(), size);
         }
 
         void free(boolean runDeleters) {

@@ -66,6 +66,7 @@ public final class SharedRegion {
     private final long inode;
     private final long reclaimAfterNanos;
     private Path tempPath;
+    private String memoryNote = "";
     private int index;
     private volatile Thread monitor;
     private volatile boolean closing;
@@ -99,6 +100,8 @@ public final class SharedRegion {
     MemorySegment controlBlock() { return mapping.asSlice(0, geometry.totalBytes()); }
     MemorySegment buffer(int s, long bytes) { return mapping.asSlice(dataOffset + (long) s * bufferStride, bytes); }
     long fileBytes() { return mapping.byteSize(); }
+    /** NUMA placement and locking of a created region ("" when neither was asked). */
+    String memoryNote() { return memoryNote; }
 
     // =====================================================================================
     // Creating
@@ -106,7 +109,8 @@ public final class SharedRegion {
 
     /** Sizes and creates (unpublished) the file of a new pool of {@code count} buffers of {@code bufferBytes}. */
     static SharedRegion create(String name, int count, int groupCount, long bufferBytes, long alignment, int mode,
-                               int processCapacity, Duration reclaimAfter, boolean keepFile) {
+                               int processCapacity, Duration reclaimAfter, boolean keepFile, int numaNode, boolean locked) {
+        if (numaNode >= 0) dev.vbuf.memory.NumaNodes.check(numaNode);
         Path path = ShmNames.path(name);
         if ((mode & ~0777) != 0 || (mode & 0600) != 0600) {
             throw new IllegalArgumentException("shared pool mode 0" + Integer.toOctalString(mode)
@@ -127,11 +131,13 @@ public final class SharedRegion {
         int fd = Posix.open(temp.toString(), Posix.O_RDWR | Posix.O_CREAT | Posix.O_EXCL | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0600);
         MemorySegment map;
         long inode;
+        String memoryNote;
         try {
             Posix.fchmod(fd, mode); // exactly the mode asked for, whatever the umask
             Native.ftruncate(fd, fileBytes);
             inode = Posix.fstat(fd).inode();
             map = mapShared(fd, fileBytes);
+            memoryNote = placeAndLock(map, dataOffset, stride * count, numaNode, locked);
         } catch (RuntimeException e) {
             deleteQuietly(temp);
             throw e;
@@ -141,7 +147,39 @@ public final class SharedRegion {
         SharedRegion r = new SharedRegion(name, path, map, g, dataOffset, stride, true, false, keepFile, inode,
                 reclaimAfter.toNanos());
         r.tempPath = temp;
+        r.memoryNote = memoryNote;
         return r;
+    }
+
+    /**
+     * S4.3 for the shared region: binds the buffers' pages to a NUMA node (mbind on the shared
+     * mapping sets the policy of the tmpfs object itself, so every process's faults follow it),
+     * faults them in, reads the placement back (move_pages), and locks the whole file (mlock:
+     * the pages stay resident while the creator lives). Returns what was obtained, for the
+     * pool's backing text.
+     */
+    private static String placeAndLock(MemorySegment map, long dataOffset, long dataBytes, int node, boolean locked) {
+        if (node < 0 && !locked) return "";
+        MemorySegment data = map.asSlice(dataOffset, dataBytes);
+        var note = new StringBuilder();
+        if (node >= 0) {
+            dev.vbuf.memory.MemoryCalls.mbind(data, node,
+                    dev.vbuf.memory.MemoryCalls.MPOL_MF_STRICT | dev.vbuf.memory.MemoryCalls.MPOL_MF_MOVE);
+        }
+        for (long off = 0; off < dataBytes; off += PAGE) data.set(ValueLayout.JAVA_BYTE, off, (byte) 0); // fault in
+        if (node >= 0) {
+            long[] perNode = dev.vbuf.memory.NumaAllocator.placementOf(data);
+            note.append(", bound to NUMA node ").append(node).append(" (mbind): pages per node (move_pages):");
+            for (int k = 0; k < perNode.length; k++) {
+                if (perNode[k] == 0) continue;
+                note.append(k == perNode.length - 1 ? " on no node " : " node " + k + " ").append(perNode[k]);
+            }
+        }
+        if (locked) {
+            Native.mlock(map);
+            note.append(", locked (mlock, ").append(map.byteSize()).append(" bytes)");
+        }
+        return note.toString();
     }
 
     /** Claims the creator's process entry (after formatting) and makes the pool visible under its name. */
@@ -503,6 +541,7 @@ public final class SharedRegion {
             }
         }
         if (observer) return;
+        if (creator && memoryNote.contains("locked (mlock")) Native.munlock(mapping); // unmapping waits for the GC
         pool.recoverOwner(index);
         // CAS from our own word: if a peer recovered our entry by mistake and another process
         // reused it, a plain store would free it under that process.

@@ -138,6 +138,37 @@ class SharedPoolTest {
         }
     }
 
+    @Test
+    void sharedRegionBoundToANodeAndLocked() throws Exception {
+        long before = vmLockedKiB();
+        try (FramePool p = FramePool.builder().shared(name).layout(LAYOUT).count(4).jmx(false)
+                .sharedNumaNode(0).sharedLocked(true).build()) {
+            String backing = p.backing();
+            assertTrue(backing.contains("bound to NUMA node 0 (mbind)"), backing);
+            assertTrue(backing.matches(".*node 0 \\d+.*"), backing); // pages read back on node 0
+            assertFalse(backing.contains("on no node"), backing);
+            assertTrue(backing.contains("locked (mlock"), backing);
+            assertTrue(vmLockedKiB() - before >= Files.size(path) / 1024, "VmLck grew by the file");
+            try (FramePool a = FramePool.attach(name, new FramePool.AttachOptions().jmx(false))) {
+                Frame f = p.acquireFree();
+                f.submit();
+                assertNotNull(a.consumer("default").acquireFilled(Duration.ofSeconds(5)));
+            }
+        }
+        assertEquals(before, vmLockedKiB(), "unlocked at close");
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> FramePool.builder().shared(name).layout(LAYOUT).count(2).jmx(false).sharedNumaNode(7).build());
+        assertTrue(e.getMessage().contains("NUMA node 7 does not exist"), e.getMessage());
+        assertFalse(Files.exists(path), "nothing left behind by the refused create");
+    }
+
+    static long vmLockedKiB() throws IOException {
+        for (String l : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (l.startsWith("VmLck:")) return Long.parseLong(l.replaceAll("[^0-9]", ""));
+        }
+        return 0;
+    }
+
     static int waiters(FramePool p) {
         return p.stats().groups().get(0).acquireWaits() > 0 ? 1 : 0;
     }
