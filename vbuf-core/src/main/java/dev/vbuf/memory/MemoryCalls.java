@@ -63,8 +63,6 @@ public final class MemoryCalls {
         }
     }
 
-    private static final MethodHandle OPEN = Native.downcallCapturing("open",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
     private static final MethodHandle IOCTL = Native.downcallCapturing("ioctl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), Linker.Option.firstVariadicArg(2));
     private static final MethodHandle IOCTL_PLAIN = Native.downcallPlain("ioctl",
@@ -83,16 +81,7 @@ public final class MemoryCalls {
 
     /** open(path, flags): the descriptor. */
     public static int open(String path, int flags) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment state = Native.callState(a);
-            int fd = (int) OPEN.invokeExact(state, a.allocateFrom(path), flags, 0);
-            if (fd < 0) throw Native.failure("open", path + ", flags 0x" + Integer.toHexString(flags), state, null);
-            return fd;
-        } catch (NativeException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("open downcall failed: " + t, t);
-        }
+        return Posix.open(path, flags, 0); // the one open downcall of the project
     }
 
     /** ioctl(fd, request, arg) for set-up: the (non-negative) result, or a NativeException naming {@code name}. */

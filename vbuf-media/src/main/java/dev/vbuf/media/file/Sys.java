@@ -40,8 +40,6 @@ final class Sys {
     private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     private static final Linker.Option CAPTURE = Linker.Option.captureCallState("errno");
 
-    private static final MethodHandle OPEN = LINKER.downcallHandle(LIBC.find("open").orElseThrow(),
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), CAPTURE, Linker.Option.firstVariadicArg(2));
     private static final MethodHandle PREAD = handle("pread", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
     private static final MethodHandle PWRITE = handle("pwrite", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
     private static final MethodHandle PWRITEV = handle("pwritev", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG));
@@ -74,20 +72,15 @@ final class Sys {
 
     /** open(path, flags, mode): the descriptor. */
     static int open(String path, int flags, int mode) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CALL_STATE);
-            int fd = (int) OPEN.invokeExact(st, a.allocateFrom(path), flags, mode);
-            if (fd < 0) {
-                int e = errno(st);
-                throw fail("open", "'" + path + "', flags 0x" + Integer.toHexString(flags), e,
-                        e == EINVAL && (flags & O_DIRECT) != 0 ? "this file system does not support O_DIRECT (tmpfs does not);"
-                                + " use --reader mmap or io_uring, or put the file on ext4/xfs" : null);
-            }
-            return fd;
+        try {
+            return dev.vbuf.memory.Posix.open(path, flags, mode);
         } catch (NativeException e) {
+            if (e.errno() == EINVAL && (flags & O_DIRECT) != 0) {
+                throw fail("open", "'" + path + "', flags 0x" + Integer.toHexString(flags), e.errno(),
+                        "this file system does not support O_DIRECT (tmpfs does not); use --reader mmap or io_uring,"
+                                + " or put the file on ext4/xfs");
+            }
             throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("open downcall failed: " + t, t);
         }
     }
 

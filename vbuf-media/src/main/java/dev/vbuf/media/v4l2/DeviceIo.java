@@ -59,8 +59,6 @@ public final class DeviceIo {
     private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     private static final Linker.Option CAPTURE = Linker.Option.captureCallState("errno");
 
-    private static final MethodHandle OPEN = LINKER.downcallHandle(find("open"),
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), CAPTURE, Linker.Option.firstVariadicArg(2));
     private static final MethodHandle IOCTL = LINKER.downcallHandle(find("ioctl"),
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), CAPTURE, Linker.Option.firstVariadicArg(2));
     private static final MethodHandle IOCTL_INT = LINKER.downcallHandle(find("ioctl"),
@@ -78,16 +76,7 @@ public final class DeviceIo {
 
     /** open(path, flags): the descriptor. A failure names the path and errno. */
     public static int open(String path, int flags) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment state = a.allocate(CALL_STATE);
-            int fd = (int) OPEN.invokeExact(state, a.allocateFrom(path), flags, 0);
-            if (fd < 0) throw fail("open", "'" + path + "', flags 0x" + Integer.toHexString(flags), errno(state), null);
-            return fd;
-        } catch (NativeException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("open downcall failed: " + t, t);
-        }
+        return dev.vbuf.memory.Posix.open(path, flags, 0);
     }
 
     /**
@@ -98,16 +87,7 @@ public final class DeviceIo {
      * @return the call's non-negative result
      */
     public static int ioctl(int fd, long request, String name, MemorySegment arg, String hint) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment state = a.allocate(CALL_STATE);
-            int r = (int) IOCTL.invokeExact(state, fd, request, arg);
-            if (r < 0) throw fail("ioctl", "fd " + fd + ", " + name + " (0x" + Long.toHexString(request) + ")", errno(state), hint);
-            return r;
-        } catch (NativeException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("ioctl downcall failed: " + t, t);
-        }
+        return dev.vbuf.memory.MemoryCalls.ioctl(fd, request, name, arg, hint); // core's set-up ioctl
     }
 
     /** ioctl(fd, request, value) with an integer argument passed by value (e.g. FBIO_WAITFORVSYNC's pointer-less forms). */
