@@ -44,7 +44,8 @@ public final class Native {
     public static final long MAP_FAILED = -1L;
 
     private static final Map<Integer, String> ERRNO_NAMES = Map.ofEntries(
-            Map.entry(1, "EPERM"), Map.entry(2, "ENOENT"), Map.entry(9, "EBADF"), Map.entry(11, "EAGAIN"),
+            Map.entry(1, "EPERM"), Map.entry(2, "ENOENT"), Map.entry(4, "EINTR"), Map.entry(5, "EIO"),
+            Map.entry(6, "ENXIO"), Map.entry(25, "ENOTTY"), Map.entry(32, "EPIPE"), Map.entry(9, "EBADF"), Map.entry(11, "EAGAIN"),
             Map.entry(12, "ENOMEM"), Map.entry(13, "EACCES"), Map.entry(14, "EFAULT"), Map.entry(16, "EBUSY"),
             Map.entry(17, "EEXIST"), Map.entry(19, "ENODEV"), Map.entry(22, "EINVAL"), Map.entry(23, "ENFILE"),
             Map.entry(24, "EMFILE"), Map.entry(27, "EFBIG"), Map.entry(28, "ENOSPC"), Map.entry(38, "ENOSYS"),

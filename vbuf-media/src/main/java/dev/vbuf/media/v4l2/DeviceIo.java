@@ -162,20 +162,8 @@ public final class DeviceIo {
                 + (hint == null ? "" : "; " + hint));
     }
 
-    /** "ENOTTY (Inappropriate ioctl for device)": Native's text, with the names Native does not know. */
+    /** "ENOTTY (Inappropriate ioctl for device)": errno's name and text. */
     public static String describe(int errno) {
-        String s = Native.describeErrno(errno);
-        if (s.startsWith("errno ")) {
-            String name = switch (errno) {
-                case ENOTTY -> "ENOTTY";
-                case EINTR -> "EINTR";
-                case 5 -> "EIO";
-                case 6 -> "ENXIO";
-                case 32 -> "EPIPE";
-                default -> null;
-            };
-            if (name != null) s = name + s.substring(s.indexOf(' ', 6));
-        }
-        return s;
+        return Native.describeErrno(errno);
     }
 }
