@@ -46,7 +46,7 @@ class DmaHeapAllocatorTest {
         try (Allocation al = a.allocate(2, 4096, 4096)) {
             assertEquals("memfd", a.lastPath());
             assertTrue(al.backing().contains("system: ioctl(fd "), al.backing());
-            assertTrue(al.backing().contains("DMA_HEAP_IOCTL_ALLOC 4096 bytes from system (0xc0184800)) failed: errno 25"),
+            assertTrue(al.backing().contains("DMA_HEAP_IOCTL_ALLOC 4096 bytes from system (0xc0184800)) failed: ENOTTY"),
                     al.backing());
         }
     }
