@@ -1,6 +1,9 @@
 package dev.vbuf.media.file;
 
-import dev.vbuf.memory.Native;
+import dev.vbuf.sys.Abi;
+import dev.vbuf.sys.Errno;
+import dev.vbuf.sys.FileIo;
+import dev.vbuf.sys.Mman;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -9,16 +12,16 @@ import java.lang.invoke.VarHandle;
 
 /**
  * A minimal io_uring: one submission and one completion ring shared with the kernel, used for
- * {@code IORING_OP_READ} and {@code IORING_OP_WRITE} straight into (out of) pool buffers.
+ * {@code Abi.IORING_OP_READ} and {@code Abi.IORING_OP_WRITE} straight into (out of) pool buffers.
  *
  * <h2>Overview</h2>
  * {@code io_uring_setup(entries, &params)} returns a descriptor and fills {@code params} with
  * the rings' sizes and field offsets ({@code struct io_sqring_offsets} at byte 40,
  * {@code struct io_cqring_offsets} at byte 80 of the 120-byte {@code struct io_uring_params},
  * include/uapi/linux/io_uring.h). Three mappings of that descriptor give the SQ ring
- * (head, tail, mask, index array; offset {@code IORING_OFF_SQ_RING = 0}), the CQ ring
- * (head, tail, mask, 16-byte CQEs; {@code IORING_OFF_CQ_RING = 0x8000000}) and the array of
- * 64-byte SQEs ({@code IORING_OFF_SQES = 0x10000000}).
+ * (head, tail, mask, index array; offset {@code Abi.IORING_OFF_SQ_RING = 0}), the CQ ring
+ * (head, tail, mask, 16-byte CQEs; {@code Abi.IORING_OFF_CQ_RING = 0x8000000}) and the array of
+ * 64-byte SQEs ({@code Abi.IORING_OFF_SQES = 0x10000000}).
  *
  * <h2>Ordering</h2>
  * Submission: write the SQE and the array slot with plain stores, then <b>release</b>-store
@@ -28,11 +31,6 @@ import java.lang.invoke.VarHandle;
  * construction.
  */
 final class IoUring implements AutoCloseable {
-    static final byte IORING_OP_READ = 22;
-    static final byte IORING_OP_WRITE = 23;
-    static final int IORING_ENTER_GETEVENTS = 1;
-    static final int IORING_FEAT_SINGLE_MMAP = 1;
-    private static final long IORING_OFF_SQ_RING = 0L, IORING_OFF_CQ_RING = 0x8000000L, IORING_OFF_SQES = 0x10000000L;
     private static final int SQE_BYTES = 64, CQE_BYTES = 16;
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
 
@@ -53,7 +51,7 @@ final class IoUring implements AutoCloseable {
     /** Sets up a ring of at least {@code entries} submissions (the kernel rounds up to a power of two). */
     IoUring(int entries) {
         MemorySegment p = arena.allocate(120, 8);
-        this.fd = Sys.ioUringSetup(entries, p);
+        this.fd = FileIo.ioUringSetup(entries, p);
         try {
             sqEntries = p.get(ValueLayout.JAVA_INT, 0);
             cqEntries = p.get(ValueLayout.JAVA_INT, 4);
@@ -68,22 +66,22 @@ final class IoUring implements AutoCloseable {
             cqesOff = p.get(ValueLayout.JAVA_INT, 100);
             long sqSize = sqArrayOff + 4L * sqEntries;
             long cqSize = cqesOff + (long) CQE_BYTES * cqEntries;
-            singleMmap = (features & IORING_FEAT_SINGLE_MMAP) != 0;
-            int prot = Native.PROT_READ | Native.PROT_WRITE, flags = Native.MAP_SHARED | Native.MAP_POPULATE;
+            singleMmap = (features & Abi.IORING_FEAT_SINGLE_MMAP) != 0;
+            int prot = Abi.PROT_READ | Abi.PROT_WRITE, flags = Abi.MAP_SHARED | Abi.MAP_POPULATE;
             if (singleMmap) {
-                sqRing = Native.mmap(Math.max(sqSize, cqSize), prot, flags, fd, IORING_OFF_SQ_RING);
+                sqRing = Mman.mmap(Math.max(sqSize, cqSize), prot, flags, fd, Abi.IORING_OFF_SQ_RING);
                 cqRing = sqRing;
             } else {
-                sqRing = Native.mmap(sqSize, prot, flags, fd, IORING_OFF_SQ_RING);
-                cqRing = Native.mmap(cqSize, prot, flags, fd, IORING_OFF_CQ_RING);
+                sqRing = Mman.mmap(sqSize, prot, flags, fd, Abi.IORING_OFF_SQ_RING);
+                cqRing = Mman.mmap(cqSize, prot, flags, fd, Abi.IORING_OFF_CQ_RING);
             }
-            sqes = Native.mmap((long) SQE_BYTES * sqEntries, prot, flags, fd, IORING_OFF_SQES);
+            sqes = Mman.mmap((long) SQE_BYTES * sqEntries, prot, flags, fd, Abi.IORING_OFF_SQES);
             sqMask = sqRing.get(ValueLayout.JAVA_INT, sqMaskOff);
             cqMask = cqRing.get(ValueLayout.JAVA_INT, cqMaskOff);
             sqTail = (int) INT.getAcquire(sqRing, sqTailOff);
-            state = Sys.newCallState(arena);
+            state = Errno.newCallState(arena);
         } catch (RuntimeException e) {
-            Sys.close(fd);
+            FileIo.close(fd);
             arena.close();
             throw e;
         }
@@ -122,11 +120,11 @@ final class IoUring implements AutoCloseable {
     void submit(int toSubmit, int minComplete) {
         long r;
         do {
-            r = Sys.ioUringEnter(state, fd, toSubmit, minComplete, minComplete > 0 ? IORING_ENTER_GETEVENTS : 0);
+            r = FileIo.ioUringEnter(state, fd, toSubmit, minComplete, minComplete > 0 ? Abi.IORING_ENTER_GETEVENTS : 0);
             if (r >= 0) return;
             toSubmit = 0;
-        } while (r == -Sys.EINTR || r == -Sys.EAGAIN);
-        throw Sys.fail("io_uring_enter", "fd " + fd + ", min_complete " + minComplete, (int) -r, null);
+        } while (r == -Abi.EINTR || r == -Abi.EAGAIN);
+        throw Errno.failure("io_uring_enter", "fd " + fd + ", min_complete " + minComplete, (int) -r, null);
     }
 
     /**
@@ -158,10 +156,10 @@ final class IoUring implements AutoCloseable {
         } catch (RuntimeException e) {
             // the ring is broken; closing the descriptor below cancels what is left
         }
-        Native.munmap(sqes);
-        Native.munmap(sqRing);
-        if (!singleMmap) Native.munmap(cqRing);
-        Sys.close(fd);
+        Mman.munmap(sqes);
+        Mman.munmap(sqRing);
+        if (!singleMmap) Mman.munmap(cqRing);
+        FileIo.close(fd);
         arena.close();
     }
 }
