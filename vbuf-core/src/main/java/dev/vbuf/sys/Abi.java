@@ -138,6 +138,11 @@ public final class Abi {
     public static final long IORING_OFF_CQ_RING = 0x8000000L;
     public static final long IORING_OFF_SQES = 0x10000000L;
 
+    // ---- framebuffer console: linux/kd.h (the fb ioctls and structs are media's FbAbi) ----
+    /** Text or graphics mode of a virtual console, so the console does not draw over a framebuffer. */
+    public static final long KDSETMODE = 0x4B3A;
+    public static final int KD_TEXT = 0x00, KD_GRAPHICS = 0x01;
+
     // ---- errno.h (names and texts: Errno) ----
     public static final int EPERM = 1, ENOENT = 2, EINTR = 4, EIO = 5, ENXIO = 6, EBADF = 9, EAGAIN = 11,
             ENOMEM = 12, EACCES = 13, EFAULT = 14, EBUSY = 16, EEXIST = 17, ENODEV = 19, EINVAL = 22,

@@ -47,6 +47,7 @@ class AbiHeadersTest {
             #include <linux/dma-buf.h>
             #include <linux/udmabuf.h>
             #include <linux/io_uring.h>
+            #include <linux/kd.h>
             """;
 
     @Test

@@ -288,9 +288,6 @@ public final class Framebuffer implements AutoCloseable {
         return readBack.get(JAVA_INT, V_YOFFSET);
     }
 
-    /** KDSETMODE and its arguments (linux/kd.h). */
-    public static final long KDSETMODE = 0x4B3A;
-    public static final int KD_TEXT = 0, KD_GRAPHICS = 1;
 
     /**
      * Stops the text console drawing into the framebuffer (its cursor blink and messages would
@@ -309,14 +306,14 @@ public final class Framebuffer implements AutoCloseable {
                     + e.getMessage() + "; run as root or from the console, or unbind the console (echo 0 > /sys/class/vtconsole/vtcon1/bind)", e);
         }
         try {
-            Ioctl.ioctlValue(t, KDSETMODE, "KDSETMODE KD_GRAPHICS", KD_GRAPHICS, null);
+            Ioctl.ioctlValue(t, Abi.KDSETMODE, "KDSETMODE KD_GRAPHICS", Abi.KD_GRAPHICS, null);
         } catch (NativeException e) {
             FileIo.close(t);
             throw new FramebufferException("KDSETMODE KD_GRAPHICS on " + tty + " failed: " + e.getMessage(), e);
         }
         return () -> {
             try {
-                Ioctl.ioctlValue(t, KDSETMODE, "KDSETMODE KD_TEXT", KD_TEXT, null);
+                Ioctl.ioctlValue(t, Abi.KDSETMODE, "KDSETMODE KD_TEXT", Abi.KD_TEXT, null);
             } finally {
                 FileIo.close(t);
             }
