@@ -15,13 +15,12 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
- * Files, devices and io_uring: open, close, ftruncate, fstat, fchmod, fcntl, getuid, pread,
- * pwrite, pwritev, fsync, poll, and io_uring_setup / io_uring_enter (through {@code syscall(2)}:
- * glibc has no wrappers for them).
+ * Files and devices: open, close, ftruncate, fstat, fchmod, fcntl, getuid, pread, pwrite,
+ * pwritev, fsync, poll (io_uring is {@link Uring}).
  *
  * <p>Two kinds of call. Set-up calls throw a {@link NativeException} naming the call, its
  * arguments and errno. Per-frame calls ({@link #pread}, {@link #pwrite}, {@link #pwritev},
- * {@link #poll}, {@link #ioUringEnter}) take a caller-owned call-state segment
+ * {@link #poll}) take a caller-owned call-state segment
  * ({@link Errno#newCallState}), allocate nothing and return {@code -errno} on failure.
  */
 public final class FileIo {
@@ -43,13 +42,6 @@ public final class FileIo {
     private static final MethodHandle PWRITEV = Libc.capturing("pwritev", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG));
     private static final MethodHandle FSYNC = Libc.capturing("fsync", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle POLL = Libc.capturing("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
-    /** syscall(io_uring_setup, entries, params) */
-    private static final MethodHandle SYSCALL_URING_SETUP = Libc.capturing("syscall",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS), Libc.variadicFrom(1));
-    /** syscall(io_uring_enter, fd, to_submit, min_complete, flags, sig, sigsz) */
-    private static final MethodHandle SYSCALL_URING_ENTER = Libc.capturing("syscall",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG),
-            Libc.variadicFrom(1));
 
     private FileIo() {}
 
@@ -211,36 +203,6 @@ public final class FileIo {
             throw Libc.broken("poll", t);
         }
         return r < 0 ? -Libc.errno(state) : r;
-    }
-
-    /** io_uring_setup(entries, params): the ring's descriptor. */
-    public static int ioUringSetup(int entries, MemorySegment params) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment state = Libc.callState(a);
-            long r = (long) SYSCALL_URING_SETUP.invokeExact(state, Abi.SYS_io_uring_setup, (long) entries, params);
-            if (r < 0) {
-                int e = Libc.errno(state);
-                throw Libc.fail("io_uring_setup", "entries " + entries, e, e == Abi.EPERM || e == Abi.ENOSYS
-                        ? "io_uring is disabled or missing in this kernel (see /proc/sys/kernel/io_uring_disabled);"
-                          + " read the file another way (mmap or O_DIRECT)" : null);
-            }
-            return (int) r;
-        } catch (NativeException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw Libc.broken("io_uring_setup", t);
-        }
-    }
-
-    /** io_uring_enter(fd, toSubmit, minComplete, flags, NULL, 0): submitted count, or -errno. Never allocates. */
-    public static long ioUringEnter(MemorySegment state, int fd, int toSubmit, int minComplete, int flags) {
-        try {
-            long r = (long) SYSCALL_URING_ENTER.invokeExact(state, Abi.SYS_io_uring_enter, (long) fd, (long) toSubmit,
-                    (long) minComplete, (long) flags, MemorySegment.NULL, 0L);
-            return r < 0 ? -Libc.errno(state) : r;
-        } catch (Throwable t) {
-            throw Libc.broken("io_uring_enter", t);
-        }
     }
 
     private static void simple(String name, MethodHandle h, int fd, String args) {

@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Every constant of the native layer against the C headers of each architecture: the constants
  * shared by x86-64 and aarch64 against both, each architecture's {@link Abi.Arch} table against
- * its own, and the struct layouts of {@link DmaBufIo} and {@link FileIo} against both. The values
+ * its own, and the struct layouts of {@link DmaBufIo}, {@link FileIo} and {@link Uring} against both. The values
  * come from the C compilers ({@link CCompiler}: gcc for x86-64, aarch64-linux-gnu-gcc for
  * aarch64, read from compiled assembly, nothing run). A field's name is the C name it checks.
  */
@@ -96,11 +96,13 @@ class AbiHeadersTest {
             c.put(n, cExpression(n));
             java.put(n, ((Number) rc.getAccessor().invoke(table)).longValue());
         }
-        for (StructLayout s : List.of(DmaBufIo.HEAP_ALLOCATION, DmaBufIo.SYNC, DmaBufIo.UDMABUF_CREATE, FileIo.POLLFD)) {
+        for (StructLayout s : List.of(DmaBufIo.HEAP_ALLOCATION, DmaBufIo.SYNC, DmaBufIo.UDMABUF_CREATE, FileIo.POLLFD,
+                Uring.PARAMS, Uring.SQRING_OFFSETS, Uring.CQRING_OFFSETS, Uring.SQE, Uring.CQE)) {
             String struct = s.name().orElseThrow();
             c.put("sizeof(struct " + struct + ")", "sizeof(struct " + struct + ")");
             java.put("sizeof(struct " + struct + ")", s.byteSize());
             for (MemoryLayout m : s.memberLayouts()) {
+                if (m instanceof java.lang.foreign.PaddingLayout) continue; // reserved or unused by vbuf
                 String field = m.name().orElseThrow();
                 String expr = "offsetof(struct " + struct + ", " + field + ")";
                 c.put(expr, expr);
