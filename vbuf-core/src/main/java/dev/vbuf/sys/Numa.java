@@ -70,7 +70,7 @@ public final class Numa {
         }
     }
 
-    /** get_mempolicy(&mode, NULL, 0, 0, 0): the calling thread's policy (MPOL_DEFAULT, MPOL_BIND ...). */
+    /** {@code get_mempolicy(&mode, NULL, 0, 0, 0)}: the calling thread's policy (MPOL_DEFAULT, MPOL_BIND ...). */
     public static int threadPolicy() {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment mode = a.allocate(JAVA_INT);

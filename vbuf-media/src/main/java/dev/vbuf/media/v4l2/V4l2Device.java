@@ -23,7 +23,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 /**
  * One open V4L2 video capture device: capabilities, formats, and the buffer ioctls
- * (REQBUFS, QUERYBUF, EXPBUF, STREAMON/OFF) through {@link DeviceIo} downcalls. Set-up only;
+ * (REQBUFS, QUERYBUF, EXPBUF, STREAMON/OFF) through the native layer ({@code dev.vbuf.sys.Ioctl}). Set-up only;
  * the per-frame QBUF/DQBUF path is {@link V4l2Capture}'s.
  *
  * <p>{@link #open(Path)} refuses, with a message that names the path, what was found and what
