@@ -66,6 +66,19 @@ class DmaHeapAllocatorTest {
     }
 
     @Test
+    void dmaBufsOnlyNeverFallsBackToMemoryThatIsNotADmaBuf(@TempDir Path dir) {
+        assumeFalse(Files.exists(DmaBuf.UDMABUF), "this machine has /dev/udmabuf: the guest check covers it");
+        var a = new DmaHeapAllocator(dir, List.of("system"), DmaHeapAllocator.Fallback.UDMABUF);
+        var e = assertThrows(BufferAllocationException.class, () -> a.allocate(2, 4096, 4096));
+        assertTrue(e.getMessage().startsWith("could not allocate 2 DMA-BUF buffers of 4096 bytes: no DMA-BUF heap gave the memory"),
+                e.getMessage());
+        assertTrue(e.getMessage().contains(dir.resolve("system") + " does not exist"), e.getMessage());
+        assertTrue(e.getMessage().contains("/dev/udmabuf does not exist"), e.getMessage());
+        assertTrue(e.getMessage().contains("CONFIG_UDMABUF"), e.getMessage());
+        assertEquals(null, a.lastPath(), "nothing was allocated");
+    }
+
+    @Test
     void syncOnADescriptorThatIsNotADmaBufFailsNamingTheIoctl() {
         int fd = Mman.memfdCreate("not-a-dmabuf", Abi.MFD_CLOEXEC);
         try {
