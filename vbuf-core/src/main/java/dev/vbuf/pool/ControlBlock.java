@@ -50,7 +50,7 @@ import java.nio.charset.StandardCharsets;
  *     +-----------------------------------------------------------+
  *     | PROCESS TABLE (shared pools): processCapacity x 64 B       |
  *     |   (one entry: see {@link ProcessTable})                    |
- *     |   0 word u64 = pid << 8 | state (1 live, 2 reclaiming)     |
+ *     |   0 word u64 = pid &lt;&lt; 8 | state (1 live, 2 reclaiming)     |
  *     |   8 startTime u64 (clock ticks since boot, /proc/pid/stat) |
  *     |  16 role u32 (1 creator, 2 attached)  24 attachMillis u64  |
  *     +-----------------------------------------------------------+
