@@ -431,7 +431,7 @@ final class HandOff {
         };
     }
 
-    /** HOT buffers (being filled or read) over all buffers, seed 000's hot_count / pool_size. */
+    /** HOT buffers (being filled or read) over all buffers. */
     double hotRatio() {
         int hot = 0;
         for (int s = 0; s < slotCount; s++) {
