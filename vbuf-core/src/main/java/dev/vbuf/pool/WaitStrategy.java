@@ -1,7 +1,5 @@
 package dev.vbuf.pool;
 
-import dev.vbuf.memory.Posix;
-
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -131,7 +129,7 @@ public interface WaitStrategy {
                 if (p.ready()) return;
                 long left = deadlineNanos == Long.MAX_VALUE ? Long.MAX_VALUE : deadlineNanos - System.nanoTime();
                 if (left <= 0) return;
-                Posix.futexWait(p.word, v, Math.min(left, MAX_SLEEP_NANOS));
+                dev.vbuf.sys.Futex.await(p.word, v, Math.min(left, MAX_SLEEP_NANOS));
             } finally {
                 cb.getAndAddInt(p.waitersOffset, -1);
             }
@@ -142,7 +140,7 @@ public interface WaitStrategy {
             ControlBlock cb = p.cb;
             if (cb.lvInt(p.waitersOffset) != 0 && System.nanoTime() - cb.lvCounter(p.deadlineOffset) < 0) {
                 cb.getAndAddInt(p.futexOffset, 1);
-                Posix.futexWake(p.word, Integer.MAX_VALUE);
+                dev.vbuf.sys.Futex.wake(p.word, Integer.MAX_VALUE);
             }
         }
 

@@ -1,12 +1,13 @@
 package dev.vbuf.shm;
 
-import dev.vbuf.memory.MemoryCalls;
-import dev.vbuf.memory.Native;
 import dev.vbuf.memory.NativeException;
 import dev.vbuf.memory.NumaAllocator;
 import dev.vbuf.memory.NumaNodes;
-import dev.vbuf.memory.Posix;
 import dev.vbuf.pool.ControlBlock;
+import dev.vbuf.sys.Abi;
+import dev.vbuf.sys.FileIo;
+import dev.vbuf.sys.Mman;
+import dev.vbuf.sys.Numa;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -133,21 +134,21 @@ public final class PoolFile {
         }
         checkShmSpace(path, fileBytes);
         Path temp = path.resolveSibling(".tmp." + path.getFileName() + "." + Processes.self() + "." + System.nanoTime());
-        int fd = Posix.open(temp.toString(), Posix.O_RDWR | Posix.O_CREAT | Posix.O_EXCL | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0600);
+        int fd = FileIo.open(temp.toString(), Abi.O_RDWR | Abi.O_CREAT | Abi.O_EXCL | Abi.O_NOFOLLOW | Abi.O_CLOEXEC, 0600);
         MemorySegment map;
         long inode;
         String memoryNote;
         try {
-            Posix.fchmod(fd, mode); // exactly the mode asked for, whatever the umask
-            Native.ftruncate(fd, fileBytes);
-            inode = Posix.fstat(fd).inode();
+            FileIo.fchmod(fd, mode); // exactly the mode asked for, whatever the umask
+            FileIo.ftruncate(fd, fileBytes);
+            inode = FileIo.fstat(fd).inode();
             map = mapShared(fd, fileBytes);
             memoryNote = placeAndLock(map, dataOffset, stride * count, numaNode, locked);
         } catch (RuntimeException e) {
             deleteQuietly(temp);
             throw e;
         } finally {
-            Native.close(fd);
+            FileIo.close(fd);
         }
         PoolFile f = new PoolFile(name, path, map, g, dataOffset, stride, true, inode, locked, memoryNote, null);
         f.tempPath = temp;
@@ -164,7 +165,7 @@ public final class PoolFile {
         if (node < 0 && !locked) return "";
         MemorySegment data = map.asSlice(dataOffset, dataBytes);
         var note = new StringBuilder();
-        if (node >= 0) MemoryCalls.mbind(data, node, MemoryCalls.MPOL_MF_STRICT | MemoryCalls.MPOL_MF_MOVE);
+        if (node >= 0) Numa.mbind(data, node, Abi.MPOL_MF_STRICT | Abi.MPOL_MF_MOVE);
         for (long off = 0; off < dataBytes; off += PAGE) data.set(ValueLayout.JAVA_BYTE, off, (byte) 0); // fault in
         if (node >= 0) {
             long[] perNode = NumaAllocator.placementOf(data);
@@ -175,7 +176,7 @@ public final class PoolFile {
             }
         }
         if (locked) {
-            Native.mlock(map);
+            Mman.mlock(map);
             note.append(", locked (mlock, ").append(map.byteSize()).append(" bytes)");
         }
         return note.toString();
@@ -240,27 +241,27 @@ public final class PoolFile {
         Path path = ShmNames.path(name);
         int fd;
         try {
-            fd = Posix.open(path.toString(), Posix.O_RDWR | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
+            fd = FileIo.open(path.toString(), Abi.O_RDWR | Abi.O_NOFOLLOW | Abi.O_CLOEXEC, 0);
         } catch (NativeException e) {
-            if (e.errno() == Posix.ENOENT) {
+            if (e.errno() == Abi.ENOENT) {
                 throw new IllegalStateException("no shared pool '" + name + "' (" + path + " does not exist); start its"
                         + " producer first (e.g. 'vbuf run --shared " + name + "'), or list pools with 'vbuf shm ls'");
             }
-            if (e.errno() == Posix.ELOOP) {
+            if (e.errno() == Abi.ELOOP) {
                 throw new SecurityException(path + " is a symbolic link; vbuf never follows links to a shared pool."
                         + " Remove it ('vbuf shm rm " + name + "')");
             }
             throw new IllegalStateException("cannot open shared pool '" + name + "': " + e.getMessage(), e);
         }
         MemorySegment map;
-        Posix.Stat st;
+        FileIo.Stat st;
         try {
-            st = Posix.fstat(fd);
+            st = FileIo.fstat(fd);
             if (!st.isRegularFile()) {
                 throw new SecurityException(path + " is not a regular file (mode 0" + Integer.toOctalString(st.mode())
                         + "); refusing to attach. Remove it ('vbuf shm rm " + name + "')");
             }
-            int uid = Posix.getuid();
+            int uid = FileIo.getuid();
             if (st.uid() != uid) {
                 throw new SecurityException(path + " belongs to uid " + st.uid() + ", not to this user (uid " + uid
                         + "); a pool is attached only by its owner's processes. Run as uid " + st.uid()
@@ -280,7 +281,7 @@ public final class PoolFile {
             }
             map = mapShared(fd, st.size());
         } finally {
-            Native.close(fd);
+            FileIo.close(fd);
         }
         PoolFileValidator.Validated v = PoolFileValidator.validate(map, path);
         return new PoolFile(name, path, map, v.geometry(), v.dataOffset(), v.stride(), false, st.inode(), false, "", v);
@@ -292,14 +293,14 @@ public final class PoolFile {
 
     /** Unlocks a locked file and (creator, unless {@code keepFile}) removes its name if it is still this file. */
     public void close(boolean keepFile) {
-        if (creator && locked) Native.munlock(mapping); // unmapping waits for the GC
+        if (creator && locked) Mman.munlock(mapping); // unmapping waits for the GC
         if (creator && !keepFile) {
             try {
-                int fd = Posix.open(path.toString(), Posix.O_RDONLY | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
+                int fd = FileIo.open(path.toString(), Abi.O_RDONLY | Abi.O_NOFOLLOW | Abi.O_CLOEXEC, 0);
                 try {
-                    if (Posix.fstat(fd).inode() == inode) deleteQuietly(path);
+                    if (FileIo.fstat(fd).inode() == inode) deleteQuietly(path);
                 } finally {
-                    Native.close(fd);
+                    FileIo.close(fd);
                 }
             } catch (NativeException e) {
                 // already gone
@@ -317,14 +318,14 @@ public final class PoolFile {
      */
     public static String staleReason(Path path) {
         try (Arena a = Arena.ofConfined()) {
-            int fd = Posix.open(path.toString(), Posix.O_RDONLY | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
+            int fd = FileIo.open(path.toString(), Abi.O_RDONLY | Abi.O_NOFOLLOW | Abi.O_CLOEXEC, 0);
             MemorySegment m;
             try {
-                long size = Posix.fstat(fd).size();
+                long size = FileIo.fstat(fd).size();
                 if (size < ControlBlock.HEADER_BYTES) return "truncated (" + size + " bytes)";
-                m = Native.mmap(size, Native.PROT_READ, Native.MAP_SHARED, fd, 0);
+                m = Mman.mmap(size, Abi.PROT_READ, Abi.MAP_SHARED, fd, 0);
             } finally {
-                Native.close(fd);
+                FileIo.close(fd);
             }
             try {
                 ControlBlock.Geometry g;
@@ -336,7 +337,7 @@ public final class PoolFile {
                 int live = new ProcessTable(m, g.processOffset(), g.processCapacity()).liveCount();
                 return live == 0 ? "no live process attached" : null;
             } finally {
-                Native.munmap(m);
+                Mman.munmap(m);
             }
         } catch (NativeException e) {
             return "cannot open: " + e.getMessage();
@@ -346,10 +347,10 @@ public final class PoolFile {
     // =====================================================================================
 
     private static MemorySegment mapShared(int fd, long bytes) {
-        MemorySegment raw = Native.mmap(bytes, Native.PROT_READ | Native.PROT_WRITE, Native.MAP_SHARED, fd, 0);
+        MemorySegment raw = Mman.mmap(bytes, Abi.PROT_READ | Abi.PROT_WRITE, Abi.MAP_SHARED, fd, 0);
         // Unmapped when the pool and every frame of it are unreachable, never under a thread
         // still inside acquire (that would be a crash, not an exception).
-        return raw.reinterpret(bytes, Arena.ofAuto(), Native::munmap);
+        return raw.reinterpret(bytes, Arena.ofAuto(), Mman::munmap);
     }
 
     private static long alignUp(long v, long a) { return (v + a - 1) / a * a; }

@@ -23,11 +23,6 @@ class NativeLayerBoundaryTest {
     private static final Path SYS = Path.of("vbuf-core", "src", "main", "java", "dev", "vbuf", "sys");
     private static final Pattern LINKING = Pattern.compile("Linker\\.nativeLinker|downcallHandle|captureCallState|SymbolLookup");
 
-    /** Forwarders kept only until the pool packages call dev.vbuf.sys directly (they re-export, not re-define). */
-    private static final java.util.Set<String> TRANSITIONAL = java.util.Set.of(
-            "vbuf-core/src/main/java/dev/vbuf/memory/Native.java", "vbuf-core/src/main/java/dev/vbuf/memory/Posix.java",
-            "vbuf-core/src/main/java/dev/vbuf/memory/MemoryCalls.java");
-
     private static List<Path> mainSources(Path root) throws IOException {
         try (Stream<Path> s = Files.walk(root)) {
             return s.filter(p -> p.toString().endsWith(".java") && p.toString().contains("/src/main/java/"))
@@ -68,7 +63,6 @@ class NativeLayerBoundaryTest {
         List<String> again = new ArrayList<>();
         for (Path p : mainSources(root)) {
             if (p.getFileName().toString().equals("Abi.java") && p.startsWith(root.resolve(SYS))) continue;
-            if (TRANSITIONAL.contains(root.relativize(p).toString())) continue;
             var m = definition.matcher(Files.readString(p));
             while (m.find()) again.add(root.relativize(p) + ": " + m.group(1));
         }
