@@ -32,16 +32,16 @@ public final class DmaBufIo {
     /** struct dma_buf_sync */
     public static final StructLayout SYNC = MemoryLayout.structLayout(JAVA_LONG.withName("flags")).withName("dma_buf_sync");
     /** struct udmabuf_create */
-    public static final StructLayout UDMABUF_CREATE = MemoryLayout.structLayout(
+    public static final StructLayout UDMABUF_CREATE_DATA = MemoryLayout.structLayout(
             JAVA_INT.withName("memfd"), JAVA_INT.withName("flags"), JAVA_LONG.withName("offset"),
             JAVA_LONG.withName("size")).withName("udmabuf_create");
     private static final VarHandle HA_LEN = HEAP_ALLOCATION.varHandle(MemoryLayout.PathElement.groupElement("len"));
     private static final VarHandle HA_FD = HEAP_ALLOCATION.varHandle(MemoryLayout.PathElement.groupElement("fd"));
     private static final VarHandle HA_FD_FLAGS = HEAP_ALLOCATION.varHandle(MemoryLayout.PathElement.groupElement("fd_flags"));
-    private static final VarHandle UC_MEMFD = UDMABUF_CREATE.varHandle(MemoryLayout.PathElement.groupElement("memfd"));
-    private static final VarHandle UC_FLAGS = UDMABUF_CREATE.varHandle(MemoryLayout.PathElement.groupElement("flags"));
-    private static final VarHandle UC_OFFSET = UDMABUF_CREATE.varHandle(MemoryLayout.PathElement.groupElement("offset"));
-    private static final VarHandle UC_SIZE = UDMABUF_CREATE.varHandle(MemoryLayout.PathElement.groupElement("size"));
+    private static final VarHandle UC_MEMFD = UDMABUF_CREATE_DATA.varHandle(MemoryLayout.PathElement.groupElement("memfd"));
+    private static final VarHandle UC_FLAGS = UDMABUF_CREATE_DATA.varHandle(MemoryLayout.PathElement.groupElement("flags"));
+    private static final VarHandle UC_OFFSET = UDMABUF_CREATE_DATA.varHandle(MemoryLayout.PathElement.groupElement("offset"));
+    private static final VarHandle UC_SIZE = UDMABUF_CREATE_DATA.varHandle(MemoryLayout.PathElement.groupElement("size"));
 
     /** CPU access for {@link #sync}: the kernel's DMA_BUF_SYNC_READ / WRITE bits. */
     public static final int READ = Abi.DMA_BUF_SYNC_READ, WRITE = Abi.DMA_BUF_SYNC_WRITE;
@@ -96,7 +96,7 @@ public final class DmaBufIo {
      */
     public static int udmabufCreate(int udmabufDevFd, int memfd, long offset, long size) {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment c = a.allocate(UDMABUF_CREATE);
+            MemorySegment c = a.allocate(UDMABUF_CREATE_DATA);
             UC_MEMFD.set(c, 0L, memfd);
             UC_FLAGS.set(c, 0L, Abi.UDMABUF_FLAGS_CLOEXEC);
             UC_OFFSET.set(c, 0L, offset);

@@ -96,7 +96,7 @@ class AbiHeadersTest {
             c.put(n, cExpression(n));
             java.put(n, ((Number) rc.getAccessor().invoke(table)).longValue());
         }
-        for (StructLayout s : List.of(DmaBufIo.HEAP_ALLOCATION, DmaBufIo.SYNC, DmaBufIo.UDMABUF_CREATE, FileIo.POLLFD,
+        for (StructLayout s : List.of(DmaBufIo.HEAP_ALLOCATION, DmaBufIo.SYNC, DmaBufIo.UDMABUF_CREATE_DATA, FileIo.POLLFD,
                 Uring.PARAMS, Uring.SQRING_OFFSETS, Uring.CQRING_OFFSETS, Uring.SQE, Uring.CQE)) {
             String struct = s.name().orElseThrow();
             c.put("sizeof(struct " + struct + ")", "sizeof(struct " + struct + ")");

@@ -17,12 +17,12 @@ import java.lang.invoke.VarHandle;
  *
  * <h2>Overview</h2>
  * {@code io_uring_setup(entries, &params)} returns a descriptor and fills {@code params} with
- * the rings' sizes and field offsets ({@code struct io_sqring_offsets} at byte 40,
- * {@code struct io_cqring_offsets} at byte 80 of the 120-byte {@code struct io_uring_params},
+ * the rings' sizes and field offsets ({@code struct io_uring_params} with its
+ * {@code io_sqring_offsets} and {@code io_cqring_offsets}: the layouts of {@code dev.vbuf.sys.Uring},
  * include/uapi/linux/io_uring.h). Three mappings of that descriptor give the SQ ring
- * (head, tail, mask, index array; offset {@code Abi.IORING_OFF_SQ_RING = 0}), the CQ ring
- * (head, tail, mask, 16-byte CQEs; {@code Abi.IORING_OFF_CQ_RING = 0x8000000}) and the array of
- * 64-byte SQEs ({@code Abi.IORING_OFF_SQES = 0x10000000}).
+ * (head, tail, mask, index array; at {@code Abi.IORING_OFF_SQ_RING}), the CQ ring (head, tail,
+ * mask, CQEs; at {@code Abi.IORING_OFF_CQ_RING}) and the array of SQEs (at
+ * {@code Abi.IORING_OFF_SQES}).
  *
  * <h2>Ordering</h2>
  * Submission: write the SQE and the array slot with plain stores, then <b>release</b>-store
