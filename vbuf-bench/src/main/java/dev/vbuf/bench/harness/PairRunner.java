@@ -1,4 +1,4 @@
-package dev.vbuf.cli.bench;
+package dev.vbuf.bench.harness;
 
 import java.io.BufferedReader;
 import java.io.File;
@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Starts the child JVMs of one transport and size ({@code java -cp <this class path>
- * dev.vbuf.cli.bench.BenchChild ...}), connects them through the endpoint the first one prints,
+ * dev.vbuf.bench.harness.BenchChild ...}), connects them through the endpoint the first one prints,
  * waits for both results, and stops them (forcibly, if they overrun their deadline). A child's
  * standard error goes to a temporary file whose last lines are quoted when it fails.
  */

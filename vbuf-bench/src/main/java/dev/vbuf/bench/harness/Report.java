@@ -1,6 +1,5 @@
-package dev.vbuf.cli.bench;
+package dev.vbuf.bench.harness;
 
-import dev.vbuf.cli.Json;
 
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.vbuf.cli.bench;
+package dev.vbuf.bench.harness;
 
 import io.aeron.Aeron;
 import io.aeron.ExclusivePublication;

@@ -1,4 +1,4 @@
-package dev.vbuf.cli.bench;
+package dev.vbuf.bench.harness;
 
 import dev.vbuf.pool.FramePool;
 import org.HdrHistogram.Histogram;
@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The process on each side of a {@code vbuf bench} pair, started by {@link BenchCommand} as
- * {@code java -cp <same class path> dev.vbuf.cli.bench.BenchChild ROLE key=value...}. ROLE is
+ * {@code java -cp <same class path> dev.vbuf.bench.harness.BenchChild ROLE key=value...}. ROLE is
  * {@code consumer}, {@code producer} or {@code both} (the single-process transports). The side
  * started first prints {@code VBUF-BENCH READY <endpoint>}; the other one is given
  * {@code endpoint=...}. Each prints one {@code VBUF-BENCH RESULT role=... key=value...} line at

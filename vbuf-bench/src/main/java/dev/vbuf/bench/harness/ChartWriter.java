@@ -1,4 +1,4 @@
-package dev.vbuf.cli.bench;
+package dev.vbuf.bench.harness;
 
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;

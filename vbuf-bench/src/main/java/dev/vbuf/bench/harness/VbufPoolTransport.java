@@ -1,4 +1,4 @@
-package dev.vbuf.cli.bench;
+package dev.vbuf.bench.harness;
 
 import dev.vbuf.pool.Consumer;
 import dev.vbuf.pool.Frame;

@@ -1,6 +1,5 @@
-package dev.vbuf.cli.bench;
+package dev.vbuf.bench.harness;
 
-import dev.vbuf.cli.Json;
 
 import dev.vbuf.format.FrameLayout;
 import dev.vbuf.format.PixelFormat;
@@ -30,7 +29,7 @@ import java.util.concurrent.TimeUnit;
  * byte (checksum) and releases. End-to-end latency is capture tick → consumer done; CPU is the
  * process CPU time over the wall time of the row; drops are the pool's.
  */
-final class SeedTable {
+public final class SeedTable {
     /** The seed's figures (Dual Xeon Platinum 8380, A100, kernel-space design). */
     record Seed(String res, int fps, double latencyMs, double memoryGb, double cpuPercent) {}
 
@@ -42,7 +41,8 @@ final class SeedTable {
 
     private SeedTable() {}
 
-    static int run(int seconds, boolean json, PrintWriter out) throws InterruptedException {
+    /** Runs the four rows for {@code seconds} each and prints the table (or JSON); 0 when every frame verified. */
+    public static int run(int seconds, boolean json, PrintWriter out) throws InterruptedException {
         Machine machine = Machine.current();
         List<Measured> rows = new ArrayList<>();
         for (Seed s : SEED) {

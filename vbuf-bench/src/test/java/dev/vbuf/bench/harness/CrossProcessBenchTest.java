@@ -1,0 +1,115 @@
+package dev.vbuf.bench.harness;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The cross-process benchmark end to end with real child JVMs, tiny frames and few of them:
+ * every frame of every phase reaches the consumer in order and every checksummed frame
+ * verifies. No figure is asserted (a benchmark is not a test).
+ */
+class CrossProcessBenchTest {
+    record Run(int exit, String out) {
+        long number(String key) {
+            Matcher m = Pattern.compile("\"" + Pattern.quote(key) + "\":(-?[0-9]+)").matcher(out);
+            if (!m.find()) throw new AssertionError("no \"" + key + "\" in " + this);
+            return Long.parseLong(m.group(1));
+        }
+
+        @Override
+        public String toString() { return "exit " + exit + "\n--- out\n" + out; }
+    }
+
+    static Run bench(String sizes, String transports, Integer frames, Integer latencyFrames, Integer warmup,
+                     boolean json, Path chart) throws Exception {
+        List<BenchSize> sz = new ArrayList<>();
+        for (String s : sizes.split(",")) sz.add(BenchSize.parse(s));
+        List<Transport> ts = new ArrayList<>();
+        for (String t : transports.split(",")) ts.add(Transport.parse(t));
+        var out = new StringWriter();
+        int exit = CrossProcessBench.run(new CrossProcessBench.Settings(sz, ts, frames, latencyFrames, warmup, true, json, chart),
+                new PrintWriter(out, true));
+        return new Run(exit, out.toString());
+    }
+
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void everyFrameArrivesAndVerifies(Transport t) throws Exception {
+        Run r = bench("640x480", t.id, 20, 5, 2, true, null);
+        assertEquals(0, r.exit(), r::toString);
+        assertTrue(r.out().contains("\"transport\":\"" + t.id + "\""), r::toString);
+        assertTrue(r.out().contains("\"ok\":true"), r::toString);
+        // 3 phases x (2 warm-up + measured): 22 + 7 + 7
+        assertEquals(36, r.number("received"), r::toString);
+        // checksummed: warm-up and measured frames of the two phases that touch every byte
+        assertEquals(2 + 20 + 2 + 5, r.number("checksummed"), r::toString);
+        assertEquals(r.number("checksummed"), r.number("verified"), r::toString);
+        assertEquals(0, r.number("bad"), r::toString);
+        assertEquals(0, r.number("sequenceErrors"), r::toString);
+        assertEquals(640L * 480 * 3 / 2, r.number("payloadBytes"), r::toString);
+    }
+
+    @Test
+    void aeronChunksAFrameBiggerThanOneMessage() throws Exception {
+        // a frame over 16 MiB goes as several Aeron messages, reassembled by offset
+        Run r = bench("4096x4096:rgba", "aeron", 3, 2, 1, true, null);
+        assertEquals(0, r.exit(), r::toString);
+        assertTrue(r.out().contains("chunked: 5 messages"), r::toString);
+        assertEquals(r.number("checksummed"), r.number("verified"), r::toString);
+        assertEquals(0, r.number("bad"), r::toString);
+    }
+
+    @Test
+    void tableAndChart(@TempDir Path dir) throws Exception {
+        Path png = dir.resolve("sub/bench.png");
+        Run r = bench("320x240,640x480", "vbuf-threads,uds", 5, 3, 1, false, png);
+        assertEquals(0, r.exit(), r::toString);
+        assertTrue(r.out().contains("vs vbuf"), r::toString);
+        assertTrue(r.out().contains("640x480 NV12 uds"), r::toString);
+        assertTrue(Files.size(png) > 10_000, "chart too small");
+        BufferedImage img = ImageIO.read(png.toFile());
+        assertNotNull(img);
+    }
+
+    @Test
+    void badSizeNamesTheInputAndTheAcceptedForms() {
+        var e = assertThrows(IllegalArgumentException.class, () -> BenchSize.parse("huge"));
+        assertTrue(e.getMessage().contains("size 'huge' is not 1080p, 4k, 8k, 8k-rgba or WxH[:format]"), e::getMessage);
+        e = assertThrows(IllegalArgumentException.class, () -> BenchSize.parse("8x8"));
+        assertTrue(e.getMessage().contains("width and height must be 16.."), e::getMessage);
+    }
+
+    @Test
+    void badTransportListsTheTransports() {
+        var e = assertThrows(IllegalArgumentException.class, () -> Transport.parse("carrier-pigeon"));
+        assertTrue(e.getMessage().contains("transport 'carrier-pigeon' is not one of"), e::getMessage);
+        assertTrue(e.getMessage().contains("vbuf-shm"), e::getMessage);
+    }
+
+    @Test
+    void seedTableVerifiesEveryFrame() throws Exception {
+        var out = new StringWriter();
+        int exit = SeedTable.run(1, true, new PrintWriter(out, true));
+        assertEquals(0, exit, out::toString);
+        assertEquals(4, out.toString().split("\"resolution\"").length - 1, out::toString);
+        assertTrue(out.toString().contains("\"ok\":true"), out::toString);
+    }
+}
