@@ -15,7 +15,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * The process on each side of a {@code vbuf bench} pair, started by {@link BenchCommand} as
  * {@code java -cp <same class path> dev.vbuf.bench.harness.BenchChild ROLE key=value...}. ROLE is
- * {@code consumer}, {@code producer} or {@code both} (the single-process transports). The side
+ * {@code consumer}, {@code producer} or {@code both} (the single-process transports), or one side
+ * of a {@link Floor} ({@code floor-pong}, {@code floor-ping}, {@code floor-sleeper},
+ * {@code floor-waker}, with {@code floor=NAME}). The side
  * started first prints {@code VBUF-BENCH READY <endpoint>}; the other one is given
  * {@code endpoint=...}. Each prints one {@code VBUF-BENCH RESULT role=... key=value...} line at
  * the end and exits 0; any failure prints {@code VBUF-BENCH ERROR ...} and exits 1. A child also
@@ -34,6 +36,11 @@ public final class BenchChild {
         try {
             String role = args[0];
             Map<String, String> kv = BenchSpec.parse(args, 1);
+            if (role.startsWith("floor-")) {
+                Floor.runChild(role, kv, out);
+                out.flush();
+                System.exit(0);
+            }
             BenchSpec spec = BenchSpec.fromArgs(kv);
             String endpoint = kv.get("endpoint");
             boolean shm = spec.transport() == Transport.VBUF_SHM || spec.transport() == Transport.VBUF_SHM_FUTEX;

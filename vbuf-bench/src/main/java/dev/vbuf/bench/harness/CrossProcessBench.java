@@ -29,10 +29,11 @@ public final class CrossProcessBench {
     /**
      * What to run. {@code frames}, {@code latencyFrames} and {@code warmup} may be null (the
      * default: 200, 100, 20; a quick run 60, 40, 10); a given {@code frames} is used at every
-     * size, a default one is capped so that one phase moves at most ~8 GB.
+     * size, a default one is capped so that one phase moves at most ~8 GB. {@code floors}: measure
+     * the floors at the start and the end (what {@code vbuf bench} always does).
      */
     public record Settings(List<BenchSize> sizes, List<Transport> transports, Integer frames, Integer latencyFrames,
-                           Integer warmup, boolean quick, boolean json, Path chart) {
+                           Integer warmup, boolean quick, boolean json, Path chart, boolean floors) {
         public Settings {
             sizes = List.copyOf(sizes);
             transports = List.copyOf(transports);
@@ -59,6 +60,8 @@ public final class CrossProcessBench {
         int w = s.warmupOrDefault();
         Machine machine = Machine.current();
         List<Row> rows = new ArrayList<>();
+        List<FloorRow> floors = new ArrayList<>();
+        if (s.floors()) measureFloors(s, out, "start", floors);
         for (BenchSize size : s.sizes()) {
             // the same counts for every transport at this size; at most ~8 GB per phase unless frames were given
             int f = s.frames() != null ? n : (int) Math.max(30, Math.min(n, 8_000_000_000L / size.payloadBytes()));
@@ -72,16 +75,26 @@ public final class CrossProcessBench {
                 rows.add(Row.of(bs, size, PairRunner.run(bs, timeout)));
             }
         }
-        Report report = new Report(machine, rows, n, lat, w, s.quick());
+        if (s.floors()) measureFloors(s, out, "end", floors);
+        Report report = new Report(machine, rows, floors, n, lat, w, s.quick());
         if (s.json()) out.println(report.json());
         else out.print(report.table());
         out.flush();
         if (s.chart() != null) {
-            ChartWriter.write(s.chart(), rows, machine);
+            ChartWriter.write(s.chart(), rows, floors, machine);
             if (!s.json()) out.println("chart: " + s.chart());
         }
         out.flush();
         return report.allOk() ? 0 : 1;
+    }
+
+    /** Both floors, once; at the start and at the end of a run, as the floor moves on a VM. */
+    private static void measureFloors(Settings s, PrintWriter out, String when, List<FloorRow> floors)
+            throws IOException, InterruptedException {
+        for (Floor f : Floor.values()) {
+            progress(s, out, "floor", f.label + " (" + when + ")");
+            floors.add(FloorRow.of(f, when, PairRunner.run(f, TimeUnit.SECONDS.toNanos(90))));
+        }
     }
 
     private static void progress(Settings s, PrintWriter out, String what, String how) {

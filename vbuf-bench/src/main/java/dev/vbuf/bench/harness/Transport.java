@@ -36,6 +36,15 @@ public enum Transport {
     /** True for transports that run producer and consumer in one process. */
     boolean singleProcess() { return this == VBUF_THREADS; }
 
+    /**
+     * The floor this transport's hand-off is a multiple of: the cache-line ping-pong for the
+     * spinning shared pool, the bare futex wake for the futex one; null for the others (one JVM,
+     * or a copy of the whole frame in the hand-off).
+     */
+    Floor floor() {
+        return this == VBUF_SHM ? Floor.CACHE_LINE : this == VBUF_SHM_FUTEX ? Floor.FUTEX_WAKE : null;
+    }
+
     /** True for transports that are vbuf itself (the reference of the ratios). */
     boolean isVbuf() { return this == VBUF_SHM || this == VBUF_SHM_FUTEX || this == VBUF_THREADS; }
 

@@ -40,12 +40,17 @@ class CrossProcessBenchTest {
 
     static Run bench(String sizes, String transports, Integer frames, Integer latencyFrames, Integer warmup,
                      boolean json, Path chart) throws Exception {
+        return bench(sizes, transports, frames, latencyFrames, warmup, json, chart, false);
+    }
+
+    static Run bench(String sizes, String transports, Integer frames, Integer latencyFrames, Integer warmup,
+                     boolean json, Path chart, boolean floors) throws Exception {
         List<BenchSize> sz = new ArrayList<>();
         for (String s : sizes.split(",")) sz.add(BenchSize.parse(s));
         List<Transport> ts = new ArrayList<>();
         for (String t : transports.split(",")) ts.add(Transport.parse(t));
         var out = new StringWriter();
-        int exit = CrossProcessBench.run(new CrossProcessBench.Settings(sz, ts, frames, latencyFrames, warmup, true, json, chart),
+        int exit = CrossProcessBench.run(new CrossProcessBench.Settings(sz, ts, frames, latencyFrames, warmup, true, json, chart, floors),
                 new PrintWriter(out, true));
         return new Run(exit, out.toString());
     }
@@ -90,6 +95,54 @@ class CrossProcessBenchTest {
     }
 
     @Test
+    void floorsAreMeasuredAtStartAndEndAndVbufIsReportedAgainstThem() throws Exception {
+        Run r = bench("320x240", "vbuf-shm,vbuf-shm-futex", 5, 3, 1, true, null, true);
+        assertEquals(0, r.exit(), r::toString);
+        // two floors, each at the start and at the end of the run, each with samples
+        assertEquals(2, count(r.out(), "\"floor\":\"cache-line ping-pong\""), r::toString);
+        assertEquals(2, count(r.out(), "\"floor\":\"futex wake\""), r::toString);
+        Matcher samples = Pattern.compile("\"samples\":([0-9]+)").matcher(r.out());
+        int floors = 0;
+        while (samples.find()) {
+            assertTrue(Long.parseLong(samples.group(1)) > 0, r::toString);
+            floors++;
+        }
+        assertEquals(4, floors, r::toString);
+        // each vbuf shared-pool row names its floor and carries its multiple of it
+        assertTrue(r.out().contains("\"transport\":\"vbuf-shm\"") && r.out().contains("\"handoffFloor\":\"cache-line ping-pong\""), r::toString);
+        assertTrue(r.out().contains("\"handoffFloor\":\"futex wake\""), r::toString);
+        Matcher times = Pattern.compile("\"handoffP50TimesFloor\":[0-9]").matcher(r.out());
+        assertTrue(times.find() && times.find(), r::toString);
+    }
+
+    private static int count(String text, String what) {
+        int n = 0;
+        for (int i = text.indexOf(what); i >= 0; i = text.indexOf(what, i + 1)) n++;
+        return n;
+    }
+
+    @Test
+    void chartMarksAFailedRunInsteadOfLeavingItOut(@TempDir Path dir) throws Exception {
+        BenchSize big = BenchSize.parse("8k");
+        Row failed = Row.failed(Transport.AERON, big, "aeron consumer: ERROR out of memory");
+        Machine m = Machine.current();
+        Path withFailure = dir.resolve("failed.png"), without = dir.resolve("ok.png");
+        ChartWriter.write(withFailure, java.util.List.of(failed), java.util.List.of(), m);
+        ChartWriter.write(without, java.util.List.of(), java.util.List.of(), m);
+        assertTrue(redPixels(withFailure) > 200, "the failed run is not marked");
+        assertEquals(0, redPixels(without));
+    }
+
+    private static int redPixels(Path png) throws Exception {
+        BufferedImage img = ImageIO.read(png.toFile());
+        int n = 0;
+        for (int y = 0; y < img.getHeight(); y++) {
+            for (int x = 0; x < img.getWidth(); x++) if ((img.getRGB(x, y) & 0xFFFFFF) == 0xC62828) n++;
+        }
+        return n;
+    }
+
+    @Test
     void badSizeNamesTheInputAndTheAcceptedForms() {
         var e = assertThrows(IllegalArgumentException.class, () -> BenchSize.parse("huge"));
         assertTrue(e.getMessage().contains("size 'huge' is not 1080p, 4k, 8k, 8k-rgba or WxH[:format]"), e::getMessage);
@@ -105,9 +158,9 @@ class CrossProcessBenchTest {
     }
 
     @Test
-    void seedTableVerifiesEveryFrame() throws Exception {
+    void designTableVerifiesEveryFrame() throws Exception {
         var out = new StringWriter();
-        int exit = SeedTable.run(1, true, new PrintWriter(out, true));
+        int exit = DesignTable.run(1, true, new PrintWriter(out, true));
         assertEquals(0, exit, out::toString);
         assertEquals(4, out.toString().split("\"resolution\"").length - 1, out::toString);
         assertTrue(out.toString().contains("\"ok\":true"), out::toString);

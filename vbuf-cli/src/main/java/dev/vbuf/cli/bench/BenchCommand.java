@@ -2,7 +2,7 @@ package dev.vbuf.cli.bench;
 
 import dev.vbuf.bench.harness.BenchSize;
 import dev.vbuf.bench.harness.CrossProcessBench;
-import dev.vbuf.bench.harness.SeedTable;
+import dev.vbuf.bench.harness.DesignTable;
 import dev.vbuf.bench.harness.Transport;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -18,14 +18,15 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code vbuf bench}: the options, checked, handed to the cross-process benchmark of the
- * benchmark module ({@link CrossProcessBench}, or {@link SeedTable} with {@code --seed-table}).
+ * benchmark module ({@link CrossProcessBench}, or {@link DesignTable} with {@code --design-table}).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Measure vbuf against the transports a Java engineer would otherwise use (TCP loopback,"
                 + " a Unix-domain socket, Aeron IPC), end to end across processes, same frames and work for all,"
                 + " beside the floors of this machine measured in the same run (two processes ping-ponging one"
                 + " cache line; a bare futex wake between two processes).",
-                "Or, with --seed-table, reproduce seed 000's table (4K/8K at 60/120 fps) with the in-process pool."})
+                "Or, with --design-table, reproduce the table of vbuf's original (kernel-space) design, 4K/8K at"
+                        + " 60/120 fps, with the in-process pool."})
 public final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -59,19 +60,23 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--chart", paramLabel = "PNG", description = "Also write a chart (PNG) of frames/s and hand-off latency per size and transport.")
     Path chart;
 
-    @Option(names = "--seed-table", description = "Reproduce seed 000's benchmark table (in-process pool) instead.")
-    boolean seedTable;
+    @Option(names = "--design-table", description = "Reproduce the original design's table (4K/8K at 60/120 fps, in-process pool) instead.")
+    boolean designTable;
+
+    /** The option's former name, still accepted. */
+    @Option(names = "--seed-table", hidden = true)
+    boolean designTableFormerName;
 
     @Option(names = "--seconds", paramLabel = "S",
-            description = "--seed-table: seconds per row, 1..600 (default 5, quick 2).")
+            description = "--design-table: seconds per row, 1..600 (default 5, quick 2).")
     Integer seconds;
 
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        if (seedTable) {
+        if (designTable || designTableFormerName) {
             int s = seconds != null ? check("--seconds", seconds, 1, 600) : quick ? 2 : 5;
-            return SeedTable.run(s, json, out);
+            return DesignTable.run(s, json, out);
         }
         if (frames != null) check("--frames", frames, 1, CrossProcessBench.MAX_FRAMES);
         if (latencyFrames != null) check("--latency-frames", latencyFrames, 1, CrossProcessBench.MAX_FRAMES);
@@ -95,7 +100,7 @@ public final class BenchCommand implements Callable<Integer> {
                 }
             }
         }
-        return CrossProcessBench.run(new CrossProcessBench.Settings(sz, ts, frames, latencyFrames, warmup, quick, json, chart), out);
+        return CrossProcessBench.run(new CrossProcessBench.Settings(sz, ts, frames, latencyFrames, warmup, quick, json, chart, true), out);
     }
 
     private int check(String flag, int value, int min, int max) {

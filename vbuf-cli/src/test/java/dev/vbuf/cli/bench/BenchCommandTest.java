@@ -37,6 +37,16 @@ class BenchCommandTest {
     }
 
     @Test
+    void designTableUnderItsNameAndItsFormerName() {
+        for (String flag : new String[] {"--design-table", "--seed-table"}) {
+            Run r = vbuf("bench", flag, "--seconds", "1", "--json");
+            assertEquals(0, r.exit(), r::toString);
+            assertTrue(r.out().contains("\"command\":\"vbuf bench --design-table\""), r::toString);
+            assertTrue(r.out().contains("\"ok\":true"), r::toString);
+        }
+    }
+
+    @Test
     void badSizeNamesTheInputAndTheAcceptedForms() {
         Run r = vbuf("bench", "--sizes", "huge");
         assertEquals(2, r.exit(), r::toString);
