@@ -198,7 +198,7 @@ final class ChartWriter {
             g.setColor(GRID);
             g.drawLine(x, yy, x + w, yy);
             g.setColor(Color.DARK_GRAY);
-            String t = usText(Math.pow(10, d));
+            String t = tick((long) Math.pow(10, d));
             g.drawString(t, x - 8 - g.getFontMetrics().stringWidth(t), yy + 4);
         }
         g.setColor(Color.GRAY);
@@ -310,6 +310,14 @@ final class ChartWriter {
 
     private static String fps(double v) {
         return v >= 100 ? String.format(Locale.ROOT, "%.0f/s", v) : String.format(Locale.ROOT, "%.1f/s", v);
+    }
+
+    /** A power of ten of nanoseconds as an axis label: 100 ns, 1 µs, ... 1 s. */
+    static String tick(long ns) {
+        if (ns >= 1_000_000_000L) return ns / 1_000_000_000L + " s";
+        if (ns >= 1_000_000L) return ns / 1_000_000L + " ms";
+        if (ns >= 1_000L) return ns / 1_000L + " µs";
+        return ns + " ns";
     }
 
     static String usText(double ns) {

@@ -47,9 +47,13 @@ enum Floor {
     CACHE_LINE("cache-line ping-pong", "two processes, one cache line, both spinning; one way = half the round trip"),
     FUTEX_WAKE("futex wake", "two processes: store + FUTEX_WAKE -> the sleeper runs again (FUTEX_WAIT on a shared mapping)");
 
-    /** Warm-up and measured exchanges of the ping-pong; it also stops after {@link #PING_PONG_NS}. */
-    static final int PING_PONG_WARMUP = 20_000, PING_PONG_ROUNDS = 200_000;
-    static final long PING_PONG_NS = TimeUnit.SECONDS.toNanos(3);
+    /**
+     * Warm-up and measured exchanges of the ping-pong; the warm-up also ends after
+     * {@link #PING_PONG_WARMUP_NS}, the measurement after {@link #PING_PONG_NS}. Fewer than
+     * {@link #MIN_SAMPLES} measured exchanges make the floor a failed one (a machine that busy).
+     */
+    static final int PING_PONG_WARMUP = 20_000, PING_PONG_ROUNDS = 200_000, MIN_SAMPLES = 1_000;
+    static final long PING_PONG_WARMUP_NS = TimeUnit.SECONDS.toNanos(2), PING_PONG_NS = TimeUnit.SECONDS.toNanos(3);
     /** Warm-up and measured wakes; the waker waits this long after each handled wake. */
     static final int WAKE_WARMUP = 200, WAKES = 2_000;
     static final long WAKE_INTERVAL_NS = 200_000;
@@ -156,7 +160,8 @@ enum Floor {
         Histogram rtt = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
         long v = 1;
         long start = System.nanoTime();
-        for (int k = 0; k < PING_PONG_WARMUP + PING_PONG_ROUNDS; k++) {
+        long measuring = -1; // when the warm-up ended
+        for (int k = 0; rtt.getTotalCount() < PING_PONG_ROUNDS; k++) {
             long t0 = System.nanoTime();
             put(m, O_WORD, v);
             int spins = 0;
@@ -173,9 +178,10 @@ enum Floor {
             }
             long t1 = System.nanoTime();
             v += 2;
-            if (k >= PING_PONG_WARMUP) {
+            if (measuring < 0 && (k >= PING_PONG_WARMUP || t1 - start > PING_PONG_WARMUP_NS)) measuring = t1;
+            else if (measuring >= 0) {
                 rtt.recordValue(t1 - t0);
-                if (t1 - start > PING_PONG_NS) break;
+                if (t1 - measuring > PING_PONG_NS) break;
             }
         }
         put(m, O_WORD, STOP);

@@ -70,9 +70,10 @@ final class Report {
                 continue;
             }
             sb.append(String.format(Locale.ROOT, "  %-36s %-6s %-25s %8d%s%n", name, f.when(), us3(f.p50(), f.p99(), f.p999()),
-                    f.count(), f.floor() == Floor.CACHE_LINE
+                    f.count(), (f.floor() == Floor.CACHE_LINE
                             ? String.format(Locale.ROOT, "  (round trip p50 %s us)", fmt3(f.roundTripP50()))
-                            : f.notAsleep() > 0 ? "  (" + f.notAsleep() + " wakes found it awake: not counted)" : ""));
+                            : f.notAsleep() > 0 ? "  (" + f.notAsleep() + " wakes found it awake: not counted)" : "")
+                            + (f.note() == null ? "" : "  " + f.note())));
         }
         sb.append('\n');
         sb.append(String.format(Locale.ROOT, "%-12s %-13s %6s %9s %7s %8s | %-25s | %-9s | %-25s | %-15s | %s%n",
@@ -153,6 +154,8 @@ final class Report {
                         .put("p999", f.p999()).put("min", f.min()).end().put("samples", f.count());
                 if (f.floor() == Floor.CACHE_LINE) j.put("roundTripP50Ns", f.roundTripP50());
                 else j.put("wakesFoundAwake", f.notAsleep());
+                j.put("usedAsFloor", f.usable());
+                if (f.note() != null) j.put("note", f.note());
             } else {
                 j.put("error", f.error());
             }

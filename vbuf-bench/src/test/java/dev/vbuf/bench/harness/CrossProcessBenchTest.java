@@ -111,8 +111,12 @@ class CrossProcessBenchTest {
         // each vbuf shared-pool row names its floor and carries its multiple of it
         assertTrue(r.out().contains("\"transport\":\"vbuf-shm\"") && r.out().contains("\"handoffFloor\":\"cache-line ping-pong\""), r::toString);
         assertTrue(r.out().contains("\"handoffFloor\":\"futex wake\""), r::toString);
-        Matcher times = Pattern.compile("\"handoffP50TimesFloor\":[0-9]").matcher(r.out());
-        assertTrue(times.find() && times.find(), r::toString);
+        assertEquals(2, count(r.out(), "\"handoffP50TimesFloor\":"), r::toString);
+        // a measurement with too few samples (a very busy machine) is reported but not used as a floor
+        if (count(r.out(), "\"usedAsFloor\":true") == 4) {
+            assertEquals(2, count(r.out(), "\"handoffP50TimesFloor\":") - count(r.out(), "\"handoffP50TimesFloor\":null"),
+                    r::toString);
+        }
     }
 
     private static int count(String text, String what) {
