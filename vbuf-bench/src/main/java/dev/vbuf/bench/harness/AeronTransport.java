@@ -34,7 +34,8 @@ final class AeronTransport {
     /**
      * Aeron's liveness timeouts (driver, client, image, publication unblock), raised from 10-15 s
      * so that a JVM starved on a loaded machine is not declared dead mid-run; a side that makes
-     * no progress for {@link #STALL_NS} fails with what it saw instead of spinning on.
+     * no progress for {@link #STALL_NS} once frames flow fails with what it saw instead of
+     * spinning on.
      */
     static final long LIVENESS_NS = TimeUnit.SECONDS.toNanos(60);
     static final long STALL_NS = TimeUnit.SECONDS.toNanos(45);
@@ -67,6 +68,8 @@ final class AeronTransport {
         private final String dir;
         private long writePos;
         private boolean complete;
+        /** Set at the first fragment: before it, the wait includes the producer JVM's start (the parent's deadline applies). */
+        private boolean started;
 
         Receiver(long frameBytes) {
             frame = arena.allocate(frameBytes, 4096);
@@ -97,6 +100,7 @@ final class AeronTransport {
             int idle = 0;
             while (!complete) {
                 if (sub.controlledPoll(this, 64) != 0) {
+                    started = true;
                     idle = 0;
                     idleSince = 0;
                     continue;
@@ -104,6 +108,7 @@ final class AeronTransport {
                 Thread.onSpinWait();
                 if (++idle == 1 << 16) { // now and then: how long has nothing come?
                     idle = 0;
+                    if (!started) continue;
                     long now = System.nanoTime();
                     if (idleSince == 0) idleSince = now;
                     else if (now - idleSince > STALL_NS) {
