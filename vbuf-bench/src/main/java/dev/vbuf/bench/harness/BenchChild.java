@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The process on each side of a {@code vbuf bench} pair, started by {@link BenchCommand} as
+ * The process on each side of a {@code vbuf bench} pair, started by {@link PairRunner} as
  * {@code java -cp <same class path> dev.vbuf.bench.harness.BenchChild ROLE key=value...}. ROLE is
  * {@code consumer}, {@code producer} or {@code both} (the single-process transports), or one side
  * of a {@link Floor} ({@code floor-pong}, {@code floor-ping}, {@code floor-sleeper},
