@@ -28,8 +28,10 @@ public final class CrossProcessBench {
 
     /**
      * What to run. {@code frames}, {@code latencyFrames} and {@code warmup} may be null (the
-     * default: 200, 100, 20; a quick run 60, 40, 10); a given {@code frames} is used at every
-     * size, a default one is capped so that one phase moves at most ~8 GB. {@code floors}: measure
+     * default: 200, 100, 20; a quick run 60, 40, 10); given ones are used at every size. A
+     * default {@code frames} is capped so that one phase moves at most ~8 GB; a default
+     * {@code latencyFrames} is raised for small frames, up to 1000 (~2 GB of payload), and
+     * lowered to the throughput frames where those were capped below it. {@code floors}: measure
      * the floors at the start and the end (what {@code vbuf bench} always does).
      */
     public record Settings(List<BenchSize> sizes, List<Transport> transports, Integer frames, Integer latencyFrames,
@@ -65,7 +67,9 @@ public final class CrossProcessBench {
         for (BenchSize size : s.sizes()) {
             // the same counts for every transport at this size; at most ~8 GB per phase unless frames were given
             int f = s.frames() != null ? n : (int) Math.max(30, Math.min(n, 8_000_000_000L / size.payloadBytes()));
-            int l = s.latencyFrames() != null ? lat : Math.min(lat, f);
+            // latency phases: small frames get more (up to 1000, ~2 GB of payload) so that the p99 means something
+            int l = s.latencyFrames() != null ? lat : f < lat ? f
+                    : s.quick() ? lat : Math.max(lat, (int) Math.min(1000, 2_000_000_000L / size.payloadBytes()));
             for (Transport t : s.transports()) {
                 BenchSpec bs = new BenchSpec(t, size.label().replace(' ', '_'), size.width(), size.height(),
                         size.format().name(), size.payloadBytes(), w, f, l, s.quick() ? 2000 : 3000);
