@@ -69,7 +69,7 @@ final class CrashRecovery implements PeerMonitor.Recovery {
             long gen = SlotWord.gen(w);
             long e = SlotWord.entry(s, gen);
             if (SlotWord.phase(w) == SlotWord.FREE) {
-                if (!h.freeRing.contains(e)) h.offerFree(s, gen);
+                if (!h.freeQueued(e)) h.offerFree(s, gen);
             } else if (SlotWord.phase(w) == SlotWord.PUBLISHED) {
                 int unread = SlotWord.pending(w) & ~SlotWord.held(w);
                 for (int g = 0; g < h.groupCount; g++) {

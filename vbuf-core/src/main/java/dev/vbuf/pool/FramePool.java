@@ -133,10 +133,14 @@ public final class FramePool implements AutoCloseable {
         this.backing = backing;
 
         boolean fresh = backing.fresh();
-        if (fresh) backing.format(bufferBytes, groupNames, layout);
+        if (fresh) backing.format(bufferBytes, groupNames, layout, b.roleFlags());
         this.cb = backing.controlBlock();
+        // Across processes the default wait spins briefly, then sleeps on the futex (pure spinning
+        // on fewer cores than spinning threads is what gives millisecond tails).
+        WaitStrategy wait = b.waitStrategy != null ? b.waitStrategy
+                : backing.tracked() ? WaitStrategy.futex() : WaitStrategy.spinPark();
         this.handOff = new HandOff(this, cb, backing.geometry(), backing.me(), backing.tracked(), layout, b.timestamps,
-                b.waitStrategy);
+                wait);
         this.planes = layout == null ? null : new MemorySegment[slotCount][];
         for (int s = 0; s < slotCount; s++) {
             if (planes != null) {

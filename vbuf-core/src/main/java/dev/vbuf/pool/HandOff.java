@@ -65,6 +65,9 @@ final class HandOff {
     final int me;
     /** Shared pools record which process holds each slot for each group (crash recovery). */
     final boolean tracked;
+    /** Declared roles (header flags): one producer; one consumer per group. */
+    final boolean singleProducer;
+    final boolean singleConsumers;
     private final FrameLayout layout;
     private final int layoutFormat;
     private final boolean timestamps;
@@ -86,6 +89,8 @@ final class HandOff {
         this.allGroups = (1 << groupCount) - 1;
         this.me = me;
         this.tracked = tracked;
+        this.singleProducer = (cb.flags() & ControlBlock.SINGLE_PRODUCER) != 0;
+        this.singleConsumers = (cb.flags() & ControlBlock.SINGLE_CONSUMERS) != 0;
         this.layout = layout;
         this.layoutFormat = layout == null ? 0 : FramePool.formatId(layout.format());
         this.timestamps = timestamps;
@@ -177,7 +182,7 @@ final class HandOff {
             }
         } else {
             if (timeoutNanos <= 0 || closed) return null;
-            if (endOfStream() && groupRings[g].size() == 0) return null;
+            if (endOfStream() && groupRings[g].isEmpty()) return null;
         }
         WaitPoint p = g < 0 ? freePoint : groupPoints[g];
         cb.increment(p.waitsOffset);
@@ -193,7 +198,7 @@ final class HandOff {
             }
             if (f != null) return f;
             if (closed || Thread.currentThread().isInterrupted()) return null;
-            if (g >= 0 && endOfStream() && groupRings[g].size() == 0) return null;
+            if (g >= 0 && endOfStream() && groupRings[g].isEmpty()) return null;
             if (deadline != Long.MAX_VALUE && System.nanoTime() - deadline >= 0) {
                 cb.increment(p.timeoutsOffset);
                 timeoutEvent(g < 0 ? "producer" : pool.groupName(g), timeoutNanos);
@@ -213,6 +218,8 @@ final class HandOff {
      * found dead); the entry of a slot already taken is stale and whoever sees it removes it.
      */
     Frame takeFree() {
+        Frame f = takeHotFree();
+        if (f != null) return f;
         for (;;) {
             long h = freeRing.head();
             long e = freeRing.peek(h);
@@ -238,12 +245,57 @@ final class HandOff {
                 freeRing.remove(h, e);
                 continue;
             }
-            if (cb.casWord(s, w, SlotWord.make(SlotWord.PRODUCER, me, 0, gen))) {
+            if (claimFree(s, w, gen)) {
                 if (CRASH_POINT != 0) crashPoint(4);
                 freeRing.remove(h, e);
                 return openProducer(s, gen);
             }
         }
+    }
+
+    /**
+     * Takes the slot released last (the LIFO hint, {@link ControlBlock#P_HOT_FREE}) if it is
+     * still FREE with the generation it was left under. A single producer is the only party that
+     * clears the hint (releasers only set it when it is clear), so it reads and clears it with
+     * plain accesses; several producers swap it out atomically. A producer that dies between
+     * its word CAS and clearing the hint leaves a stale hint, which the next one clears.
+     */
+    private Frame takeHotFree() {
+        long hot;
+        if (singleProducer) {
+            hot = cb.lvCounter(ControlBlock.P_HOT_FREE);
+            if (hot == 0) return null;
+            cb.soCounter(ControlBlock.P_HOT_FREE, 0);
+        } else {
+            if (cb.lvCounter(ControlBlock.P_HOT_FREE) == 0) return null;
+            hot = cb.getAndSetCounter(ControlBlock.P_HOT_FREE, 0);
+            if (hot == 0) return null;
+        }
+        long e = hot - 1;
+        int s = SlotWord.entrySlot(e);
+        long gen = SlotWord.entryGen(e);
+        if (s >= slotCount) return null; // never trust an index
+        long w = cb.lvWord(s);
+        if (SlotWord.phase(w) != SlotWord.FREE || SlotWord.gen(w) != gen) return null; // stale hint
+        if (pool.isExternal(s) && !pool.isAlive(s)) {
+            if (cb.casWord(s, w, SlotWord.make(SlotWord.RETIRED, 0, 0, gen))) cb.increment(ControlBlock.P_RETIRED);
+            return null;
+        }
+        if (!claimFree(s, w, gen)) return null;
+        if (CRASH_POINT != 0) crashPoint(4);
+        return openProducer(s, gen);
+    }
+
+    /**
+     * FREE(gen) to PRODUCER(gen, owner = me). Only producers take FREE slots (crash recovery
+     * changes only slots a dead process owned or held), so a single producer does it with a
+     * release store; several producers race for it with a CAS.
+     */
+    private boolean claimFree(int s, long w, long gen) {
+        long nw = SlotWord.make(SlotWord.PRODUCER, me, 0, gen);
+        if (!singleProducer) return cb.casWord(s, w, nw);
+        cb.soWord(s, nw);
+        return true;
     }
 
     private Frame openProducer(int s, long gen) {
@@ -278,19 +330,29 @@ final class HandOff {
         long gen = f.gen;
         long w = cb.lvWord(s);
         if (SlotWord.phase(w) != SlotWord.PRODUCER || SlotWord.gen(w) != gen) throw pool.staleHandle("submitFilled", f);
-        long seq = cb.getAndAdd(ControlBlock.P_NEXT_SEQUENCE, 1);
+        long seq;
+        if (singleProducer) {
+            seq = cb.lpCounter(ControlBlock.P_NEXT_SEQUENCE);
+            cb.soCounter(ControlBlock.P_NEXT_SEQUENCE, seq + 1);
+        } else {
+            seq = cb.getAndAdd(ControlBlock.P_NEXT_SEQUENCE, 1);
+        }
         cb.spLong(s, ControlBlock.S_SEQUENCE, seq);
         if (timestamps) cb.spLong(s, ControlBlock.S_SUBMIT_NANOS, System.nanoTime());
         f.open = false;
-        // SYNC POINT: the CAS publishes the pixels and the metadata written above.
-        if (!cb.casWord(s, w, SlotWord.make(SlotWord.PUBLISHED, allGroups, 0, gen))) {
+        // SYNC POINT: the CAS (or, for the single producer, whose slot nobody else may change
+        // now, the release store) publishes the pixels and the metadata written above.
+        long published = SlotWord.make(SlotWord.PUBLISHED, allGroups, 0, gen);
+        if (singleProducer) {
+            cb.soWord(s, published);
+        } else if (!cb.casWord(s, w, published)) {
             throw pool.staleHandle("submitFilled", f);
         }
         if (CRASH_POINT != 0) crashPoint(1);
         long e = SlotWord.entry(s, gen);
         for (int g = 0; g < groupCount; g++) {
             MpmcRing ring = groupRings[g];
-            while (!ring.offer(e)) {
+            while (!(singleProducer ? ring.offerSingleWriter(e) : ring.offer(e))) {
                 // Full of frames the group does not read (and entries of frames taken back):
                 // its oldest entry gives way, counted as a drop if still live.
                 long old = ring.poll();
@@ -325,8 +387,21 @@ final class HandOff {
      * is queued again, so no slot is ever lost.
      */
     void offerFree(int s, long gen) {
-        queueFree(SlotWord.entry(s, gen));
+        long e = SlotWord.entry(s, gen);
+        // LIFO: the slot freed last goes where the producer looks first, if that place is clear.
+        if (cb.lvCounter(ControlBlock.P_HOT_FREE) != 0 || !cb.casCounter(ControlBlock.P_HOT_FREE, 0, e + 1)) queueFree(e);
         signaller.signalAllWhenBlocking(freePoint);
+    }
+
+    /** True when free entry {@code e} is queued: in the free ring or as the hint (for crash recovery). */
+    boolean freeQueued(long e) {
+        return cb.lvCounter(ControlBlock.P_HOT_FREE) == e + 1 || freeRing.contains(e);
+    }
+
+    /** Something to take at {@code p} (a futex sleeper's last look before it sleeps). */
+    boolean hasWork(WaitPoint p) {
+        if (!p.ring.isEmpty()) return true;
+        return p == freePoint && cb.lvCounter(ControlBlock.P_HOT_FREE) != 0;
     }
 
     private void queueFree(long e) {
@@ -457,8 +532,13 @@ final class HandOff {
             }
             if (CRASH_POINT != 0) crashPoint(3);
             if (cb.casWord(s, w, SlotWord.make(SlotWord.PUBLISHED, SlotWord.pending(w), SlotWord.held(w) | bit, gen))) {
-                ring.remove(h, e);
-                cb.increment(rec + ControlBlock.G_TAKEN);
+                if (singleConsumers) {
+                    ring.removeSingleReader(h, e);
+                    cb.incrementSingleWriter(rec + ControlBlock.G_TAKEN);
+                } else {
+                    ring.remove(h, e);
+                    cb.increment(rec + ControlBlock.G_TAKEN);
+                }
                 Frame f = consumerFrames[g][s];
                 f.gen = gen;
                 f.open = true;
