@@ -68,6 +68,12 @@ final class HandOff {
     /** Declared roles (header flags): one producer; one consumer per group. */
     final boolean singleProducer;
     final boolean singleConsumers;
+    /**
+     * One group read by one consumer: that consumer is the only party that releases frames, so
+     * it alone sets the LIFO hint and its release is a release store (no other party may change
+     * a held frame's word: reclaims and drops need it unheld, recovery needs its holder dead).
+     */
+    final boolean soleReleaser;
     private final FrameLayout layout;
     private final int layoutFormat;
     private final boolean timestamps;
@@ -91,6 +97,7 @@ final class HandOff {
         this.tracked = tracked;
         this.singleProducer = (cb.flags() & ControlBlock.SINGLE_PRODUCER) != 0;
         this.singleConsumers = (cb.flags() & ControlBlock.SINGLE_CONSUMERS) != 0;
+        this.soleReleaser = singleConsumers && g.groupCount() == 1;
         this.layout = layout;
         this.layoutFormat = layout == null ? 0 : FramePool.formatId(layout.format());
         this.timestamps = timestamps;
@@ -377,7 +384,7 @@ final class HandOff {
         f.open = false;
         long ng = SlotWord.nextGen(f.gen);
         if (!cb.casWord(f.slot, w, SlotWord.make(SlotWord.FREE, 0, 0, ng))) throw pool.staleHandle("abort", f);
-        offerFree(f.slot, ng);
+        offerFree(f.slot, ng, false);
     }
 
     /**
@@ -386,10 +393,17 @@ final class HandOff {
      * (duplicates): then its oldest entries are popped, and any that is still a live free slot
      * is queued again, so no slot is ever lost.
      */
-    void offerFree(int s, long gen) {
+    void offerFree(int s, long gen, boolean released) {
         long e = SlotWord.entry(s, gen);
         // LIFO: the slot freed last goes where the producer looks first, if that place is clear.
-        if (cb.lvCounter(ControlBlock.P_HOT_FREE) != 0 || !cb.casCounter(ControlBlock.P_HOT_FREE, 0, e + 1)) queueFree(e);
+        if (soleReleaser) {
+            // Only the one consumer sets the hint (the producer only clears it, recovery and
+            // aborts use the ring), so a clear hint stays clear until this store.
+            if (released && cb.lvCounter(ControlBlock.P_HOT_FREE) == 0) cb.soCounter(ControlBlock.P_HOT_FREE, e + 1);
+            else queueFree(e);
+        } else if (cb.lvCounter(ControlBlock.P_HOT_FREE) != 0 || !cb.casCounter(ControlBlock.P_HOT_FREE, 0, e + 1)) {
+            queueFree(e);
+        }
         signaller.signalAllWhenBlocking(freePoint);
     }
 
@@ -431,7 +445,7 @@ final class HandOff {
         };
     }
 
-    /** HOT buffers (being filled or read) over all buffers, seed 000's hot_count / pool_size. */
+    /** HOT buffers (being filled or read) over all buffers. */
     double hotRatio() {
         int hot = 0;
         for (int s = 0; s < slotCount; s++) {
@@ -580,6 +594,18 @@ final class HandOff {
     boolean leave(int g, int s, long gen, int cause, String reason) {
         int bit = 1 << g;
         boolean mustHold = cause != DROPPED;
+        if (cause == RELEASED && soleReleaser) {
+            // PUBLISHED(gen, pending = held = {g}) -> FREE(gen + 1) by release store: nobody else
+            // may change a frame the one consumer holds.
+            long w = cb.lvWord(s);
+            if (SlotWord.phase(w) != SlotWord.PUBLISHED || SlotWord.gen(w) != gen || (SlotWord.held(w) & bit) == 0) return false;
+            long ng = SlotWord.nextGen(gen);
+            cb.soWord(s, SlotWord.make(SlotWord.FREE, 0, 0, ng));
+            if (CRASH_POINT != 0) crashPoint(2);
+            if (tracked) cb.soHolder(s, g, 0);
+            offerFree(s, ng, true);
+            return true;
+        }
         for (;;) {
             long w = cb.lvWord(s);
             long wgen = SlotWord.gen(w);
@@ -600,7 +626,7 @@ final class HandOff {
                 if (cause == LOST_TO_CRASH) cb.increment(rec + ControlBlock.G_LOST_TO_CRASH);
                 dropEvent(g, s, cb.lpLong(s, ControlBlock.S_SEQUENCE), reason);
             }
-            if (pending == 0) offerFree(s, ng);
+            if (pending == 0) offerFree(s, ng, cause == RELEASED);
             return true;
         }
     }

@@ -206,4 +206,40 @@ public final class SlotStress {
             r.r3 = once != null && twice == null && pool.handOff().freeRing.size() == 0 ? 1 : 0;
         }
     }
+
+    @JCStressTest
+    @Description("Single-writer path, one group: the one consumer releases by release store (it alone may change "
+            + "a held frame) and sets the LIFO hint, while the producer, with no free buffer, acquires with "
+            + "DROP_OLDEST: it gets the buffer only once released (through the hint), never while it is held.")
+    @Outcome(id = "1, 1, 0", expect = ACCEPTABLE, desc = "released first; the producer took the freed buffer from the hint")
+    @Outcome(id = "1, 0, 0", expect = ACCEPTABLE, desc = "the producer looked while the consumer still held it")
+    @Outcome(expect = FORBIDDEN, desc = "a held frame taken back, a release refused, a drop counted, or a wrong final state")
+    @State
+    public static class SoleReleaserAgainstAcquire {
+        final FramePool pool = pool(true, Overflow.DROP_OLDEST, "g");
+        final Frame held;
+        {
+            pool.tryAcquireFree().submit();
+            held = pool.consumer("g").tryAcquireFilled();
+        }
+
+        @Actor public void consumer(III_Result r) {
+            try {
+                held.release();
+                r.r1 = 1;
+            } catch (RuntimeException e) {
+                r.r1 = -1;
+            }
+        }
+
+        @Actor public void producer(III_Result r) {
+            r.r2 = pool.acquireFree(Overflow.DROP_OLDEST, 0) != null ? 1 : 0;
+        }
+
+        @Arbiter public void check(III_Result r) {
+            r.r3 = (int) pool.stats().groups().get(0).dropped();
+            FrameState expected = r.r2 == 1 ? FrameState.LOCKED_BY_PRODUCER : FrameState.IDLE;
+            if (pool.getBufferById(0).orElseThrow().state() != expected || !pool.validateAllBuffers()) r.r3 = -1;
+        }
+    }
 }
