@@ -10,6 +10,7 @@ import dev.vbuf.media.sink.NullSink;
 import dev.vbuf.sizing.PoolPlan;
 import dev.vbuf.sizing.PoolSizer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -31,21 +32,20 @@ public final class ProbeCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "FILE", description = "The input: a .y4m, raw (.yuv with --size/--format) or FFmpeg file.")
     String input;
 
-    @Option(names = "--size", paramLabel = "WxH", converter = SizeConverter.class, description = "Picture size of a raw file.")
-    FrameSize size;
-
-    @Option(names = "--format", description = "Pixel format of a raw file (default i420).")
-    String format;
+    @Mixin
+    FrameOptions frame;
 
     @Option(names = "--reader", defaultValue = "mmap", description = "Reader the plan is for: mmap, direct, io_uring. Default: ${DEFAULT-VALUE}.")
     String reader;
 
     @Override
     public Integer call() throws Exception {
+        FrameSize size = frame.size;
         SourceOptions o = new SourceOptions(reader, 1, false, size == null ? 0 : size.width(), size == null ? 0 : size.height(),
-                format == null ? null : Flags.format(spec, format), 0, 4);
+                frame.format, frame.fps == null ? 0 : frame.fps("0 = the file's own rate"), 4);
         PrintWriter out = spec.commandLine().getOut();
-        try (Source s = Media.openSource(input, o)) {
+        MediaPaths.checkInput(spec, input);
+        try (Source s = MediaPaths.openSource(spec, input, o)) {
             StreamInfo i = s.info();
             out.println(i.description());
             out.printf("  picture   %dx%d %s, %s fps, %s pictures%n", i.width(), i.height(), i.layout().format(),

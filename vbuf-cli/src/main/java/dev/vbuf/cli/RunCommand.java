@@ -1,17 +1,20 @@
 package dev.vbuf.cli;
 
 import dev.vbuf.format.FrameLayout;
-import dev.vbuf.format.PixelFormat;
-import dev.vbuf.format.TestPattern;
+import dev.vbuf.media.MediaCounters;
+import dev.vbuf.media.Pipeline;
+import dev.vbuf.media.Sink;
+import dev.vbuf.media.TestSource;
+import dev.vbuf.media.sink.VerifySink;
 import dev.vbuf.pool.FramePool;
 import dev.vbuf.pool.Overflow;
-import dev.vbuf.pool.WaitStrategy;
 import dev.vbuf.sizing.PoolPlan;
 import dev.vbuf.sizing.PoolSizer;
 import dev.vbuf.stats.GroupStats;
 import dev.vbuf.stats.PoolStats;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -27,12 +30,13 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code vbuf run}: a synthetic stream through a pool. One producer thread writes the moving
- * test pattern at the chosen size, format and rate; one reader thread per consumer group checks
- * what it gets (see {@link GroupReader}); a status line shows progress once a second; a summary
- * (text or one JSON object) ends the run. Exit code 1 when a frame failed verification or a
- * group's frames do not add up (taken + dropped != published, or gaps in its sequence numbers
- * that its drops do not explain).
+ * {@code vbuf run}: a stream through a pool, through vbuf-media's {@link Pipeline} like every
+ * other source. Without {@code --input/--output} the source is the paced test pattern
+ * ({@link TestSource#paced}) and the sinks are verifier groups ({@link VerifySink}: verify,
+ * sample, group3.., slow); with them, {@link MediaRun} picks the source and sink by name. A
+ * status line shows progress once a second; a summary (text or one JSON object) ends the run.
+ * Exit code 1 when a frame failed verification or a group's frames do not add up, 130 after
+ * Ctrl-C or SIGTERM ({@link GracefulStop}: the summary is still printed).
  *
  * <h2>Pool size</h2>
  * {@code --pool N} if given; else {@code PoolSizer.plan(fps, latency, transfer, decode)} with a
@@ -44,8 +48,9 @@ import java.util.concurrent.TimeUnit;
  * there to show what happens when a consumer is slower than the plan.
  */
 @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Run a synthetic video stream (moving, sequence-stamped test pattern) through a frame pool"
-                + " read by consumer groups that verify every frame; report rate, drops, hand-off latency and GC.")
+        description = "Run a video stream through a frame pool: by default a paced, moving, sequence-stamped test pattern"
+                + " read by consumer groups that verify every frame; with --input/--output real pictures from files or"
+                + " devices. Reports rate, drops, hand-off latency and GC.")
 public final class RunCommand implements Callable<Integer> {
     static final int MAX_FPS = (int) PoolSizer.MAX_FPS;
     static final long MAX_FRAMES = 1_000_000_000L;
@@ -58,17 +63,8 @@ public final class RunCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--size", paramLabel = "WxH", converter = SizeConverter.class, defaultValue = "3840x2160",
-            description = "Frame size in pixels, 1..16384 each (or 720p, 1080p, 4k, 8k). Default: ${DEFAULT-VALUE}.")
-    FrameSize size;
-
-    @Option(names = "--format", defaultValue = "nv12",
-            description = "Pixel format (nv12, i420, p010, yuyv, rgba, rgb24, gray8, ... or a V4L2 fourcc). Default: ${DEFAULT-VALUE}.")
-    String format;
-
-    @Option(names = "--fps", defaultValue = "60",
-            description = "Frames per second, 0..1000 (0: as fast as the pool lets the producer go). Default: ${DEFAULT-VALUE}.")
-    double fps;
+    @Mixin
+    FrameOptions frame;
 
     @Option(names = "--duration", defaultValue = "10s",
             description = "How long to run, greater than 0 and at most 24h (e.g. 10s, 500ms). Default: ${DEFAULT-VALUE}.")
@@ -78,13 +74,8 @@ public final class RunCommand implements Callable<Integer> {
             description = "Stop after N frames, 1..1000000000 (overrides --duration).")
     Long frames;
 
-    @Option(names = "--pool", paramLabel = "N",
-            description = "Pool size in frames, 1..65536 (default: PoolSizer's plan, at least max(4, 2 x groups + 2)).")
-    Integer pool;
-
-    @Option(names = "--policy", defaultValue = "block",
-            description = "When no buffer is free: block, fail (skip the frame), drop-oldest or adaptive. Default: ${DEFAULT-VALUE}.")
-    String policy;
+    @Mixin
+    PoolOptions pool;
 
     @Option(names = "--groups", paramLabel = "N", defaultValue = "2",
             description = "Consumer groups, 1..16: verify, sample, then group3.. (verify every frame). Default: ${DEFAULT-VALUE}.")
@@ -94,31 +85,14 @@ public final class RunCommand implements Callable<Integer> {
             description = "Add a group 'slow' that holds each frame MS milliseconds, 1..10000.")
     Integer slowMs;
 
-    @Option(names = "--memory", defaultValue = "aligned",
-            description = "Buffer memory: anon/aligned (off-heap, 4 KiB aligned, pre-faulted), memfd (shared memory,"
-                    + " one exportable file descriptor per buffer), udmabuf (memfd exported as DMA-BUFs), dmaheap"
-                    + " (DMA-BUF heap, falling back to memfd then anon), hugepages (2 MiB pages: explicit, else"
-                    + " transparent, as read back from /proc/self/smaps) or zone:NAME (a buddy-allocated zone);"
-                    + " add numa:N to bind to a node and locked to mlock (e.g. hugepages,locked,numa:0)."
-                    + " The backing obtained shows in the summary. Default: ${DEFAULT-VALUE}.")
-    String memory;
+    @Mixin
+    MemoryOption memory;
 
-    @Option(names = "--wait", defaultValue = "park",
-            description = "How waiting threads wait: spin, yield or park. Default: ${DEFAULT-VALUE}.")
-    String waitName;
+    @Mixin
+    SizerOptions sizer;
 
-    @Option(names = "--latency", defaultValue = "16ms",
-            description = "Sizer input: longest hold downstream, greater than 0 and at most 60s. Default: ${DEFAULT-VALUE}.")
-    String latency;
-
-    @Option(names = "--transfer", defaultValue = "2ms", description = "Sizer input: transfer time, 0..60s. Default: ${DEFAULT-VALUE}.")
-    String transfer;
-
-    @Option(names = "--decode", defaultValue = "3ms", description = "Sizer input: decode time, 0..60s. Default: ${DEFAULT-VALUE}.")
-    String decode;
-
-    @Option(names = "--json", description = "Print the summary as one JSON object on stdout (status lines go to stderr).")
-    boolean json;
+    @Mixin
+    JsonOption jsonOption;
 
     // ---- real media (vbuf-media; see MediaRun) ----
     @Option(names = "--input", paramLabel = "SRC", description = "testsrc (default), a file (.y4m, raw .yuv, .mkv, .mp4 ...) or /dev/videoN.")
@@ -151,130 +125,64 @@ public final class RunCommand implements Callable<Integer> {
             description = "With --shared: permission bits of the pool's file, octal 600..666. Default: ${DEFAULT-VALUE}.")
     String sharedMode;
 
-    /** Everything validated, ready to run. */
-    private record Setup(FrameLayout layout, Overflow overflow, String policyName, WaitStrategy waitStrategy, long ticks,
-                         long durationNanos, long periodNanos, int poolFrames, String poolSizing,
-                         List<String> groupNames, List<GroupReader.Mode> modes, List<String> remoteGroups, int sharedMode) {
-        /** Groups read in this process, then groups read by other processes. */
-        List<String> allGroups() {
-            var all = new ArrayList<>(groupNames);
-            all.addAll(remoteGroups);
-            return all;
-        }
+    boolean json() {
+        return jsonOption.json;
     }
 
-    /**
-     * Compiles the pattern's write and verify paths before the clock starts, on a small frame of
-     * the same format and then on up to 400 MiB of frames of the real size: interpreted, verifying one 4K frame takes tens of milliseconds, enough for
-     * a group that keeps up in steady state to fall a pool's worth of frames behind in the first
-     * second and lose frames that a real, warmed-up pipeline would not.
-     */
-    static void warmUp(FrameLayout layout, TestPattern pattern) {
-        FrameLayout small = FrameLayout.of(layout.format(), 320, 240);
-        try (TestPattern p = new TestPattern(small); java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
-            java.lang.foreign.MemorySegment frame = arena.allocate(small.frameBytes(), 4096);
-            long bad = 0;
-            for (int i = 0; i < 3000; i++) {
-                p.write(frame, i);
-                bad += p.verify(frame, i) + 1 + (p.readSequence(frame) == i ? 0 : 1);
-            }
-            // then the real size, so the compiled code has seen the real trip counts
-            java.lang.foreign.MemorySegment full = arena.allocate(layout.frameBytes(), 4096);
-            int rounds = (int) Math.max(4, Math.min(50, (400L << 20) / layout.frameBytes()));
-            for (int i = 0; i < rounds; i++) {
-                pattern.write(full, i);
-                bad += pattern.verify(full, i) + 1;
-            }
-            if (bad != 0) throw new IllegalStateException("test pattern failed its own check while warming up");
+    /** One verifier group of this process. */
+    private record Group(String name, VerifySink.Mode mode) {}
+
+    /** Everything validated, ready to run. */
+    private record Setup(FrameLayout layout, double fps, long maxFrames, long durationNanos, int poolFrames,
+                         String poolSizing, List<Group> groups, List<String> remoteGroups, int sharedMode) {
+        List<String> groupNames() {
+            return groups.stream().map(Group::name).toList();
         }
     }
 
     @Override
     public Integer call() throws Exception {
-        if (MediaRun.applies(this) && shared != null) {
-            throw Flags.bad(spec, "--shared works with the synthetic run only, not with --input/--output (yet)");
-        }
         if (MediaRun.applies(this)) return new MediaRun(this).call();
         Setup s = validate();
         MemorySpec memorySpec = memorySpec();
-        TestPattern pattern;
+        TestSource source;
         try {
-            pattern = new TestPattern(s.layout);
+            source = TestSource.paced(s.layout, s.fps, s.durationNanos);
         } catch (IllegalArgumentException e) {
-            throw Flags.bad(spec, "--size " + size + " is too small for the test pattern: " + e.getMessage());
+            throw Flags.bad(spec, "--size " + frame.size + " is too small for the test pattern: " + e.getMessage());
         }
-        warmUp(s.layout, pattern);
-        FramePool.Builder b = FramePool.builder()
-                .name(shared != null ? shared : "vbuf-run")
-                .layout(s.layout)
-                .count(s.poolFrames)
-                .groups(s.allGroups())
-                .overflow(s.overflow)
-                .waitStrategy(s.waitStrategy)
-                .recordTimestamps(true);
-        try (pattern; MemorySpec.Built mem = shared != null ? null : memorySpec.build(s.poolFrames, s.layout.frameBytes());
-             FramePool fp = (shared != null
-                     ? b.shared(shared).sharedMode(s.sharedMode).sharedNumaNode(memorySpec.node()).sharedLocked(memorySpec.locked())
-                     : b.allocator(mem.allocator())).build()) {
-            // SIGTERM / Ctrl-C: close the shared pool (end of stream for consumers, file removed)
-            Thread hook = shared == null ? null : new Thread(fp::close, "vbuf-close-" + shared);
-            if (hook != null) Runtime.getRuntime().addShutdownHook(hook);
+        var sinks = new ArrayList<VerifySink>();
+        for (Group g : s.groups) {
+            sinks.add(new VerifySink(g.name, g.mode, g.mode == VerifySink.Mode.SLOW ? TimeUnit.MILLISECONDS.toNanos(slowMs) : 0));
+        }
+        MediaCounters counters = new MediaCounters(s.maxFrames);
+        try (source; GracefulStop stop = GracefulStop.install("run", counters::requestStop);
+             MemorySpec.Built mem = shared != null ? null : memorySpec.build(s.poolFrames, s.layout.frameBytes())) {
             try {
-                return runShared(s, fp, pattern);
+                source.warmUp();
+                return run(s, source, sinks, counters, mem, memorySpec, stop);
             } finally {
-                if (hook != null) {
-                    try {
-                        Runtime.getRuntime().removeShutdownHook(hook);
-                    } catch (IllegalStateException shuttingDown) {
-                        // the hook is running
-                    }
-                }
+                for (VerifySink v : sinks) v.close();
             }
         }
     }
 
-    private int runShared(Setup s, FramePool fp, TestPattern pattern) throws InterruptedException {
-        if (shared != null && !json) {
-            spec.commandLine().getOut().printf("vbuf run: shared pool '%s' (%s), groups for other processes: %s;"
-                    + " attach with 'vbuf consume %s'%n", shared, fp.backing(), String.join(",", s.remoteGroups), shared);
-            spec.commandLine().getOut().flush();
-        }
-        return run(s, fp, pattern);
-    }
-
-    /** --memory, parsed by {@link MemorySpec}; a shared pool's buffers live in its /dev/shm file. */
+    /** --memory; a shared pool's buffers live in its /dev/shm file, so only numa:N and locked apply. */
     MemorySpec memorySpec() {
-        MemorySpec m;
-        try {
-            m = MemorySpec.parse(memory);
-        } catch (IllegalArgumentException e) {
-            throw Flags.bad(spec, e.getMessage());
-        }
+        MemorySpec m = memory.memory;
         if (shared != null && (!m.base().equals("anon") || m.zone() != null)) {
-            throw Flags.bad(spec, "--memory " + memory + " cannot be combined with --shared: a shared pool's buffers"
+            throw Flags.bad(spec, "--memory " + m.text() + " cannot be combined with --shared: a shared pool's buffers"
                     + " live in its /dev/shm file; with --shared give numa:N and/or locked only");
         }
         return m;
     }
 
     private Setup validate() {
-        PixelFormat pf = Flags.format(spec, format);
-        FrameLayout layout = Flags.layout(spec, size, pf);
-        Flags.fps(spec, fps, true, MAX_FPS, "0 = as fast as possible");
+        FrameLayout layout = frame.layout();
+        double fps = frame.fps("0 = as fast as possible");
         Duration d = Flags.duration(spec, "--duration", duration, Duration.ZERO, true, MAX_DURATION);
         if (frames != null) Flags.range(spec, "--frames", frames, 1, MAX_FRAMES);
-        if (pool != null) Flags.range(spec, "--pool", pool, 1, FramePool.MAX_BUFFERS);
-        Overflow overflow = switch (policy.toLowerCase(Locale.ROOT)) {
-            case "block" -> Overflow.BLOCK;
-            case "fail" -> Overflow.FAIL;
-            case "drop-oldest" -> Overflow.DROP_OLDEST;
-            case "adaptive" -> Overflow.ADAPTIVE;
-            default -> throw Flags.bad(spec, "--policy " + policy + " is not one of block, fail, drop-oldest, adaptive");
-        };
-        WaitStrategy wait = switch (waitName.toLowerCase(Locale.ROOT)) {
-            case "spin", "yield", "park", "futex" -> WaitStrategy.parse(waitName);
-            default -> throw Flags.bad(spec, "--wait " + waitName + " is not one of spin, yield, park, futex");
-        };
+        Integer poolFrames = pool.frames();
         List<String> remote = List.of();
         int mode = 0600;
         if (shared != null) {
@@ -302,20 +210,15 @@ public final class RunCommand implements Callable<Integer> {
                         + " groups; a pool has 1.." + FramePool.MAX_GROUPS + ", so use --groups 1.." + (FramePool.MAX_GROUPS - 1));
             }
         }
-        Duration lat = Flags.duration(spec, "--latency", latency, Duration.ZERO, true, PoolSizer.MAX_LATENCY);
-        Duration tr = Flags.duration(spec, "--transfer", transfer, Duration.ZERO, false, PoolSizer.MAX_LATENCY);
-        Duration dec = Flags.duration(spec, "--decode", decode, Duration.ZERO, false, PoolSizer.MAX_LATENCY);
+        Duration lat = sizer.latency(), tr = sizer.transfer(), dec = sizer.decode();
 
-        var names = new ArrayList<String>();
-        var modes = new ArrayList<GroupReader.Mode>();
+        var local = new ArrayList<Group>();
         for (int g = 0; g < groups; g++) {
-            names.add(g == 0 ? "verify" : g == 1 ? "sample" : "group" + (g + 1));
-            modes.add(g == 1 ? GroupReader.Mode.SAMPLE : GroupReader.Mode.VERIFY);
+            local.add(new Group(g == 0 ? "verify" : g == 1 ? "sample" : "group" + (g + 1),
+                    g == 1 ? VerifySink.Mode.SAMPLE : VerifySink.Mode.VERIFY));
         }
-        if (slowMs != null) {
-            names.add("slow");
-            modes.add(GroupReader.Mode.SLOW);
-        }
+        if (slowMs != null) local.add(new Group("slow", VerifySink.Mode.SLOW));
+        var names = local.stream().map(Group::name).toList();
         for (String r : remote) {
             if (names.contains(r) || r.isEmpty()) {
                 throw Flags.bad(spec, "--remote-groups " + String.join(",", remote) + ": '" + r + "' is empty or already"
@@ -327,75 +230,75 @@ public final class RunCommand implements Callable<Integer> {
                     + remote.size() + " remote) is over the pool's " + FramePool.MAX_GROUPS);
         }
         int minimum = Math.max(MIN_POOL_FRAMES, 2 * (names.size() + remote.size()) + 2);
-        int poolFrames;
+        int count;
         String sizing;
-        if (pool != null) {
-            poolFrames = pool;
-            sizing = "--pool " + pool;
+        if (poolFrames != null) {
+            count = poolFrames;
+            sizing = "--pool " + poolFrames;
         } else if (fps > 0) {
             PoolPlan plan = PoolSizer.plan(fps, lat, tr, dec, layout.frameBytes(), minimum);
-            poolFrames = plan.frames();
+            count = plan.frames();
             sizing = plan.frames() > plan.base() + plan.safety() + plan.producer()
                     ? "minimum " + minimum + " (max(4, 2 x groups + 2); the sizer gave " + (plan.base() + plan.safety() + plan.producer()) + ")"
                     : "sizer: base " + plan.base() + " + safety " + plan.safety() + " + producer " + plan.producer();
         } else {
-            poolFrames = minimum;
+            count = minimum;
             sizing = "minimum " + minimum + " (max(4, 2 x groups + 2); --fps 0 has no rate to plan for)";
         }
-        long period = fps > 0 ? Math.round(1e9 / fps) : 0;
-        long ticks;
-        if (frames != null) ticks = frames;
-        else if (fps > 0) ticks = Math.max(1, (long) Math.ceil(d.toNanos() * fps / 1e9));
-        else ticks = -1;
-        return new Setup(layout, overflow, policy.toLowerCase(Locale.ROOT), wait, ticks, d.toNanos(), period,
-                poolFrames, sizing, List.copyOf(names), List.copyOf(modes), remote, mode);
+        long maxFrames;
+        long durationNanos = 0;
+        if (frames != null) maxFrames = frames;
+        else if (fps > 0) maxFrames = Math.max(1, (long) Math.ceil(d.toNanos() * fps / 1e9));
+        else {
+            maxFrames = -1;
+            durationNanos = d.toNanos();
+        }
+        return new Setup(layout, fps, maxFrames, durationNanos, count, sizing, List.copyOf(local), remote, mode);
     }
 
-    private int run(Setup s, FramePool fp, TestPattern pattern) throws InterruptedException {
+    private int run(Setup s, TestSource source, List<VerifySink> sinks, MediaCounters counters, MemorySpec.Built mem,
+                    MemorySpec memorySpec, GracefulStop stop) throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
-        PrintWriter statusOut = json ? spec.commandLine().getErr() : out;
+        PrintWriter statusOut = json() ? spec.commandLine().getErr() : out;
         StatusLine status = new StatusLine(statusOut, StatusLine.isTerminal());
-
-        var readers = new ArrayList<GroupReader>();
-        var threads = new ArrayList<Thread>();
-        for (int g = 0; g < s.groupNames.size(); g++) {
-            String name = s.groupNames.get(g);
-            long hold = s.modes.get(g) == GroupReader.Mode.SLOW ? TimeUnit.MILLISECONDS.toNanos(slowMs) : 0;
-            var r = new GroupReader(name, s.modes.get(g), fp.consumer(name), pattern, hold);
-            readers.add(r);
-            threads.add(Thread.ofPlatform().name("vbuf-" + name).unstarted(r));
+        if (shared != null && !json()) {
+            out.printf("vbuf run: shared pool '%s', groups for other processes: %s; attach with 'vbuf consume %s'%n",
+                    shared, String.join(",", s.remoteGroups), shared);
+            out.flush();
         }
-        var source = new SyntheticSource(fp, pattern, s.overflow, s.periodNanos, s.ticks, s.durationNanos);
-        Thread producer = Thread.ofPlatform().name("vbuf-producer").unstarted(source);
-        threads.add(producer);
-
+        var options = new Pipeline.Options(shared != null ? shared : "vbuf-run", s.poolFrames, pool.policy,
+                mem == null ? null : mem.allocator(), s.groupNames(), s.remoteGroups, request -> {
+            FramePool.Builder b = FramePool.builder().name(request.name()).layout(s.layout).count(request.frames())
+                    .groups(request.groups()).overflow(request.overflow()).waitStrategy(pool.wait.strategy())
+                    .recordTimestamps(true);
+            return (shared != null ? b.shared(shared).sharedMode(s.sharedMode).sharedNumaNode(memorySpec.node())
+                    .sharedLocked(memorySpec.locked()) : b.allocator(request.allocator())).build();
+        });
+        RemoteWatch watch = shared == null ? null : new RemoteWatch(shared, s.remoteGroups, pool.policy);
+        long[] last = {0, System.nanoTime()};
         long[] gc0 = gcTotals();
         long t0 = System.nanoTime();
-        threads.forEach(Thread::start);
-        long nextStatus = t0 + TimeUnit.SECONDS.toNanos(1);
-        long lastPublished = 0;
-        long lastTime = t0;
-        boolean stopping = false;
-        while (!joinAll(threads, nextStatus)) {
-            if (!stopping && (source.error != null || readers.stream().anyMatch(r -> r.error != null))) {
-                stopping = true;
-                threads.forEach(Thread::interrupt);
-            }
-            long now = System.nanoTime();
-            PoolStats ps = fp.stats();
-            double rate = (ps.published() - lastPublished) * 1e9 / Math.max(1, now - lastTime);
-            status.show(statusText(ps, rate, source.skipped, readers.getFirst()));
-            lastPublished = ps.published();
-            lastTime = now;
-            nextStatus += TimeUnit.SECONDS.toNanos(1);
+        Pipeline.Result r;
+        try {
+            r = Pipeline.run(source, List.<Sink>copyOf(sinks), options, counters, (fp, c) -> {
+                long now = System.nanoTime();
+                PoolStats ps = fp.stats();
+                double rate = (ps.published() - last[0]) * 1e9 / Math.max(1, now - last[1]);
+                last[0] = ps.published();
+                last[1] = now;
+                status.show(statusText(ps, rate, c.sourceDrops.sum(), sinks.getFirst()));
+                if (watch != null) {
+                    for (String note : watch.check(fp, ps, rate)) status.note(note);
+                }
+            });
+        } catch (Pipeline.OpenException e) {
+            throw new IllegalStateException("a verifier could not start: " + e.getMessage(), e);
         }
-        long t1 = System.nanoTime();
+        long wall = System.nanoTime() - t0;
         long[] gc1 = gcTotals();
         status.finish();
-
-        PoolStats ps = fp.stats();
-        Report report = new Report(s, source, readers, ps, t1 - t0, gc1[0] - gc0[0], gc1[1] - gc0[1]);
-        if (json) {
+        Report report = new Report(s, source, sinks, counters, r, wall, gc1[0] - gc0[0], gc1[1] - gc0[1], stop.signalled());
+        if (json()) {
             out.println(report.json());
         } else {
             out.print(report.text());
@@ -403,24 +306,14 @@ public final class RunCommand implements Callable<Integer> {
         out.flush();
         for (String e : report.errors) spec.commandLine().getErr().println("vbuf run: " + e);
         spec.commandLine().getErr().flush();
+        if (stop.signalled()) return GracefulStop.EXIT_CODE;
         return report.ok() ? 0 : 1;
     }
 
-    /** Joins every thread until {@code deadline}; true when all have ended. */
-    private static boolean joinAll(List<Thread> threads, long deadline) throws InterruptedException {
-        for (Thread t : threads) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) break;
-            t.join(Duration.ofNanos(left));
-        }
-        for (Thread t : threads) if (t.isAlive()) return false;
-        return true;
-    }
-
-    private static String statusText(PoolStats ps, double rate, long skipped, GroupReader verify) {
-        Histogram h = verify.latency.interval();
-        String lat = h.getTotalCount() == 0 ? verify.name + " p50 - p99 -"
-                : verify.name + " p50 " + Units.micros(h.getValueAtPercentile(50)) + "us p99 "
+    private static String statusText(PoolStats ps, double rate, long skipped, VerifySink verify) {
+        Histogram h = verify.intervalLatency();
+        String lat = h.getTotalCount() == 0 ? verify.name() + " p50 - p99 -"
+                : verify.name() + " p50 " + Units.micros(h.getValueAtPercentile(50)) + "us p99 "
                 + Units.micros(h.getValueAtPercentile(99)) + "us";
         return String.format(Locale.ROOT, "frames %d  fps %.1f  drops %d%s  HOT %d WARM %d COLD %d  %s",
                 ps.published(), rate, ps.drops(), skipped > 0 ? "  skipped " + skipped : "",
@@ -437,45 +330,56 @@ public final class RunCommand implements Callable<Integer> {
         return new long[] {count, time};
     }
 
+    private static GroupStats group(PoolStats ps, String name) {
+        for (GroupStats g : ps.groups()) if (g.name().equals(name)) return g;
+        throw new IllegalStateException("the pool has no group '" + name + "'");
+    }
+
     /** The end of a run: checks, text and JSON. */
     private final class Report {
         final Setup s;
-        final SyntheticSource source;
-        final List<GroupReader> readers;
+        final List<VerifySink> sinks;
         final PoolStats ps;
-        final long wallNanos;
-        final long gcCount;
-        final long gcMs;
+        final long wallNanos, gcCount, gcMs, produced, skipped, verifyFailures;
+        final double sourceSeconds, sourceFps;
+        final boolean signalled;
         final List<String> errors = new ArrayList<>();
-        final long verifyFailures;
 
-        Report(Setup s, SyntheticSource source, List<GroupReader> readers, PoolStats ps, long wallNanos, long gcCount, long gcMs) {
+        Report(Setup s, TestSource source, List<VerifySink> sinks, MediaCounters c, Pipeline.Result r, long wallNanos,
+               long gcCount, long gcMs, boolean signalled) {
             this.s = s;
-            this.source = source;
-            this.readers = readers;
-            this.ps = ps;
+            this.sinks = sinks;
+            this.ps = r.pool();
             this.wallNanos = wallNanos;
             this.gcCount = gcCount;
             this.gcMs = gcMs;
+            this.signalled = signalled;
+            this.produced = c.frames.sum();
+            this.skipped = c.sourceDrops.sum();
+            long first = source.firstSubmitNanos(), lastSubmit = source.lastSubmitNanos();
+            this.sourceSeconds = lastSubmit > 0 ? (lastSubmit - source.startNanos()) / 1e9 : 0;
+            this.sourceFps = produced < 2 || lastSubmit <= first ? 0 : (produced - 1) * 1e9 / (lastSubmit - first);
+            if (r.sourceError() != null) errors.add("producer failed: " + Main.describe(r.sourceError()));
+            for (Throwable t : r.sinkErrors()) errors.add("a consumer group failed: " + Main.describe(t));
+            boolean broken = !errors.isEmpty();
             long failures = 0;
-            if (source.error != null) errors.add("producer failed: " + describe(source.error));
-            for (int g = 0; g < readers.size(); g++) {
-                GroupReader r = readers.get(g);
-                GroupStats gs = ps.groups().get(g);
-                failures += r.verifyFailures + r.sequenceErrors;
-                if (r.error != null) errors.add("group " + r.name + " failed: " + describe(r.error));
-                if (r.firstFailure != null) {
-                    errors.add("group " + r.name + ": " + (r.verifyFailures + r.sequenceErrors) + " bad frame(s), first: " + r.firstFailure);
+            for (VerifySink v : sinks) {
+                GroupStats gs = group(ps, v.name());
+                long bad = v.verifyFailures() + v.sequenceErrors();
+                failures += bad;
+                if (v.firstFailure() != null) errors.add("group " + v.name() + ": " + bad + " bad frame(s), first: " + v.firstFailure());
+                if (broken) continue;
+                if (gs.taken() + gs.dropped() != ps.published()) {
+                    errors.add("group " + v.name() + ": taken " + gs.taken() + " + dropped " + gs.dropped()
+                            + " != published " + ps.published());
                 }
-                if (source.error != null || r.error != null || source.interrupted) continue;
-                if (r.taken + gs.dropped() != ps.published()) {
-                    errors.add("group " + r.name + ": taken " + r.taken + " + dropped " + gs.dropped() + " != published " + ps.published());
+                long others = gs.taken() - v.taken();
+                long missing = v.gaps() + Math.max(0, ps.published() - 1 - v.lastSequence());
+                if (missing != gs.dropped() + others) {
+                    errors.add("group " + v.name() + ": " + missing + " sequence number(s) never seen here but "
+                            + gs.dropped() + " dropped and " + others + " taken by other processes");
                 }
-                long missing = r.gaps + Math.max(0, ps.published() - 1 - r.lastSequence);
-                if (missing != gs.dropped()) {
-                    errors.add("group " + r.name + ": " + missing + " sequence number(s) never seen but " + gs.dropped() + " dropped");
-                }
-                if (!r.sawEndOfStream) errors.add("group " + r.name + " did not see the end-of-stream frame");
+                if (!v.finished()) errors.add("group " + v.name() + " did not see the end of the stream");
             }
             this.verifyFailures = failures;
         }
@@ -487,25 +391,28 @@ public final class RunCommand implements Callable<Integer> {
         String text() {
             var b = new StringBuilder();
             FrameLayout l = s.layout;
-            b.append(String.format(Locale.ROOT, "vbuf run: %s %s, %s, policy %s, wait %s, %s%n", size, l.format(),
-                    fps > 0 ? Units.plain(fps) + " fps" : "as fast as possible", s.policyName, waitName.toLowerCase(Locale.ROOT),
-                    frames != null ? frames + " frames" : "duration " + duration));
+            double fps = s.fps;
+            b.append(String.format(Locale.ROOT, "vbuf run: %s %s, %s, policy %s, wait %s, %s%s%n", frame.size, l.format(),
+                    fps > 0 ? Units.plain(fps) + " fps" : "as fast as possible", pool.policyName(), pool.wait,
+                    frames != null ? frames + " frames" : "duration " + duration,
+                    signalled ? " (stopped by a signal)" : ""));
             b.append(String.format(Locale.ROOT, "  producer  %d frames in %.3f s = %.1f fps, skipped %d%s%n",
-                    source.submitted, (source.endNanos - source.startNanos) / 1e9, source.fps(), source.skipped,
-                    s.overflow == Overflow.FAIL ? " (ticks whose buffer policy fail refused)" : ""));
+                    produced, sourceSeconds, sourceFps, skipped,
+                    pool.policy == Overflow.FAIL ? " (frames whose buffer policy fail refused)" : ""));
             b.append(String.format(Locale.ROOT, "  %-9s %10s %10s %10s %9s %9s %10s %10s %10s %10s%n", "group", "produced",
                     "consumed", "dropped", "verified", "failures", "p50 us", "p99 us", "p99.9 us", "max us"));
-            for (int g = 0; g < readers.size(); g++) {
-                GroupReader r = readers.get(g);
-                Histogram h = r.latency.total();
-                b.append(String.format(Locale.ROOT, "  %-9s %10d %10d %10d %9d %9d %10s %10s %10s %10s%n", r.name,
-                        ps.published(), r.taken, ps.groups().get(g).dropped(), r.fullyVerified,
-                        r.verifyFailures + r.sequenceErrors, Units.micros(h.getValueAtPercentile(50)),
+            for (VerifySink v : sinks) {
+                GroupStats gs = group(ps, v.name());
+                Histogram h = v.totalLatency();
+                long others = gs.taken() - v.taken();
+                b.append(String.format(Locale.ROOT, "  %-9s %10d %10d %10d %9d %9d %10s %10s %10s %10s%s%n", v.name(),
+                        ps.published(), v.taken(), gs.dropped(), v.fullyVerified(),
+                        v.verifyFailures() + v.sequenceErrors(), Units.micros(h.getValueAtPercentile(50)),
                         Units.micros(h.getValueAtPercentile(99)), Units.micros(h.getValueAtPercentile(99.9)),
-                        Units.micros(h.getMaxValue())));
+                        Units.micros(h.getMaxValue()), others > 0 ? "  (+" + others + " taken by other processes)" : ""));
             }
-            for (int g = readers.size(); g < ps.groups().size(); g++) {
-                GroupStats gs = ps.groups().get(g);
+            for (String name : s.remoteGroups) {
+                GroupStats gs = group(ps, name);
                 b.append(String.format(Locale.ROOT, "  %-9s %10d %10d %10d %9s %9s   (read by other processes; %d still queued at close)%n",
                         gs.name(), ps.published(), gs.taken(), gs.dropped(), "-", "-", gs.lag()));
             }
@@ -524,33 +431,34 @@ public final class RunCommand implements Callable<Integer> {
         String json() {
             Json j = new Json().begin()
                     .put("ok", ok())
-                    .put("size", size.toString())
+                    .put("size", frame.size.toString())
                     .put("format", s.layout.format().name())
-                    .put("fpsTarget", fps)
-                    .put("policy", s.policyName)
-                    .put("wait", waitName.toLowerCase(Locale.ROOT))
-                    .put("produced", source.submitted)
-                    .put("producerSkipped", source.skipped)
-                    .put("fps", source.fps(), 1)
+                    .put("fpsTarget", s.fps)
+                    .put("policy", pool.policyName())
+                    .put("wait", pool.wait.toString())
+                    .put("produced", produced)
+                    .put("producerSkipped", skipped)
+                    .put("fps", sourceFps, 1)
                     .put("durationMs", wallNanos / 1e6, 1)
                     .put("verifyFailures", verifyFailures)
-                    .put("dropped", ps.drops());
-            Histogram first = readers.getFirst().latency.total();
-            latency(j, first);
+                    .put("dropped", ps.drops())
+                    .put("stopped", signalled);
+            latency(j, sinks.getFirst().totalLatency());
             j.begin("groups");
-            for (int g = 0; g < readers.size(); g++) {
-                GroupReader r = readers.get(g);
-                j.begin(r.name)
+            for (VerifySink v : sinks) {
+                GroupStats gs = group(ps, v.name());
+                j.begin(v.name())
                         .put("produced", ps.published())
-                        .put("consumed", r.taken)
-                        .put("dropped", ps.groups().get(g).dropped())
-                        .put("verified", r.fullyVerified)
-                        .put("failures", r.verifyFailures + r.sequenceErrors);
-                latency(j, r.latency.total());
+                        .put("consumed", v.taken())
+                        .put("takenByOthers", gs.taken() - v.taken())
+                        .put("dropped", gs.dropped())
+                        .put("verified", v.fullyVerified())
+                        .put("failures", v.verifyFailures() + v.sequenceErrors());
+                latency(j, v.totalLatency());
                 j.end();
             }
-            for (int g = readers.size(); g < ps.groups().size(); g++) {
-                GroupStats gs = ps.groups().get(g);
+            for (String name : s.remoteGroups) {
+                GroupStats gs = group(ps, name);
                 j.begin(gs.name()).put("remote", true).put("produced", ps.published()).put("consumed", gs.taken())
                         .put("dropped", gs.dropped()).put("queuedAtClose", gs.lag()).end();
             }
@@ -578,10 +486,6 @@ public final class RunCommand implements Callable<Integer> {
                     .put("latencyP99Us", h.getValueAtPercentile(99) / 1e3, 1)
                     .put("latencyP999Us", h.getValueAtPercentile(99.9) / 1e3, 1)
                     .put("latencyMaxUs", h.getMaxValue() / 1e3, 1);
-        }
-
-        private static String describe(Throwable t) {
-            return t.getClass().getSimpleName() + ": " + t.getMessage();
         }
     }
 }
