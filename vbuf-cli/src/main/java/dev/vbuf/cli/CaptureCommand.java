@@ -205,7 +205,7 @@ public final class CaptureCommand implements Callable<Integer> {
             out.flush();
             return pass;
         } catch (RuntimeException e) {
-            out.println(m.lower() + ": FAIL " + e.getClass().getSimpleName() + ": " + e.getMessage());
+            out.println(m.lower() + ": FAIL " + Main.describe(e));
             out.flush();
             return false;
         }
