@@ -9,8 +9,9 @@ import picocli.CommandLine.Spec;
 /**
  * Frame geometry, shared by the commands that make or plan frames: {@code --size},
  * {@code --format}, {@code --fps}. Each command's defaults come from {@link Defaults}
- * ({@code run} and {@code plan}: 3840x2160 NV12 at 60 fps; none for {@code probe}, where they
- * describe a raw file). Whether a size fits a format and the rate's
+ * ({@code run} and {@code plan}: 3840x2160 NV12 at 60 fps). {@code probe} and {@code capture}
+ * describe what a file or device holds rather than what to make, so they declare their own
+ * {@code --size}/{@code --format} with the same converters. Whether a size fits a format and the rate's
  * range are checked here, once.
  */
 final class FrameOptions {

@@ -1,5 +1,6 @@
 package dev.vbuf.cli;
 
+import dev.vbuf.format.PixelFormat;
 import dev.vbuf.format.Plane;
 import dev.vbuf.media.Media;
 import dev.vbuf.media.Pipeline;
@@ -10,7 +11,6 @@ import dev.vbuf.media.sink.NullSink;
 import dev.vbuf.sizing.PoolPlan;
 import dev.vbuf.sizing.PoolSizer;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -32,17 +32,19 @@ public final class ProbeCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "FILE", description = "The input: a .y4m, raw (.yuv with --size/--format) or FFmpeg file.")
     String input;
 
-    @Mixin
-    FrameOptions frame;
+    @Option(names = "--size", paramLabel = "WxH", converter = SizeConverter.class, description = "Picture size of a raw file.")
+    FrameSize size;
+
+    @Option(names = "--format", converter = Converters.Format.class, description = "Pixel format of a raw file (default i420).")
+    PixelFormat format;
 
     @Option(names = "--reader", defaultValue = "mmap", description = "Reader the plan is for: mmap, direct, io_uring. Default: ${DEFAULT-VALUE}.")
     String reader;
 
     @Override
     public Integer call() throws Exception {
-        FrameSize size = frame.size;
         SourceOptions o = new SourceOptions(reader, 1, false, size == null ? 0 : size.width(), size == null ? 0 : size.height(),
-                frame.format, frame.fps == null ? 0 : frame.fps("0 = the file's own rate"), 4);
+                format, 0, 4);
         PrintWriter out = spec.commandLine().getOut();
         MediaPaths.checkInput(spec, input);
         try (Source s = MediaPaths.openSource(spec, input, o)) {
