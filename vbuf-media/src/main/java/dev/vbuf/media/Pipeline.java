@@ -29,7 +29,8 @@ import java.util.function.Function;
  * the pipeline marks the end of the stream on the pool ({@link FramePool#markEndOfStream()}):
  * each sink thread takes what is still queued for its group, then calls {@code finish()}; a
  * consumer in another process sees the same end. Hand-off latency (submit → taken by the sink
- * thread) is recorded per frame, per sink and for all sinks together.
+ * thread) is recorded per frame for all sinks together (a sink that wants its own records it
+ * from {@code Frame.submitTimeNs()}, as {@code VerifySink} does).
  *
  * <h2>Opening</h2>
  * Every sink is {@linkplain Sink#open opened} before the pool is built and before the source
@@ -90,13 +91,12 @@ public final class Pipeline {
      * The end of a run.
      *
      * @param pool        the pool's statistics when the run ended (before it was closed)
-     * @param sinkHandoff hand-off latency per sink, in sink order
      * @param stopped     true when a stop was requested (by the caller, or after an error) rather
      *                    than the input or the frame limit ending the run
      */
     public record Result(PoolStats pool, int poolFrames, long bufferBytes, long wallNanos, Histogram handoff,
                          Histogram produce, Throwable sourceError, List<Throwable> sinkErrors, int slotsBack,
-                         List<Histogram> sinkHandoff, boolean stopped) {
+                         boolean stopped) {
         public boolean ok() {
             return sourceError == null && sinkErrors.isEmpty();
         }
@@ -116,6 +116,9 @@ public final class Pipeline {
             return sink;
         }
     }
+
+    /** How long a sink thread waits for a frame before it looks at the end of stream again. */
+    private static final long POLL_NANOS = 50_000_000L;
 
     private Pipeline() {}
 
@@ -143,6 +146,7 @@ public final class Pipeline {
                 throw new OpenException(i, e);
             }
         }
+        Recorder handoff = new Recorder(60_000_000_000L, 3); // before the pool: nothing big is allocated once it runs
         int frames = o.frames() != null ? o.frames() : minimumFrames(source, sinks);
         List<String> sinkGroups = o.groupsFor(sinks.size());
         var groups = new ArrayList<>(sinkGroups);
@@ -155,26 +159,22 @@ public final class Pipeline {
                     .groups(groups).overflow(o.overflow()).allocator(o.allocator()).recordTimestamps(true).build();
         }
         try (FramePool fp = pool) {
-            return run(source, sinks, sinkGroups, fp, c, status);
+            return run(source, sinks, sinkGroups, fp, c, status, handoff);
         }
     }
 
     private static Result run(Source source, List<Sink> sinks, List<String> sinkGroups, FramePool pool, MediaCounters c,
-                              BiConsumer<FramePool, MediaCounters> status) throws InterruptedException {
-        Recorder handoff = new Recorder(60_000_000_000L, 3);
-        var perSink = new ArrayList<Recorder>();
+                              BiConsumer<FramePool, MediaCounters> status, Recorder handoff) throws InterruptedException {
         Throwable[] sourceError = new Throwable[1];
         List<Throwable> sinkErrors = new ArrayList<>();
         var threads = new ArrayList<Thread>();
         for (int i = 0; i < sinks.size(); i++) {
             Sink sink = sinks.get(i);
             Consumer cons = pool.consumer(sinkGroups.get(i));
-            Recorder mine = new Recorder(60_000_000_000L, 3);
-            perSink.add(mine);
             threads.add(Thread.ofPlatform().name("vbuf-" + sinkGroups.get(i)).unstarted(() -> {
                 boolean failed = false;
                 while (true) {
-                    Frame f = cons.acquireFilled(Duration.ofMillis(50));
+                    Frame f = cons.acquireFilled(POLL_NANOS); // no Duration per call: the loop allocates nothing
                     if (f == null) {
                         // the end: the source is done and nothing is left for this group (another
                         // process reading the same group may have taken the last frames)
@@ -186,7 +186,6 @@ public final class Pipeline {
                     if (sub > 0) {
                         long v = Math.max(0, Math.min(System.nanoTime() - sub, 60_000_000_000L));
                         handoff.recordValue(v);
-                        mine.recordValue(v);
                     }
                     if (failed) {
                         f.release();
@@ -247,11 +246,8 @@ public final class Pipeline {
         }
         long wall = System.nanoTime() - t0;
         Histogram produce = c.produceNanos.getIntervalHistogram();
-        var sinkHistograms = new ArrayList<Histogram>();
-        for (Recorder r : perSink) sinkHistograms.add(r.getIntervalHistogram());
         return new Result(pool.stats(), pool.getTotalCount(), pool.getBufferSize(), wall, handoff.getIntervalHistogram(),
-                produce, sourceError[0], List.copyOf(sinkErrors), pool.getFreeCount(), List.copyOf(sinkHistograms),
-                c.stopRequested());
+                produce, sourceError[0], List.copyOf(sinkErrors), pool.getFreeCount(), c.stopRequested());
     }
 
     private static boolean fail(List<Throwable> errors, Throwable e, MediaCounters c) {
