@@ -2,7 +2,6 @@ package dev.vbuf.cli;
 
 import dev.vbuf.pool.FramePool;
 import dev.vbuf.pool.Overflow;
-import dev.vbuf.pool.SharedRegion;
 import dev.vbuf.stats.GroupStats;
 import dev.vbuf.stats.PoolStats;
 
@@ -44,7 +43,7 @@ final class RemoteWatch {
     List<String> check(FramePool fp, PoolStats ps, double rate) {
         var notes = new ArrayList<String>();
         var now = new HashSet<Long>();
-        for (SharedRegion.Peer p : fp.peers()) {
+        for (var p : fp.peers()) { // a peer record (its package moves with the pool's restructuring)
             if (p.alive() && !"creator".equals(p.role())) now.add(p.pid());
         }
         for (Long pid : peers) if (!now.contains(pid)) departed.add(pid);

@@ -267,7 +267,7 @@ public final class RunCommand implements Callable<Integer> {
         long[][] gc0 = {gcTotals()};
         var options = new Pipeline.Options(shared != null ? shared : "vbuf-run", s.poolFrames, pool.policy,
                 mem == null ? null : mem.allocator(), s.groupNames(), s.remoteGroups, request -> {
-            FramePool.Builder b = FramePool.builder().name(request.name()).layout(s.layout).count(request.frames())
+            var b = FramePool.builder().name(request.name()).layout(s.layout).count(request.frames())
                     .groups(request.groups()).overflow(request.overflow()).waitStrategy(pool.wait.strategy())
                     .recordTimestamps(true);
             FramePool built = (shared != null ? b.shared(shared).sharedMode(s.sharedMode).sharedNumaNode(memorySpec.node())
