@@ -60,7 +60,6 @@ final class MediaRun implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw Flags.bad(cmd.spec, "--reader " + cmd.reader + " is not one of mmap, direct, io_uring");
         }
-        if (cmd.frames != null) Flags.range(cmd.spec, "--frames", cmd.frames, 1, RunCommand.MAX_FRAMES);
         Integer poolFrames = cmd.pool.frames();
         MediaPaths.checkInput(cmd.spec, input);
         MediaPaths.checkOutput(cmd.spec, output);

@@ -140,6 +140,7 @@ public final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (frames != null) Flags.range(spec, "--frames", frames, 1, MAX_FRAMES);
         if (MediaRun.applies(this)) return new MediaRun(this).call();
         Setup s = validate();
         MemorySpec memorySpec = memorySpec();
@@ -179,7 +180,6 @@ public final class RunCommand implements Callable<Integer> {
         FrameLayout layout = frame.layout();
         double fps = frame.fps("0 = as fast as possible");
         Duration d = Flags.duration(spec, "--duration", duration, Duration.ZERO, true, MAX_DURATION);
-        if (frames != null) Flags.range(spec, "--frames", frames, 1, MAX_FRAMES);
         Integer poolFrames = pool.frames();
         List<String> remote = List.of();
         int mode = 0600;
