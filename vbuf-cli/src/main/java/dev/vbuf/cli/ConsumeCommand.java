@@ -3,6 +3,7 @@ package dev.vbuf.cli;
 import dev.vbuf.format.TestPattern;
 import dev.vbuf.pool.Consumer;
 import dev.vbuf.pool.Frame;
+import dev.vbuf.pool.PoolBuilder;
 import dev.vbuf.pool.FramePool;
 import dev.vbuf.pool.WaitStrategy;
 import dev.vbuf.stats.GroupStats;
@@ -66,7 +67,7 @@ public final class ConsumeCommand implements Callable<Integer> {
         String waitName = waitKind.toString();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        FramePool attached = FramePool.attach(name, new FramePool.AttachOptions().waitStrategy(strategy).jmx(false));
+        FramePool attached = FramePool.attach(name, new PoolBuilder.AttachOptions().waitStrategy(strategy).jmx(false));
         // Ctrl-C / SIGTERM: finish the frame in hand, print the summary, detach cleanly, exit 130
         var stopRequested = new java.util.concurrent.atomic.AtomicBoolean();
         try (GracefulStop stop = GracefulStop.install("consume", () -> stopRequested.set(true)); FramePool pool = attached) {
