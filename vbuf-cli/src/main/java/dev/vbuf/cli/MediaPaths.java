@@ -81,6 +81,8 @@ final class MediaPaths {
             return Media.openSink(output, c);
         } catch (IllegalArgumentException | UnsupportedOperationException e) {
             throw Flags.bad(spec, "--output " + output + ": " + Main.describe(e));
+        } catch (java.io.IOException e) { // a writer that checks the name when it is made (no frame yet)
+            throw cannotOpen(spec, output, e);
         }
     }
 
@@ -89,6 +91,7 @@ final class MediaPaths {
         String reason = why instanceof NullPointerException || why == null
                 ? "no writer in this build could open it"
                 : Main.describe(why);
+        if (reason.startsWith(output + ": ")) reason = reason.substring(output.length() + 2); // said once, in front
         return Flags.bad(spec, "--output " + output + " cannot be written: " + reason + "; accepted: " + OUTPUTS);
     }
 }
