@@ -4,11 +4,19 @@ import dev.vbuf.media.MediaCounters;
 import dev.vbuf.media.Sink;
 import dev.vbuf.media.SinkProvider;
 
-/** Files FFmpeg writes (.mkv, .mp4, .nut, .mov, .ts, .avi ...). */
+/** Files FFmpeg writes (.mkv, .mp4, .nut, .mov, .ts, .avi ...): asked after vbuf-media's own sinks. */
 public final class FfmpegSinkProvider implements SinkProvider {
+    /** Called by {@link java.util.ServiceLoader}. */
+    public FfmpegSinkProvider() {}
+
     @Override
     public boolean accepts(String output) {
         return output.contains(".");
+    }
+
+    @Override
+    public boolean fallback() {
+        return true;
     }
 
     @Override
