@@ -20,7 +20,8 @@ public final class FfmpegSinkProvider implements SinkProvider {
     }
 
     @Override
-    public Sink open(String output, MediaCounters counters) {
+    public Sink open(String output, MediaCounters counters) throws java.io.IOException {
+        FfmpegSink.checkOutput(output); // before the first frame: unknown extension, missing directory
         return new FfmpegSink(output, null, counters);
     }
 }

@@ -210,6 +210,41 @@ class FfmpegRoundTripTest {
         }
     }
 
+    /** Checked when the output is opened, before the first frame: an unknown extension, a missing directory. */
+    @Test
+    void badOutputNamesAreRefusedBeforeTheFirstFrame() throws Exception {
+        var provider = new FfmpegSinkProvider();
+        String bogus = dir.resolve("x.bogusext").toString();
+        var e = assertThrows(java.io.IOException.class, () -> provider.open(bogus, new MediaCounters()));
+        assertTrue(e.getMessage().contains(bogus) && e.getMessage().contains(".mkv"), e.getMessage());
+        var missing = assertThrows(java.nio.file.NoSuchFileException.class,
+                () -> provider.open("/nonexistent-vbuf-dir/x.mp4", new MediaCounters()));
+        assertTrue(missing.getMessage().contains("/nonexistent-vbuf-dir/x.mp4")
+                && missing.getMessage().contains("does not exist"), missing.getMessage());
+        // the sink itself, opened on such a name anyway: a clear error, and close() after it is quiet
+        try (Source src = TestSource.open(SourceOptions.defaults().withSize(64, 48))) {
+            FfmpegSink sink = new FfmpegSink(bogus, null, new MediaCounters(1));
+            var open = assertThrows(java.io.IOException.class, () -> sink.open(src.info()));
+            assertTrue(open.getMessage().contains(bogus), open.getMessage());
+            assertTrue(sink.summary().contains(bogus), sink.summary());
+            sink.close();
+        }
+    }
+
+    /** Asking for libx264 where the LGPL build is loaded says where it is. */
+    @Test
+    void missingEncoderSaysWhichArtifactHasIt() throws Exception {
+        if (gplNatives()) {
+            assertTrue(FfmpegSink.hasEncoder("libx264"));
+            return;
+        }
+        try (Source src = TestSource.open(SourceOptions.defaults().withSize(64, 48));
+             FfmpegSink sink = new FfmpegSink(dir.resolve("x264.mp4").toString(), "libx264", new MediaCounters(1))) {
+            var e = assertThrows(java.io.IOException.class, () -> sink.open(src.info()));
+            assertTrue(e.getMessage().contains("libx264") && e.getMessage().contains("vbuf-ffmpeg-gpl"), e.getMessage());
+        }
+    }
+
     @Test
     void corruptFileGivesAClearErrorAndEverySlotBack() throws Exception {
         Path p = encode("corrupt.mkv", "ffv1", 64, 48, PixelFormat.I420, FRAMES);
