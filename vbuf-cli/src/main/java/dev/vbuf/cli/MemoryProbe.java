@@ -5,10 +5,11 @@ import dev.vbuf.memory.Allocator;
 import dev.vbuf.memory.DmaBuf;
 import dev.vbuf.memory.DmaHeapAllocator;
 import dev.vbuf.memory.MemfdAllocator;
-import dev.vbuf.memory.MemoryCalls;
-import dev.vbuf.memory.Native;
 import dev.vbuf.memory.NumaAllocator;
 import dev.vbuf.memory.NumaNodes;
+import dev.vbuf.sys.Abi;
+import dev.vbuf.sys.Mman;
+import dev.vbuf.sys.Numa;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -74,7 +75,7 @@ final class MemoryProbe {
                 a.syncCpu(i, Allocation.CPU_WRITE, true);
                 for (long off = 0; off < BYTES; off += 8) b.set(ValueLayout.JAVA_LONG_UNALIGNED, off, off * 31 + i);
                 a.syncCpu(i, Allocation.CPU_WRITE, false);
-                MemorySegment again = Native.mmap(BYTES, Native.PROT_READ | Native.PROT_WRITE, Native.MAP_SHARED, fd, 0);
+                MemorySegment again = Mman.mmap(BYTES, Abi.PROT_READ | Abi.PROT_WRITE, Abi.MAP_SHARED, fd, 0);
                 try {
                     a.syncCpu(i, Allocation.CPU_READ, true);
                     long mismatch = again.mismatch(b);
@@ -83,7 +84,7 @@ final class MemoryProbe {
                         return new Result(name, "FAILED", "the exported fd " + fd + " mapped again differs at byte " + mismatch);
                     }
                 } finally {
-                    Native.munmap(again);
+                    Mman.munmap(again);
                 }
                 if (i == 0) d.append("; fd ").append(fd).append(" -> ").append(link);
             }
@@ -100,7 +101,7 @@ final class MemoryProbe {
             long[] counts = NumaAllocator.placementOf(a.buffer(0));
             long all = 0;
             for (long c : counts) all += c;
-            int viaPolicy = MemoryCalls.nodeOfAddress(a.buffer(0).address());
+            int viaPolicy = Numa.nodeOfAddress(a.buffer(0).address());
             boolean ok = counts[node] == all && viaPolicy == node;
             return new Result(name, ok ? "ok" : "FAILED", a.placement(0) + " (buffer 0); get_mempolicy(MPOL_F_NODE|MPOL_F_ADDR)"
                     + " of its first page: node " + viaPolicy + "; " + a.backing());

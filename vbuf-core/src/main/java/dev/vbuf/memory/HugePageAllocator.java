@@ -1,5 +1,9 @@
 package dev.vbuf.memory;
 
+import dev.vbuf.sys.Abi;
+import dev.vbuf.sys.Errno;
+import dev.vbuf.sys.Mman;
+
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
@@ -63,12 +67,12 @@ public final class HugePageAllocator implements Allocator {
         Report report;
         String explicitFailure;
         try {
-            region = Native.mmap(total, Native.PROT_READ | Native.PROT_WRITE,
-                    Native.MAP_PRIVATE | Native.MAP_ANONYMOUS | Native.MAP_HUGETLB | Native.MAP_POPULATE, -1, 0);
+            region = Mman.mmap(total, Abi.PROT_READ | Abi.PROT_WRITE,
+                    Abi.MAP_PRIVATE | Abi.MAP_ANONYMOUS | Abi.MAP_HUGETLB | Abi.MAP_POPULATE, -1, 0);
             report = new Report(Kind.EXPLICIT_HUGE_PAGES, total, total, "");
             explicitFailure = null;
         } catch (NativeException e) {
-            explicitFailure = "explicit huge pages refused (" + Native.describeErrno(e.errno()) + ", "
+            explicitFailure = "explicit huge pages refused (" + Errno.describe(e.errno()) + ", "
                     + meminfo("HugePages_Free") + " free of " + meminfo("HugePages_Total") + " reserved)";
             region = null;
             report = null;
@@ -76,7 +80,7 @@ public final class HugePageAllocator implements Allocator {
         if (region == null) {
             try {
                 region = alignedMapping(total);
-                Native.madvise(region, Native.MADV_HUGEPAGE);
+                Mman.madvise(region, Abi.MADV_HUGEPAGE);
             } catch (NativeException e) {
                 throw new BufferAllocationException("could not map " + total + " bytes for " + count + " buffers of "
                         + bufferBytes + " bytes: " + e.getMessage(), e);
@@ -104,20 +108,20 @@ public final class HugePageAllocator implements Allocator {
             @Override public synchronized void close() {
                 if (closed) return;
                 closed = true;
-                Native.munmap(mapping);
+                Mman.munmap(mapping);
             }
         };
     }
 
     /** An anonymous mapping of {@code length} bytes starting on a 2 MiB boundary. */
     private static MemorySegment alignedMapping(long length) {
-        MemorySegment raw = Native.mmap(length + HUGE_PAGE, Native.PROT_READ | Native.PROT_WRITE,
-                Native.MAP_PRIVATE | Native.MAP_ANONYMOUS | Native.MAP_NORESERVE, -1, 0);
+        MemorySegment raw = Mman.mmap(length + HUGE_PAGE, Abi.PROT_READ | Abi.PROT_WRITE,
+                Abi.MAP_PRIVATE | Abi.MAP_ANONYMOUS | Abi.MAP_NORESERVE, -1, 0);
         long start = (raw.address() + HUGE_PAGE - 1) & -HUGE_PAGE;
         long head = start - raw.address();
         long tail = HUGE_PAGE - head;
-        if (head > 0) Native.munmap(raw.asSlice(0, head));
-        if (tail > 0) Native.munmap(raw.asSlice(head + length, tail));
+        if (head > 0) Mman.munmap(raw.asSlice(0, head));
+        if (tail > 0) Mman.munmap(raw.asSlice(head + length, tail));
         return MemorySegment.ofAddress(start).reinterpret(length);
     }
 

@@ -1,5 +1,7 @@
 package dev.vbuf.memory;
 
+import dev.vbuf.sys.Mman;
+
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
@@ -25,9 +27,9 @@ public final class LockedAllocator implements Allocator {
         Allocation a = inner.allocate(count, bufferBytes, alignment);
         int locked = 0;
         try {
-            for (; locked < count; locked++) Native.mlock(a.buffer(locked));
+            for (; locked < count; locked++) Mman.mlock(a.buffer(locked));
         } catch (NativeException e) {
-            for (int i = 0; i < locked; i++) Native.munlock(a.buffer(i));
+            for (int i = 0; i < locked; i++) Mman.munlock(a.buffer(i));
             a.close();
             throw new BufferAllocationException("could not lock " + count + " buffers of " + bufferBytes + " bytes ("
                     + (long) count * bufferBytes + " bytes) in memory: " + e.getMessage() + "; the limit is "
@@ -46,7 +48,7 @@ public final class LockedAllocator implements Allocator {
             @Override public synchronized void close() {
                 if (closed) return;
                 closed = true;
-                for (int i = 0; i < count; i++) Native.munlock(a.buffer(i));
+                for (int i = 0; i < count; i++) Mman.munlock(a.buffer(i));
                 a.close();
             }
         };

@@ -1,5 +1,10 @@
 package dev.vbuf.memory;
 
+import dev.vbuf.sys.Abi;
+import dev.vbuf.sys.DmaBufIo;
+import dev.vbuf.sys.FileIo;
+import dev.vbuf.sys.Mman;
+
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,21 +53,21 @@ public final class MemfdAllocator implements Allocator {
                     throw new BufferAllocationException(DmaBuf.UDMABUF + " does not exist, so memfd buffers cannot be"
                             + " exported as DMA-BUFs; this kernel needs CONFIG_UDMABUF (modprobe udmabuf), or use plain memfd");
                 }
-                dev = MemoryCalls.open(DmaBuf.UDMABUF.toString(), MemoryCalls.O_RDWR | MemoryCalls.O_CLOEXEC);
+                dev = FileIo.open(DmaBuf.UDMABUF.toString(), Abi.O_RDWR | Abi.O_CLOEXEC);
             }
             for (; made < count; made++) {
-                fds[made] = Native.memfdCreate("vbuf-" + made, Native.MFD_CLOEXEC | Native.MFD_ALLOW_SEALING);
+                fds[made] = Mman.memfdCreate("vbuf-" + made, Abi.MFD_CLOEXEC | Abi.MFD_ALLOW_SEALING);
                 try {
-                    Native.ftruncate(fds[made], mapped);
-                    maps.add(Native.mmap(mapped, Native.PROT_READ | Native.PROT_WRITE,
-                            Native.MAP_SHARED | Native.MAP_POPULATE, fds[made], 0));
+                    FileIo.ftruncate(fds[made], mapped);
+                    maps.add(Mman.mmap(mapped, Abi.PROT_READ | Abi.PROT_WRITE,
+                            Abi.MAP_SHARED | Abi.MAP_POPULATE, fds[made], 0));
                     if (udmabuf) {
-                        DmaBuf.sealForUdmabuf(fds[made]);
-                        dmabufs[made] = DmaBuf.udmabufCreate(dev, fds[made], 0, mapped);
+                        DmaBufIo.sealForUdmabuf(fds[made]);
+                        dmabufs[made] = DmaBufIo.udmabufCreate(dev, fds[made], 0, mapped);
                     }
                 } catch (RuntimeException e) {
-                    if (maps.size() > made) Native.munmap(maps.remove(made));
-                    Native.close(fds[made]);
+                    if (maps.size() > made) Mman.munmap(maps.remove(made));
+                    FileIo.close(fds[made]);
                     throw e;
                 }
             }
@@ -72,7 +77,7 @@ public final class MemfdAllocator implements Allocator {
                     + bufferBytes + " bytes each): " + e.getMessage()
                     + "; check free memory and the open-file limit (ulimit -n), or use fewer buffers", e);
         } finally {
-            if (dev >= 0) Native.close(dev);
+            if (dev >= 0) FileIo.close(dev);
         }
         MemorySegment[] buffers = new MemorySegment[count];
         for (int i = 0; i < count; i++) buffers[i] = maps.get(i).asSlice(0, bufferBytes);
@@ -83,7 +88,7 @@ public final class MemfdAllocator implements Allocator {
             @Override public long physicalAddress(int i) { return Pagemap.physicalAddress(buffers[i].address()); }
             @Override public int fd(int i) { return udmabuf ? dmabufs[i] : fds[i]; }
             @Override public void syncCpu(int i, int access, boolean begin) {
-                if (udmabuf) DmaBuf.sync(dmabufs[i], access, begin);
+                if (udmabuf) DmaBufIo.sync(dmabufs[i], access, begin);
             }
             @Override public String backing() {
                 return "memfd shared memory, one file per buffer, pre-faulted (MAP_POPULATE)"
@@ -98,10 +103,10 @@ public final class MemfdAllocator implements Allocator {
     }
 
     private static void free(List<MemorySegment> maps, int[] fds, int[] dmabufs, int n) {
-        for (MemorySegment m : maps) Native.munmap(m);
+        for (MemorySegment m : maps) Mman.munmap(m);
         for (int i = 0; i < n; i++) {
-            if (dmabufs[i] >= 0) Native.close(dmabufs[i]);
-            Native.close(fds[i]);
+            if (dmabufs[i] >= 0) FileIo.close(dmabufs[i]);
+            FileIo.close(fds[i]);
         }
     }
 }

@@ -1,5 +1,8 @@
 package dev.vbuf.memory;
 
+import dev.vbuf.sys.Abi;
+import dev.vbuf.sys.Numa;
+
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 
@@ -41,11 +44,11 @@ public final class NumaAllocator implements Allocator {
                     + " belongs to the OS thread, and a virtual thread can change carrier); build the pool on a platform thread");
         }
         Allocation a;
-        MemoryCalls.setMempolicy(node);
+        Numa.setMempolicy(node);
         try {
             a = inner.allocate(count, bufferBytes, alignment);
         } finally {
-            MemoryCalls.setMempolicy(-1);
+            Numa.setMempolicy(-1);
         }
         int maxNode = NumaNodes.online().stream().mapToInt(Integer::intValue).max().orElse(0);
         long[][] perBuffer = new long[count][];
@@ -53,8 +56,8 @@ public final class NumaAllocator implements Allocator {
         try {
             for (int i = 0; i < count; i++) {
                 MemorySegment b = a.buffer(i);
-                MemoryCalls.mbind(pageRange(b), node, MemoryCalls.MPOL_MF_MOVE | MemoryCalls.MPOL_MF_STRICT);
-                perBuffer[i] = MemoryCalls.pagesPerNode(b, maxNode);
+                Numa.mbind(pageRange(b), node, Abi.MPOL_MF_MOVE | Abi.MPOL_MF_STRICT);
+                perBuffer[i] = Numa.pagesPerNode(b, maxNode);
                 for (int k = 0; k < total.length; k++) total[k] += perBuffer[i][k];
             }
         } catch (NativeException e) {
@@ -96,6 +99,6 @@ public final class NumaAllocator implements Allocator {
     /** Pages of {@code seg} per node now, index = node, last = on no node. */
     public static long[] placementOf(MemorySegment seg) {
         List<Integer> nodes = NumaNodes.online();
-        return MemoryCalls.pagesPerNode(seg, nodes.stream().mapToInt(Integer::intValue).max().orElse(0));
+        return Numa.pagesPerNode(seg, nodes.stream().mapToInt(Integer::intValue).max().orElse(0));
     }
 }

@@ -2,6 +2,10 @@ package dev.vbuf.memory;
 
 import dev.vbuf.pool.Frame;
 import dev.vbuf.pool.FramePool;
+import dev.vbuf.sys.Abi;
+import dev.vbuf.sys.DmaBufIo;
+import dev.vbuf.sys.FileIo;
+import dev.vbuf.sys.Mman;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -62,18 +66,31 @@ class DmaHeapAllocatorTest {
     }
 
     @Test
+    void dmaBufsOnlyNeverFallsBackToMemoryThatIsNotADmaBuf(@TempDir Path dir) {
+        assumeFalse(Files.exists(DmaBuf.UDMABUF), "this machine has /dev/udmabuf: the guest check covers it");
+        var a = new DmaHeapAllocator(dir, List.of("system"), DmaHeapAllocator.Fallback.UDMABUF);
+        var e = assertThrows(BufferAllocationException.class, () -> a.allocate(2, 4096, 4096));
+        assertTrue(e.getMessage().startsWith("could not allocate 2 DMA-BUF buffers of 4096 bytes: no DMA-BUF heap gave the memory"),
+                e.getMessage());
+        assertTrue(e.getMessage().contains(dir.resolve("system") + " does not exist"), e.getMessage());
+        assertTrue(e.getMessage().contains("/dev/udmabuf does not exist"), e.getMessage());
+        assertTrue(e.getMessage().contains("CONFIG_UDMABUF"), e.getMessage());
+        assertEquals(null, a.lastPath(), "nothing was allocated");
+    }
+
+    @Test
     void syncOnADescriptorThatIsNotADmaBufFailsNamingTheIoctl() {
-        int fd = Native.memfdCreate("not-a-dmabuf", Native.MFD_CLOEXEC);
+        int fd = Mman.memfdCreate("not-a-dmabuf", Abi.MFD_CLOEXEC);
         try {
-            var e = assertThrows(NativeException.class, () -> DmaBuf.sync(fd, Allocation.CPU_READ, true));
+            var e = assertThrows(NativeException.class, () -> DmaBufIo.sync(fd, Allocation.CPU_READ, true));
             assertEquals("ioctl", e.call());
             assertTrue(e.getMessage().contains("DMA_BUF_IOCTL_SYNC flags 1 (0x40086200)"), e.getMessage());
             assertTrue(e.getMessage().contains("is the descriptor a DMA-BUF?"), e.getMessage());
         } finally {
-            Native.close(fd);
+            FileIo.close(fd);
         }
-        assertThrows(IllegalArgumentException.class, () -> DmaBuf.sync(fd, 0, true));
-        assertThrows(IllegalArgumentException.class, () -> DmaBuf.sync(fd, 4, true));
+        assertThrows(IllegalArgumentException.class, () -> DmaBufIo.sync(fd, 0, true));
+        assertThrows(IllegalArgumentException.class, () -> DmaBufIo.sync(fd, 4, true));
     }
 
     @Test
@@ -86,14 +103,14 @@ class DmaHeapAllocatorTest {
 
     @Test
     void aMemfdCanBeSealedAsUdmabufRequires() {
-        int fd = Native.memfdCreate("seal", Native.MFD_CLOEXEC | Native.MFD_ALLOW_SEALING);
+        int fd = Mman.memfdCreate("seal", Abi.MFD_CLOEXEC | Abi.MFD_ALLOW_SEALING);
         try {
-            Native.ftruncate(fd, 8192);
-            DmaBuf.sealForUdmabuf(fd);
-            var e = assertThrows(NativeException.class, () -> Native.ftruncate(fd, 4096));
+            FileIo.ftruncate(fd, 8192);
+            DmaBufIo.sealForUdmabuf(fd);
+            var e = assertThrows(NativeException.class, () -> FileIo.ftruncate(fd, 4096));
             assertEquals(1, e.errno(), "EPERM: the seal forbids shrinking");
         } finally {
-            Native.close(fd);
+            FileIo.close(fd);
         }
     }
 }

@@ -2,6 +2,8 @@ package dev.vbuf.memory;
 
 import dev.vbuf.pool.Frame;
 import dev.vbuf.pool.FramePool;
+import dev.vbuf.sys.Abi;
+import dev.vbuf.sys.Mman;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.MemorySegment;
@@ -24,11 +26,11 @@ class MemfdAllocatorTest {
             assertTrue(Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString().startsWith("/memfd:vbuf-"));
             f.segment().set(ValueLayout.JAVA_LONG, 9_992, 0xFEEDL);
             // a second mapping of the exported descriptor sees the frame's bytes: what another process would map
-            MemorySegment other = Native.mmap(12_288, Native.PROT_READ, Native.MAP_SHARED, fd, 0);
+            MemorySegment other = Mman.mmap(12_288, Abi.PROT_READ, Abi.MAP_SHARED, fd, 0);
             try {
                 assertEquals(0xFEEDL, other.get(ValueLayout.JAVA_LONG, 9_992));
             } finally {
-                Native.munmap(other);
+                Mman.munmap(other);
             }
             f.close();
             assertEquals(3, pool.stats().idle());

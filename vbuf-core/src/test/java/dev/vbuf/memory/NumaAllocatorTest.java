@@ -1,6 +1,8 @@
 package dev.vbuf.memory;
 
 import dev.vbuf.pool.FramePool;
+import dev.vbuf.sys.Abi;
+import dev.vbuf.sys.Numa;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -22,7 +24,7 @@ class NumaAllocatorTest {
             long all = 0;
             for (long c : counts) all += c;
             assertEquals(all, counts[node], "every page of buffer 0 is on node " + node);
-            assertEquals(node, MemoryCalls.nodeOfAddress(segment.address()), "get_mempolicy agrees with move_pages");
+            assertEquals(node, Numa.nodeOfAddress(segment.address()), "get_mempolicy agrees with move_pages");
             for (int i = 0; i < 3; i++) {
                 assertEquals("pages per node (move_pages): node " + node + " 74 of 74", pool.placement(i), "buffer " + i);
             }
@@ -57,11 +59,7 @@ class NumaAllocatorTest {
             assertEquals(1, a.count());
         }
         // MPOL_DEFAULT again: get_mempolicy(mode) of the thread with no flags
-        try (var arena = java.lang.foreign.Arena.ofConfined()) {
-            var mode = arena.allocate(java.lang.foreign.ValueLayout.JAVA_INT);
-            MemoryCalls.syscall("get_mempolicy", MemoryCalls.SYS_GET_MEMPOLICY, "", null, mode.address(), 0, 0, 0, 0);
-            assertEquals(MemoryCalls.MPOL_DEFAULT, mode.get(java.lang.foreign.ValueLayout.JAVA_INT, 0));
-        }
+        assertEquals(Abi.MPOL_DEFAULT, Numa.threadPolicy());
     }
 
     @Test

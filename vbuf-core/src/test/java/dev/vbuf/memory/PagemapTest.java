@@ -1,5 +1,7 @@
 package dev.vbuf.memory;
 
+import dev.vbuf.sys.Abi;
+import dev.vbuf.sys.Mman;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
@@ -48,14 +50,14 @@ class PagemapTest {
 
     @Test
     void anUntouchedPageIsNotPresent() {
-        MemorySegment m = Native.mmap(4096, Native.PROT_READ | Native.PROT_WRITE,
-                Native.MAP_PRIVATE | Native.MAP_ANONYMOUS, -1, 0);
+        MemorySegment m = Mman.mmap(4096, Abi.PROT_READ | Abi.PROT_WRITE,
+                Abi.MAP_PRIVATE | Abi.MAP_ANONYMOUS, -1, 0);
         try {
             assertEquals(0, Pagemap.physicalAddress(m.address()));
             assertEquals(0, Pagemap.contiguousRuns(m));
             m.set(ValueLayout.JAVA_BYTE, 0, (byte) 1);
         } finally {
-            Native.munmap(m);
+            Mman.munmap(m);
         }
     }
 

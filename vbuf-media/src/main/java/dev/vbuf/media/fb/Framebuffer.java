@@ -2,12 +2,15 @@ package dev.vbuf.media.fb;
 
 import dev.vbuf.format.FrameLayout;
 import dev.vbuf.format.PixelFormat;
-import dev.vbuf.media.v4l2.DeviceIo;
 import dev.vbuf.memory.ExternalBuffer;
-import dev.vbuf.memory.Native;
 import dev.vbuf.memory.NativeException;
 import dev.vbuf.pool.FramePool;
 import dev.vbuf.pool.Overflow;
+import dev.vbuf.sys.Abi;
+import dev.vbuf.sys.Errno;
+import dev.vbuf.sys.FileIo;
+import dev.vbuf.sys.Ioctl;
+import dev.vbuf.sys.Mman;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -83,7 +86,7 @@ public final class Framebuffer implements AutoCloseable {
         this.fd = fd;
         this.var = arena.allocate(VAR);
         this.readBack = arena.allocate(VAR);
-        this.state = arena.allocate(DeviceIo.CALL_STATE);
+        this.state = arena.allocate(Errno.CALL_STATE);
     }
 
     /**
@@ -100,7 +103,7 @@ public final class Framebuffer implements AutoCloseable {
         }
         int fd;
         try {
-            fd = DeviceIo.open(p, DeviceIo.O_RDWR | DeviceIo.O_CLOEXEC);
+            fd = FileIo.open(p, Abi.O_RDWR | Abi.O_CLOEXEC);
         } catch (NativeException e) {
             throw new FramebufferException("cannot open " + p + ": " + e.getMessage()
                     + (e.errno() == 13 ? "; add your user to the 'video' group or run with access to it" : ""), e);
@@ -143,10 +146,10 @@ public final class Framebuffer implements AutoCloseable {
             MemorySegment v = a.allocate(VAR);
             MemorySegment f = a.allocate(FIX);
             try {
-                DeviceIo.ioctl(fd, FBIOGET_VSCREENINFO, "FBIOGET_VSCREENINFO", v, null);
-                DeviceIo.ioctl(fd, FBIOGET_FSCREENINFO, "FBIOGET_FSCREENINFO", f, null);
+                Ioctl.ioctl(fd, FBIOGET_VSCREENINFO, "FBIOGET_VSCREENINFO", v, null);
+                Ioctl.ioctl(fd, FBIOGET_FSCREENINFO, "FBIOGET_FSCREENINFO", f, null);
             } catch (NativeException e) {
-                if (first && (e.errno() == DeviceIo.ENOTTY || e.errno() == DeviceIo.EINVAL)) {
+                if (first && (e.errno() == Abi.ENOTTY || e.errno() == Abi.EINVAL)) {
                     throw new FramebufferException(path + " is not a framebuffer device (" + e.getMessage().replaceFirst("^ioctl\\(", "ioctl(")
                             + "); framebuffers present: " + describeDevices() + "; pass a /dev/fbN device", e);
                 }
@@ -201,10 +204,10 @@ public final class Framebuffer implements AutoCloseable {
             v.set(JAVA_INT, V_BPP, bpp);
             v.set(JAVA_INT, V_ACTIVATE, FB_ACTIVATE_NOW);
             try {
-                DeviceIo.ioctl(fd, FBIOPUT_VSCREENINFO, "FBIOPUT_VSCREENINFO", v, null);
+                Ioctl.ioctl(fd, FBIOPUT_VSCREENINFO, "FBIOPUT_VSCREENINFO", v, null);
             } catch (NativeException e) {
                 throw new FramebufferException(path + " refused virtual size " + info.xres() + "x" + (pages * info.yres())
-                        + " at " + bpp + " bpp (FBIOPUT_VSCREENINFO: " + DeviceIo.describe(e.errno()) + "); the driver may not"
+                        + " at " + bpp + " bpp (FBIOPUT_VSCREENINFO: " + Errno.describe(e.errno()) + "); the driver may not"
                         + " support a larger virtual height (no panning): use 1 page", e);
             }
         }
@@ -238,7 +241,7 @@ public final class Framebuffer implements AutoCloseable {
         checkOpen();
         if (i < 0 || i >= pages) throw new IllegalArgumentException("page " + i + " is outside 0.." + (pages - 1) + " of " + path);
         if (mapping == null) {
-            mapping = Native.mmap(info.smemLen(), Native.PROT_READ | Native.PROT_WRITE, Native.MAP_SHARED, fd, 0);
+            mapping = Mman.mmap(info.smemLen(), Abi.PROT_READ | Abi.PROT_WRITE, Abi.MAP_SHARED, fd, 0);
         }
         long pageBytes = info.pageBytes();
         return mapping.asSlice(i * pageBytes, pageBytes).reinterpret(arena, null);
@@ -267,27 +270,24 @@ public final class Framebuffer implements AutoCloseable {
         }
         var.set(JAVA_INT, V_XOFFSET, 0);
         var.set(JAVA_INT, V_YOFFSET, page * info.yres());
-        int r = DeviceIo.ioctlNoThrow(state, fd, FBIOPAN_DISPLAY, var);
+        int r = Ioctl.ioctlNoThrow(state, fd, FBIOPAN_DISPLAY, var);
         return Math.min(r, 0);
     }
 
     /** The page on screen now, read back from the driver (FBIOGET_VSCREENINFO's yoffset / yres). Allocates nothing. */
     public int displayedPage() {
-        int r = DeviceIo.ioctlNoThrow(state, fd, FBIOGET_VSCREENINFO, readBack);
-        if (r < 0) throw new FramebufferException("FBIOGET_VSCREENINFO on " + path + " failed: " + DeviceIo.describe(-r));
+        int r = Ioctl.ioctlNoThrow(state, fd, FBIOGET_VSCREENINFO, readBack);
+        if (r < 0) throw new FramebufferException("FBIOGET_VSCREENINFO on " + path + " failed: " + Errno.describe(-r));
         return readBack.get(JAVA_INT, V_YOFFSET) / info.yres();
     }
 
     /** The y offset the driver reports now. */
     public int yoffset() {
-        int r = DeviceIo.ioctlNoThrow(state, fd, FBIOGET_VSCREENINFO, readBack);
-        if (r < 0) throw new FramebufferException("FBIOGET_VSCREENINFO on " + path + " failed: " + DeviceIo.describe(-r));
+        int r = Ioctl.ioctlNoThrow(state, fd, FBIOGET_VSCREENINFO, readBack);
+        if (r < 0) throw new FramebufferException("FBIOGET_VSCREENINFO on " + path + " failed: " + Errno.describe(-r));
         return readBack.get(JAVA_INT, V_YOFFSET);
     }
 
-    /** KDSETMODE and its arguments (linux/kd.h). */
-    public static final long KDSETMODE = 0x4B3A;
-    public static final int KD_TEXT = 0, KD_GRAPHICS = 1;
 
     /**
      * Stops the text console drawing into the framebuffer (its cursor blink and messages would
@@ -300,22 +300,22 @@ public final class Framebuffer implements AutoCloseable {
     public static AutoCloseable consoleGraphicsMode(Path tty) {
         int t;
         try {
-            t = DeviceIo.open(tty.toString(), DeviceIo.O_RDWR | DeviceIo.O_CLOEXEC);
+            t = FileIo.open(tty.toString(), Abi.O_RDWR | Abi.O_CLOEXEC);
         } catch (NativeException e) {
             throw new FramebufferException("cannot open " + tty + " to stop the text console drawing over the framebuffer: "
                     + e.getMessage() + "; run as root or from the console, or unbind the console (echo 0 > /sys/class/vtconsole/vtcon1/bind)", e);
         }
         try {
-            DeviceIo.ioctlValue(t, KDSETMODE, "KDSETMODE KD_GRAPHICS", KD_GRAPHICS, null);
+            Ioctl.ioctlValue(t, Abi.KDSETMODE, "KDSETMODE KD_GRAPHICS", Abi.KD_GRAPHICS, null);
         } catch (NativeException e) {
-            Native.close(t);
+            FileIo.close(t);
             throw new FramebufferException("KDSETMODE KD_GRAPHICS on " + tty + " failed: " + e.getMessage(), e);
         }
         return () -> {
             try {
-                DeviceIo.ioctlValue(t, KDSETMODE, "KDSETMODE KD_TEXT", KD_TEXT, null);
+                Ioctl.ioctlValue(t, Abi.KDSETMODE, "KDSETMODE KD_TEXT", Abi.KD_TEXT, null);
             } finally {
-                Native.close(t);
+                FileIo.close(t);
             }
         };
     }
@@ -330,7 +330,7 @@ public final class Framebuffer implements AutoCloseable {
         if (closed) return;
         closed = true;
         arena.close();
-        if (mapping != null) Native.munmap(mapping);
-        Native.close(fd);
+        if (mapping != null) Mman.munmap(mapping);
+        FileIo.close(fd);
     }
 }

@@ -6,6 +6,9 @@ import dev.vbuf.media.MediaCounters;
 import dev.vbuf.media.Sink;
 import dev.vbuf.media.StreamInfo;
 import dev.vbuf.pool.Frame;
+import dev.vbuf.sys.Abi;
+import dev.vbuf.sys.Errno;
+import dev.vbuf.sys.FileIo;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -72,20 +75,20 @@ public final class FileSink implements Sink {
     @Override
     public void open(StreamInfo info) throws IOException {
         g = Geometry.of(info);
-        st = Sys.newCallState(arena);
+        st = Errno.newCallState(arena);
         int rows = 0;
         for (int p = 0; p < g.planes(); p++) rows += g.rows(p);
         iov = arena.allocate(16L * (rows + 1), 8);
         direct = !y4m && g.isPacked() && g.pictureBytes() % FileSource.BLOCK == 0 && info.layout().frameBytes() >= FileSource.BLOCK;
-        int flags = Sys.O_WRONLY | Sys.O_CREAT | Sys.O_TRUNC | Sys.O_CLOEXEC;
+        int flags = Abi.O_WRONLY | Abi.O_CREAT | Abi.O_TRUNC | Abi.O_CLOEXEC;
         if (direct) {
             try {
-                fd = Sys.open(name, flags | Sys.O_DIRECT, 0644);
+                fd = FileIo.open(name, flags | Abi.O_DIRECT, 0644);
             } catch (RuntimeException e) {
                 direct = false; // file system without O_DIRECT (tmpfs): buffered
             }
         }
-        if (fd < 0) fd = Sys.open(name, flags, 0644);
+        if (fd < 0) fd = FileIo.open(name, flags, 0644);
         frameLine = arena.allocateFrom("FRAME\n").asSlice(0, 6);
         if (y4m) {
             byte[] h = y4mHeader(info).getBytes(StandardCharsets.US_ASCII);
@@ -96,9 +99,9 @@ public final class FileSink implements Sink {
     }
 
     private void write(MemorySegment seg, long len) throws IOException {
-        long r = Sys.pwrite(st, fd, seg, len, pos);
+        long r = FileIo.pwrite(st, fd, seg, len, pos);
         if (r != len) throw new IOException(name + ": write of " + len + " bytes at offset " + pos + " failed: "
-                + (r < 0 ? dev.vbuf.memory.Native.describeErrno((int) -r) : "wrote " + r + " bytes (disk full?)"));
+                + (r < 0 ? Errno.describe((int) -r) : "wrote " + r + " bytes (disk full?)"));
         pos += len;
     }
 
@@ -132,10 +135,10 @@ public final class FileSink implements Sink {
                     int cnt = Math.min(IOV_MAX, n - i);
                     long want = 0;
                     for (int k = i; k < i + cnt; k++) want += iov.get(ValueLayout.JAVA_LONG, 16L * k + 8);
-                    long r = Sys.pwritev(st, fd, iov.asSlice(16L * i), cnt, pos + written);
+                    long r = FileIo.pwritev(st, fd, iov.asSlice(16L * i), cnt, pos + written);
                     if (r != want) throw new IOException(name + ": write of picture " + frames + " (" + want
                             + " bytes at offset " + (pos + written) + ") failed: "
-                            + (r < 0 ? dev.vbuf.memory.Native.describeErrno((int) -r) : "wrote " + r + " bytes (disk full?)"));
+                            + (r < 0 ? Errno.describe((int) -r) : "wrote " + r + " bytes (disk full?)"));
                     written += r;
                 }
                 pos += total;
@@ -161,7 +164,7 @@ public final class FileSink implements Sink {
     @Override
     public void close() {
         if (fd >= 0) {
-            Sys.close(fd);
+            FileIo.close(fd);
             fd = -1;
         }
         arena.close();

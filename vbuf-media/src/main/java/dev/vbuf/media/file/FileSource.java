@@ -5,9 +5,12 @@ import dev.vbuf.media.MediaException;
 import dev.vbuf.media.Source;
 import dev.vbuf.media.SourceOptions;
 import dev.vbuf.media.StreamInfo;
-import dev.vbuf.memory.Native;
 import dev.vbuf.pool.Frame;
 import dev.vbuf.pool.FramePool;
+import dev.vbuf.sys.Abi;
+import dev.vbuf.sys.Errno;
+import dev.vbuf.sys.FileIo;
+import dev.vbuf.sys.Mman;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -177,12 +180,12 @@ public final class FileSource implements Source {
     }
 
     private void mmapLoop(FramePool pool, MediaCounters c) throws IOException, InterruptedException {
-        int fd = Sys.open(file.path().toString(), Sys.O_RDONLY | Sys.O_CLOEXEC, 0);
+        int fd = FileIo.open(file.path().toString(), Abi.O_RDONLY | Abi.O_CLOEXEC, 0);
         MemorySegment map;
         try {
-            map = Native.mmap(file.fileBytes(), Native.PROT_READ, Native.MAP_SHARED, fd, 0);
+            map = Mman.mmap(file.fileBytes(), Abi.PROT_READ, Abi.MAP_SHARED, fd, 0);
         } finally {
-            Sys.close(fd);
+            FileIo.close(fd);
         }
         try {
             long n;
@@ -203,14 +206,14 @@ public final class FileSource implements Source {
                 }
             }
         } finally {
-            Native.munmap(map);
+            Mman.munmap(map);
         }
     }
 
     private void directLoop(FramePool pool, MediaCounters c) throws IOException, InterruptedException {
-        int fd = Sys.open(file.path().toString(), Sys.O_RDONLY | Sys.O_DIRECT | Sys.O_CLOEXEC, 0);
+        int fd = FileIo.open(file.path().toString(), Abi.O_RDONLY | Abi.O_DIRECT | Abi.O_CLOEXEC, 0);
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment st = Sys.newCallState(arena);
+            MemorySegment st = Errno.newCallState(arena);
             long n;
             while ((n = picture(c.claim())) >= 0) {
                 long t0 = System.nanoTime();
@@ -224,8 +227,8 @@ public final class FileSource implements Source {
                     MemorySegment buf = f.segment();
                     long got = 0;
                     while (got < delta + frameBytes) {
-                        long r = Sys.pread(st, fd, buf.asSlice(got), len - got, start + got);
-                        if (r < 0) throw Sys.fail("pread", file.path() + " (O_DIRECT), picture " + n + ", offset "
+                        long r = FileIo.pread(st, fd, buf.asSlice(got), len - got, start + got);
+                        if (r < 0) throw Errno.failure("pread", file.path() + " (O_DIRECT), picture " + n + ", offset "
                                 + (start + got) + ", length " + (len - got), (int) -r, null);
                         if (r == 0) throw new MediaException(file.path().toString(), n, start + got,
                                 "the file ended inside the picture (it shrank after it was opened)");
@@ -241,12 +244,12 @@ public final class FileSource implements Source {
                 }
             }
         } finally {
-            Sys.close(fd);
+            FileIo.close(fd);
         }
     }
 
     private void uringLoop(FramePool pool, MediaCounters c) throws IOException, InterruptedException {
-        int fd = Sys.open(file.path().toString(), Sys.O_RDONLY | Sys.O_CLOEXEC, 0);
+        int fd = FileIo.open(file.path().toString(), Abi.O_RDONLY | Abi.O_CLOEXEC, 0);
         Frame[] frames = new Frame[depth];
         long[] pics = new long[depth];
         long[] starts = new long[depth];
@@ -254,7 +257,7 @@ public final class FileSource implements Source {
         boolean[] done = new boolean[depth];
         long head = 0, tail = 0; // claim order window [head, tail)
         try (IoUring ring = new IoUring(depth); Arena arena = Arena.ofConfined()) {
-            MemorySegment st = Sys.newCallState(arena);
+            MemorySegment st = Errno.newCallState(arena);
             boolean more = true;
             while (true) {
                 int queued = 0;
@@ -269,7 +272,7 @@ public final class FileSource implements Source {
                     pics[i] = n;
                     starts[i] = t0;
                     done[i] = false;
-                    ring.queue(IoUring.IORING_OP_READ, fd, f.segment(), (int) frameBytes, file.offset((int) n), i);
+                    ring.queue(Abi.IORING_OP_READ, fd, f.segment(), (int) frameBytes, file.offset((int) n), i);
                     tail++;
                     queued++;
                 }
@@ -285,7 +288,7 @@ public final class FileSource implements Source {
                     Frame f = frames[i];
                     long n = pics[i];
                     int r = result[i];
-                    if (r < 0) throw Sys.fail("io_uring read", file.path() + ", picture " + n + ", offset "
+                    if (r < 0) throw Errno.failure("io_uring read", file.path() + ", picture " + n + ", offset "
                             + file.offset((int) n) + ", length " + frameBytes, -r, null);
                     if (r < frameBytes) completeShortRead(st, fd, f, n, r);
                     frames[i] = null;
@@ -297,7 +300,7 @@ public final class FileSource implements Source {
             // abort what is still held; the kernel may still write into buffers of reads in flight
             // only if the ring was not closed: closing the ring (above) cancels and waits for them
             for (Frame f : frames) if (f != null) f.close();
-            Sys.close(fd);
+            FileIo.close(fd);
         }
     }
 
@@ -307,8 +310,8 @@ public final class FileSource implements Source {
         long have = got;
         MemorySegment buf = f.segment();
         while (have < frameBytes) {
-            long r = Sys.pread(st, fd, buf.asSlice(have), frameBytes - have, off + have);
-            if (r < 0) throw Sys.fail("pread", file.path() + ", picture " + n + ", offset " + (off + have), (int) -r, null);
+            long r = FileIo.pread(st, fd, buf.asSlice(have), frameBytes - have, off + have);
+            if (r < 0) throw Errno.failure("pread", file.path() + ", picture " + n + ", offset " + (off + have), (int) -r, null);
             if (r == 0) throw new MediaException(file.path().toString(), n, off + have,
                     "the file ended inside the picture (it shrank after it was opened)");
             have += r;

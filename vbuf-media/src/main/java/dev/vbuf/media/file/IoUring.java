@@ -1,6 +1,10 @@
 package dev.vbuf.media.file;
 
-import dev.vbuf.memory.Native;
+import dev.vbuf.sys.Abi;
+import dev.vbuf.sys.Errno;
+import dev.vbuf.sys.FileIo;
+import dev.vbuf.sys.Mman;
+import dev.vbuf.sys.Uring;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -9,16 +13,16 @@ import java.lang.invoke.VarHandle;
 
 /**
  * A minimal io_uring: one submission and one completion ring shared with the kernel, used for
- * {@code IORING_OP_READ} and {@code IORING_OP_WRITE} straight into (out of) pool buffers.
+ * {@code Abi.IORING_OP_READ} and {@code Abi.IORING_OP_WRITE} straight into (out of) pool buffers.
  *
  * <h2>Overview</h2>
  * {@code io_uring_setup(entries, &params)} returns a descriptor and fills {@code params} with
  * the rings' sizes and field offsets ({@code struct io_sqring_offsets} at byte 40,
  * {@code struct io_cqring_offsets} at byte 80 of the 120-byte {@code struct io_uring_params},
  * include/uapi/linux/io_uring.h). Three mappings of that descriptor give the SQ ring
- * (head, tail, mask, index array; offset {@code IORING_OFF_SQ_RING = 0}), the CQ ring
- * (head, tail, mask, 16-byte CQEs; {@code IORING_OFF_CQ_RING = 0x8000000}) and the array of
- * 64-byte SQEs ({@code IORING_OFF_SQES = 0x10000000}).
+ * (head, tail, mask, index array; offset {@code Abi.IORING_OFF_SQ_RING = 0}), the CQ ring
+ * (head, tail, mask, 16-byte CQEs; {@code Abi.IORING_OFF_CQ_RING = 0x8000000}) and the array of
+ * 64-byte SQEs ({@code Abi.IORING_OFF_SQES = 0x10000000}).
  *
  * <h2>Ordering</h2>
  * Submission: write the SQE and the array slot with plain stores, then <b>release</b>-store
@@ -28,12 +32,7 @@ import java.lang.invoke.VarHandle;
  * construction.
  */
 final class IoUring implements AutoCloseable {
-    static final byte IORING_OP_READ = 22;
-    static final byte IORING_OP_WRITE = 23;
-    static final int IORING_ENTER_GETEVENTS = 1;
-    static final int IORING_FEAT_SINGLE_MMAP = 1;
-    private static final long IORING_OFF_SQ_RING = 0L, IORING_OFF_CQ_RING = 0x8000000L, IORING_OFF_SQES = 0x10000000L;
-    private static final int SQE_BYTES = 64, CQE_BYTES = 16;
+    private static final long SQE_BYTES = Uring.SQE.byteSize(), CQE_BYTES = Uring.CQE.byteSize();
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
 
     private final int fd;
@@ -52,38 +51,38 @@ final class IoUring implements AutoCloseable {
 
     /** Sets up a ring of at least {@code entries} submissions (the kernel rounds up to a power of two). */
     IoUring(int entries) {
-        MemorySegment p = arena.allocate(120, 8);
-        this.fd = Sys.ioUringSetup(entries, p);
+        MemorySegment p = arena.allocate(Uring.PARAMS);
+        this.fd = Uring.setup(entries, p);
         try {
-            sqEntries = p.get(ValueLayout.JAVA_INT, 0);
-            cqEntries = p.get(ValueLayout.JAVA_INT, 4);
-            int features = p.get(ValueLayout.JAVA_INT, 20);
-            sqHeadOff = p.get(ValueLayout.JAVA_INT, 40);
-            sqTailOff = p.get(ValueLayout.JAVA_INT, 44);
-            long sqMaskOff = p.get(ValueLayout.JAVA_INT, 48);
-            sqArrayOff = p.get(ValueLayout.JAVA_INT, 64);
-            cqHeadOff = p.get(ValueLayout.JAVA_INT, 80);
-            cqTailOff = p.get(ValueLayout.JAVA_INT, 84);
-            long cqMaskOff = p.get(ValueLayout.JAVA_INT, 88);
-            cqesOff = p.get(ValueLayout.JAVA_INT, 100);
+            sqEntries = p.get(ValueLayout.JAVA_INT, Uring.P_SQ_ENTRIES);
+            cqEntries = p.get(ValueLayout.JAVA_INT, Uring.P_CQ_ENTRIES);
+            int features = p.get(ValueLayout.JAVA_INT, Uring.P_FEATURES);
+            sqHeadOff = p.get(ValueLayout.JAVA_INT, Uring.P_SQ_HEAD);
+            sqTailOff = p.get(ValueLayout.JAVA_INT, Uring.P_SQ_TAIL);
+            long sqMaskOff = p.get(ValueLayout.JAVA_INT, Uring.P_SQ_RING_MASK);
+            sqArrayOff = p.get(ValueLayout.JAVA_INT, Uring.P_SQ_ARRAY);
+            cqHeadOff = p.get(ValueLayout.JAVA_INT, Uring.P_CQ_HEAD);
+            cqTailOff = p.get(ValueLayout.JAVA_INT, Uring.P_CQ_TAIL);
+            long cqMaskOff = p.get(ValueLayout.JAVA_INT, Uring.P_CQ_RING_MASK);
+            cqesOff = p.get(ValueLayout.JAVA_INT, Uring.P_CQ_CQES);
             long sqSize = sqArrayOff + 4L * sqEntries;
-            long cqSize = cqesOff + (long) CQE_BYTES * cqEntries;
-            singleMmap = (features & IORING_FEAT_SINGLE_MMAP) != 0;
-            int prot = Native.PROT_READ | Native.PROT_WRITE, flags = Native.MAP_SHARED | Native.MAP_POPULATE;
+            long cqSize = cqesOff + CQE_BYTES * cqEntries;
+            singleMmap = (features & Abi.IORING_FEAT_SINGLE_MMAP) != 0;
+            int prot = Abi.PROT_READ | Abi.PROT_WRITE, flags = Abi.MAP_SHARED | Abi.MAP_POPULATE;
             if (singleMmap) {
-                sqRing = Native.mmap(Math.max(sqSize, cqSize), prot, flags, fd, IORING_OFF_SQ_RING);
+                sqRing = Mman.mmap(Math.max(sqSize, cqSize), prot, flags, fd, Abi.IORING_OFF_SQ_RING);
                 cqRing = sqRing;
             } else {
-                sqRing = Native.mmap(sqSize, prot, flags, fd, IORING_OFF_SQ_RING);
-                cqRing = Native.mmap(cqSize, prot, flags, fd, IORING_OFF_CQ_RING);
+                sqRing = Mman.mmap(sqSize, prot, flags, fd, Abi.IORING_OFF_SQ_RING);
+                cqRing = Mman.mmap(cqSize, prot, flags, fd, Abi.IORING_OFF_CQ_RING);
             }
-            sqes = Native.mmap((long) SQE_BYTES * sqEntries, prot, flags, fd, IORING_OFF_SQES);
+            sqes = Mman.mmap(SQE_BYTES * sqEntries, prot, flags, fd, Abi.IORING_OFF_SQES);
             sqMask = sqRing.get(ValueLayout.JAVA_INT, sqMaskOff);
             cqMask = cqRing.get(ValueLayout.JAVA_INT, cqMaskOff);
             sqTail = (int) INT.getAcquire(sqRing, sqTailOff);
-            state = Sys.newCallState(arena);
+            state = Errno.newCallState(arena);
         } catch (RuntimeException e) {
-            Sys.close(fd);
+            FileIo.close(fd);
             arena.close();
             throw e;
         }
@@ -104,14 +103,14 @@ final class IoUring implements AutoCloseable {
      */
     void queue(byte op, int fileFd, MemorySegment buf, int len, long off, long userData) {
         int idx = sqTail & sqMask;
-        long e = (long) idx * SQE_BYTES;
+        long e = idx * SQE_BYTES;
         for (int i = 0; i < SQE_BYTES; i += 8) sqes.set(ValueLayout.JAVA_LONG, e + i, 0L);
-        sqes.set(ValueLayout.JAVA_BYTE, e, op);
-        sqes.set(ValueLayout.JAVA_INT, e + 4, fileFd);
-        sqes.set(ValueLayout.JAVA_LONG, e + 8, off);
-        sqes.set(ValueLayout.JAVA_LONG, e + 16, buf.address());
-        sqes.set(ValueLayout.JAVA_INT, e + 24, len);
-        sqes.set(ValueLayout.JAVA_LONG, e + 32, userData);
+        sqes.set(ValueLayout.JAVA_BYTE, e + Uring.SQE_OPCODE, op);
+        sqes.set(ValueLayout.JAVA_INT, e + Uring.SQE_FD, fileFd);
+        sqes.set(ValueLayout.JAVA_LONG, e + Uring.SQE_OFF, off);
+        sqes.set(ValueLayout.JAVA_LONG, e + Uring.SQE_ADDR, buf.address());
+        sqes.set(ValueLayout.JAVA_INT, e + Uring.SQE_LEN, len);
+        sqes.set(ValueLayout.JAVA_LONG, e + Uring.SQE_USER_DATA, userData);
         sqRing.set(ValueLayout.JAVA_INT, sqArrayOff + 4L * idx, idx);
         sqTail++;
         INT.setRelease(sqRing, sqTailOff, sqTail);
@@ -122,11 +121,11 @@ final class IoUring implements AutoCloseable {
     void submit(int toSubmit, int minComplete) {
         long r;
         do {
-            r = Sys.ioUringEnter(state, fd, toSubmit, minComplete, minComplete > 0 ? IORING_ENTER_GETEVENTS : 0);
+            r = Uring.enter(state, fd, toSubmit, minComplete, minComplete > 0 ? Abi.IORING_ENTER_GETEVENTS : 0);
             if (r >= 0) return;
             toSubmit = 0;
-        } while (r == -Sys.EINTR || r == -Sys.EAGAIN);
-        throw Sys.fail("io_uring_enter", "fd " + fd + ", min_complete " + minComplete, (int) -r, null);
+        } while (r == -Abi.EINTR || r == -Abi.EAGAIN);
+        throw Errno.failure("io_uring_enter", "fd " + fd + ", min_complete " + minComplete, (int) -r, null);
     }
 
     /**
@@ -137,9 +136,9 @@ final class IoUring implements AutoCloseable {
         int head = (int) INT.getAcquire(cqRing, cqHeadOff);
         int tail = (int) INT.getAcquire(cqRing, cqTailOff);
         if (head == tail) return false;
-        long c = cqesOff + (long) (head & cqMask) * CQE_BYTES;
-        cqeUserData = cqRing.get(ValueLayout.JAVA_LONG, c);
-        cqeResult = cqRing.get(ValueLayout.JAVA_INT, c + 8);
+        long c = cqesOff + (head & cqMask) * CQE_BYTES;
+        cqeUserData = cqRing.get(ValueLayout.JAVA_LONG, c + Uring.CQE_USER_DATA);
+        cqeResult = cqRing.get(ValueLayout.JAVA_INT, c + Uring.CQE_RES);
         INT.setRelease(cqRing, cqHeadOff, head + 1);
         pending--;
         return true;
@@ -158,10 +157,10 @@ final class IoUring implements AutoCloseable {
         } catch (RuntimeException e) {
             // the ring is broken; closing the descriptor below cancels what is left
         }
-        Native.munmap(sqes);
-        Native.munmap(sqRing);
-        if (!singleMmap) Native.munmap(cqRing);
-        Sys.close(fd);
+        Mman.munmap(sqes);
+        Mman.munmap(sqRing);
+        if (!singleMmap) Mman.munmap(cqRing);
+        FileIo.close(fd);
         arena.close();
     }
 }

@@ -1,5 +1,7 @@
 package dev.vbuf.media.v4l2;
 
+import dev.vbuf.sys.Abi;
+
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.UnionLayout;
@@ -63,7 +65,7 @@ public final class V4l2Abi {
     public static final int FRMSIZE_TYPE_CONTINUOUS = 2;
     public static final int FRMSIZE_TYPE_STEPWISE = 3;
     /** O_CLOEXEC | O_RDWR for VIDIOC_EXPBUF's flags. */
-    public static final int EXPBUF_FLAGS = DeviceIo.O_CLOEXEC | DeviceIo.O_RDWR;
+    public static final int EXPBUF_FLAGS = Abi.O_CLOEXEC | Abi.O_RDWR;
 
     /** struct v4l2_capability (104 bytes). */
     public static final StructLayout CAPABILITY = MemoryLayout.structLayout(
@@ -199,31 +201,22 @@ public final class V4l2Abi {
     public static final long FMT_PIX = FORMAT.byteOffset(groupElement("fmt"), groupElement("pix"));
 
     // ---- ioctl numbers: _IOC(dir, 'V', nr, size) with dir WRITE = 1, READ = 2 (asm-generic/ioctl.h)
-    public static final long VIDIOC_QUERYCAP = ior('V', 0, CAPABILITY.byteSize());
-    public static final long VIDIOC_ENUM_FMT = iowr('V', 2, FMTDESC.byteSize());
-    public static final long VIDIOC_G_FMT = iowr('V', 4, FORMAT.byteSize());
-    public static final long VIDIOC_S_FMT = iowr('V', 5, FORMAT.byteSize());
-    public static final long VIDIOC_REQBUFS = iowr('V', 8, REQUESTBUFFERS.byteSize());
-    public static final long VIDIOC_QUERYBUF = iowr('V', 9, BUFFER.byteSize());
-    public static final long VIDIOC_QBUF = iowr('V', 15, BUFFER.byteSize());
-    public static final long VIDIOC_EXPBUF = iowr('V', 16, EXPORTBUFFER.byteSize());
-    public static final long VIDIOC_DQBUF = iowr('V', 17, BUFFER.byteSize());
-    public static final long VIDIOC_STREAMON = iow('V', 18, 4);
-    public static final long VIDIOC_STREAMOFF = iow('V', 19, 4);
-    public static final long VIDIOC_TRY_FMT = iowr('V', 64, FORMAT.byteSize());
-    public static final long VIDIOC_ENUM_FRAMESIZES = iowr('V', 74, FRMSIZEENUM.byteSize());
+    public static final long VIDIOC_QUERYCAP = Abi.ior('V', 0, CAPABILITY.byteSize());
+    public static final long VIDIOC_ENUM_FMT = Abi.iowr('V', 2, FMTDESC.byteSize());
+    public static final long VIDIOC_G_FMT = Abi.iowr('V', 4, FORMAT.byteSize());
+    public static final long VIDIOC_S_FMT = Abi.iowr('V', 5, FORMAT.byteSize());
+    public static final long VIDIOC_REQBUFS = Abi.iowr('V', 8, REQUESTBUFFERS.byteSize());
+    public static final long VIDIOC_QUERYBUF = Abi.iowr('V', 9, BUFFER.byteSize());
+    public static final long VIDIOC_QBUF = Abi.iowr('V', 15, BUFFER.byteSize());
+    public static final long VIDIOC_EXPBUF = Abi.iowr('V', 16, EXPORTBUFFER.byteSize());
+    public static final long VIDIOC_DQBUF = Abi.iowr('V', 17, BUFFER.byteSize());
+    public static final long VIDIOC_STREAMON = Abi.iow('V', 18, 4);
+    public static final long VIDIOC_STREAMOFF = Abi.iow('V', 19, 4);
+    public static final long VIDIOC_TRY_FMT = Abi.iowr('V', 64, FORMAT.byteSize());
+    public static final long VIDIOC_ENUM_FRAMESIZES = Abi.iowr('V', 74, FRMSIZEENUM.byteSize());
 
     static long off(StructLayout s, String field) {
         return s.byteOffset(groupElement(field));
     }
 
-    /** _IOC(dir, type, nr, size). */
-    public static long ioc(int dir, char type, int nr, long size) {
-        if (size < 0 || size >= (1 << 14)) throw new IllegalArgumentException("ioctl size " + size + " does not fit in 14 bits");
-        return ((long) dir << 30) | (size << 16) | ((long) type << 8) | nr;
-    }
-
-    public static long ior(char type, int nr, long size) { return ioc(2, type, nr, size); }
-    public static long iow(char type, int nr, long size) { return ioc(1, type, nr, size); }
-    public static long iowr(char type, int nr, long size) { return ioc(3, type, nr, size); }
 }

@@ -6,10 +6,14 @@ import dev.vbuf.memory.Allocator;
 import dev.vbuf.memory.BufferAllocationException;
 import dev.vbuf.memory.BufferHandle;
 import dev.vbuf.memory.BufferValidationException;
-import dev.vbuf.memory.Native;
 import dev.vbuf.pool.Frame;
 import dev.vbuf.pool.FramePool;
 import dev.vbuf.pool.Overflow;
+import dev.vbuf.sys.Abi;
+import dev.vbuf.sys.Errno;
+import dev.vbuf.sys.FileIo;
+import dev.vbuf.sys.Ioctl;
+import dev.vbuf.sys.Mman;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -153,11 +157,11 @@ public final class V4l2Capture implements AutoCloseable {
         this.pool = pool;
         this.notes = notes;
         this.buf = arena.allocate(BUFFER);
-        this.state = arena.allocate(DeviceIo.CALL_STATE);
-        this.pollfd = arena.allocate(DeviceIo.POLLFD);
+        this.state = arena.allocate(Errno.CALL_STATE);
+        this.pollfd = arena.allocate(FileIo.POLLFD);
         this.queuedFrames = new Frame[granted];
         pollfd.set(JAVA_INT, 0, dev.fd());
-        pollfd.set(JAVA_SHORT, 4, DeviceIo.POLLIN);
+        pollfd.set(JAVA_SHORT, 4, Abi.POLLIN);
     }
 
     /**
@@ -275,20 +279,20 @@ public final class V4l2Capture implements AutoCloseable {
                 long[] ol = dev.queryBuffer(i);
                 long offset = ol[0], length = ol[1];
                 if (memory == Memory.MMAP) {
-                    MemorySegment m = Native.mmap(length, Native.PROT_READ | Native.PROT_WRITE, Native.MAP_SHARED, dev.fd(), offset);
-                    handles.add(new BufferHandle(m, 0, Native::munmap));
+                    MemorySegment m = Mman.mmap(length, Abi.PROT_READ | Abi.PROT_WRITE, Abi.MAP_SHARED, dev.fd(), offset);
+                    handles.add(new BufferHandle(m, 0, Mman::munmap));
                 } else {
                     int dfd = dev.exportBuffer(i);
                     MemorySegment m;
                     try {
-                        m = Native.mmap(length, Native.PROT_READ | Native.PROT_WRITE, Native.MAP_SHARED, dfd, 0);
+                        m = Mman.mmap(length, Abi.PROT_READ | Abi.PROT_WRITE, Abi.MAP_SHARED, dfd, 0);
                     } catch (RuntimeException e) {
-                        Native.close(dfd);
+                        FileIo.close(dfd);
                         throw e;
                     }
                     handles.add(new BufferHandle(m, 0, dfd, seg -> {
-                        Native.munmap(seg);
-                        Native.close(dfd);
+                        Mman.munmap(seg);
+                        FileIo.close(dfd);
                     }));
                     if (i == 0) notes.append(verifyExport(dev, offset, length, m));
                 }
@@ -304,7 +308,7 @@ public final class V4l2Capture implements AutoCloseable {
 
     /** Proves the DMA-BUF is the driver's buffer: bytes written through the MMAP mapping are read through the DMA-BUF mapping. */
     private static String verifyExport(V4l2Device dev, long offset, long length, MemorySegment viaDmabuf) {
-        MemorySegment direct = Native.mmap(length, Native.PROT_READ | Native.PROT_WRITE, Native.MAP_SHARED, dev.fd(), offset);
+        MemorySegment direct = Mman.mmap(length, Abi.PROT_READ | Abi.PROT_WRITE, Abi.MAP_SHARED, dev.fd(), offset);
         try {
             long stamp = 0x76627566_45585042L ^ System.nanoTime();
             direct.set(JAVA_LONG, 0, stamp);
@@ -315,7 +319,7 @@ public final class V4l2Capture implements AutoCloseable {
             }
             return "EXPBUF buffer 0: bytes written through the MMAP mapping read back through the DMA-BUF mapping; ";
         } finally {
-            Native.munmap(direct);
+            Mman.munmap(direct);
         }
     }
 
@@ -336,7 +340,7 @@ public final class V4l2Capture implements AutoCloseable {
             if (r < 0) {
                 f.close();
                 throw new V4l2Exception("VIDIOC_QBUF of buffer " + f.id() + " (" + memory + ") on " + dev.path() + " failed: "
-                        + DeviceIo.describe(-r) + qbufHint(-r));
+                        + Errno.describe(-r) + qbufHint(-r));
             }
         }
     }
@@ -366,7 +370,7 @@ public final class V4l2Capture implements AutoCloseable {
             buf.set(JAVA_INT, BUF_M, f.fd());
             buf.set(JAVA_INT, BUF_LENGTH, (int) f.size());
         }
-        int r = DeviceIo.ioctlNoThrow(state, dev.fd(), VIDIOC_QBUF, buf);
+        int r = Ioctl.ioctlNoThrow(state, dev.fd(), VIDIOC_QBUF, buf);
         if (r >= 0) {
             queuedFrames[id] = f;
             queued++;
@@ -401,13 +405,13 @@ public final class V4l2Capture implements AutoCloseable {
                 throw deviceFailed("VIDIOC_QBUF", -r);
             }
         }
-        int p = DeviceIo.poll(state, pollfd, timeoutMs);
-        if (p == -DeviceIo.EINTR || p == 0) return TIMEOUT;
+        int p = FileIo.poll(state, pollfd, timeoutMs);
+        if (p == -Abi.EINTR || p == 0) return TIMEOUT;
         if (p < 0) throw deviceFailed("poll", -p);
         short rev = pollfd.get(JAVA_SHORT, 6);
-        if ((rev & DeviceIo.POLLIN) == 0) {
-            if ((rev & (DeviceIo.POLLERR | DeviceIo.POLLHUP)) != 0) {
-                throw new V4l2Exception("poll on " + dev.path() + " reported " + ((rev & DeviceIo.POLLHUP) != 0 ? "POLLHUP" : "POLLERR")
+        if ((rev & Abi.POLLIN) == 0) {
+            if ((rev & (Abi.POLLERR | Abi.POLLHUP)) != 0) {
+                throw new V4l2Exception("poll on " + dev.path() + " reported " + ((rev & Abi.POLLHUP) != 0 ? "POLLHUP" : "POLLERR")
                         + " with " + queued + " buffers queued; the device stopped streaming or was removed");
             }
             return TIMEOUT;
@@ -415,8 +419,8 @@ public final class V4l2Capture implements AutoCloseable {
         buf.fill((byte) 0);
         buf.set(JAVA_INT, BUF_TYPE, BUF_TYPE_VIDEO_CAPTURE);
         buf.set(JAVA_INT, BUF_MEMORY, memory.v4l2);
-        int r = DeviceIo.ioctlNoThrow(state, dev.fd(), VIDIOC_DQBUF, buf);
-        if (r == -DeviceIo.EAGAIN) return TIMEOUT;
+        int r = Ioctl.ioctlNoThrow(state, dev.fd(), VIDIOC_DQBUF, buf);
+        if (r == -Abi.EAGAIN) return TIMEOUT;
         if (r < 0) throw deviceFailed("VIDIOC_DQBUF", -r);
         int index = buf.get(JAVA_INT, BUF_INDEX);
         Frame f = index >= 0 && index < granted ? queuedFrames[index] : null;
@@ -460,7 +464,7 @@ public final class V4l2Capture implements AutoCloseable {
     }
 
     private V4l2Exception deviceFailed(String call, int errno) {
-        return new V4l2Exception(call + " on " + dev.path() + " failed while streaming " + memory + ": " + DeviceIo.describe(errno)
+        return new V4l2Exception(call + " on " + dev.path() + " failed while streaming " + memory + ": " + Errno.describe(errno)
                 + (errno == 19 ? "; the device was removed" : "") + qbufHint(errno));
     }
 

@@ -2,8 +2,11 @@ package dev.vbuf.media.v4l2;
 
 import dev.vbuf.format.FrameLayout;
 import dev.vbuf.format.PixelFormat;
-import dev.vbuf.memory.Native;
 import dev.vbuf.memory.NativeException;
+import dev.vbuf.sys.Abi;
+import dev.vbuf.sys.Errno;
+import dev.vbuf.sys.FileIo;
+import dev.vbuf.sys.Ioctl;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -20,7 +23,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 /**
  * One open V4L2 video capture device: capabilities, formats, and the buffer ioctls
- * (REQBUFS, QUERYBUF, EXPBUF, STREAMON/OFF) through {@link DeviceIo} downcalls. Set-up only;
+ * (REQBUFS, QUERYBUF, EXPBUF, STREAMON/OFF) through the native layer ({@code dev.vbuf.sys.Ioctl}). Set-up only;
  * the per-frame QBUF/DQBUF path is {@link V4l2Capture}'s.
  *
  * <p>{@link #open(Path)} refuses, with a message that names the path, what was found and what
@@ -90,7 +93,7 @@ public final class V4l2Device implements AutoCloseable {
         }
         int fd;
         try {
-            fd = DeviceIo.open(p, DeviceIo.O_RDWR | DeviceIo.O_NONBLOCK | DeviceIo.O_CLOEXEC);
+            fd = FileIo.open(p, Abi.O_RDWR | Abi.O_NONBLOCK | Abi.O_CLOEXEC);
         } catch (NativeException e) {
             String what = e.errno() == 13 ? "; add your user to the 'video' group or run with access to it" : "";
             throw new V4l2Exception("cannot open " + p + ": " + e.getMessage() + what, e);
@@ -108,7 +111,7 @@ public final class V4l2Device implements AutoCloseable {
             }
             return new V4l2Device(path, fd, cap);
         } catch (RuntimeException e) {
-            Native.close(fd);
+            FileIo.close(fd);
             throw e;
         }
     }
@@ -117,11 +120,11 @@ public final class V4l2Device implements AutoCloseable {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment c = a.allocate(CAPABILITY);
             try {
-                DeviceIo.ioctl(fd, VIDIOC_QUERYCAP, "VIDIOC_QUERYCAP", c, null);
+                Ioctl.ioctl(fd, VIDIOC_QUERYCAP, "VIDIOC_QUERYCAP", c, null);
             } catch (NativeException e) {
-                if (e.errno() == DeviceIo.ENOTTY || e.errno() == DeviceIo.EINVAL) {
+                if (e.errno() == Abi.ENOTTY || e.errno() == Abi.EINVAL) {
                     throw new V4l2Exception(p + " is not a V4L2 device (VIDIOC_QUERYCAP failed: "
-                            + DeviceIo.describe(e.errno()) + "); V4L2 devices present: " + describeDevices()
+                            + Errno.describe(e.errno()) + "); V4L2 devices present: " + describeDevices()
                             + "; pass a /dev/videoN capture node", e);
                 }
                 throw new V4l2Exception("VIDIOC_QUERYCAP on " + p + " failed: " + e.getMessage(), e);
@@ -154,12 +157,12 @@ public final class V4l2Device implements AutoCloseable {
         List<String> out = new ArrayList<>();
         for (Path d : ps) {
             try {
-                int fd = DeviceIo.open(d.toString(), DeviceIo.O_RDWR | DeviceIo.O_NONBLOCK | DeviceIo.O_CLOEXEC);
+                int fd = FileIo.open(d.toString(), Abi.O_RDWR | Abi.O_NONBLOCK | Abi.O_CLOEXEC);
                 try {
                     Capability c = queryCap(fd, d.toString());
                     out.add(d + " (" + c.driver() + ", '" + c.card() + "', " + c.capsString() + ")");
                 } finally {
-                    Native.close(fd);
+                    FileIo.close(fd);
                 }
             } catch (RuntimeException e) {
                 out.add(d + " (cannot query: " + e.getMessage() + ")");
@@ -182,9 +185,9 @@ public final class V4l2Device implements AutoCloseable {
                 d.set(JAVA_INT, off(FMTDESC, "index"), i);
                 d.set(JAVA_INT, off(FMTDESC, "type"), BUF_TYPE_VIDEO_CAPTURE);
                 try {
-                    DeviceIo.ioctl(fd, VIDIOC_ENUM_FMT, "VIDIOC_ENUM_FMT", d, null);
+                    Ioctl.ioctl(fd, VIDIOC_ENUM_FMT, "VIDIOC_ENUM_FMT", d, null);
                 } catch (NativeException e) {
-                    if (e.errno() == DeviceIo.EINVAL) break;
+                    if (e.errno() == Abi.EINVAL) break;
                     throw new V4l2Exception("VIDIOC_ENUM_FMT index " + i + " on " + path + " failed: " + e.getMessage(), e);
                 }
                 out.add(new FormatDesc(i, d.get(JAVA_INT, off(FMTDESC, "pixelformat")),
@@ -205,7 +208,7 @@ public final class V4l2Device implements AutoCloseable {
                 d.set(JAVA_INT, off(FRMSIZEENUM, "index"), i);
                 d.set(JAVA_INT, off(FRMSIZEENUM, "pixel_format"), fourcc);
                 try {
-                    DeviceIo.ioctl(fd, VIDIOC_ENUM_FRAMESIZES, "VIDIOC_ENUM_FRAMESIZES", d, null);
+                    Ioctl.ioctl(fd, VIDIOC_ENUM_FRAMESIZES, "VIDIOC_ENUM_FRAMESIZES", d, null);
                 } catch (NativeException e) {
                     break;
                 }
@@ -252,7 +255,7 @@ public final class V4l2Device implements AutoCloseable {
             f.set(JAVA_INT, pix + off(PIX_FORMAT, "pixelformat"), fourcc);
             f.set(JAVA_INT, pix + off(PIX_FORMAT, "field"), FIELD_NONE);
             try {
-                DeviceIo.ioctl(fd, VIDIOC_S_FMT, "VIDIOC_S_FMT", f, null);
+                Ioctl.ioctl(fd, VIDIOC_S_FMT, "VIDIOC_S_FMT", f, null);
             } catch (NativeException e) {
                 if (e.errno() == 16) {
                     throw new V4l2Exception("VIDIOC_S_FMT on " + path + " failed: the device is busy (EBUSY): another"
@@ -335,10 +338,10 @@ public final class V4l2Device implements AutoCloseable {
             r.set(JAVA_INT, off(REQUESTBUFFERS, "type"), BUF_TYPE_VIDEO_CAPTURE);
             r.set(JAVA_INT, off(REQUESTBUFFERS, "memory"), memory);
             try {
-                DeviceIo.ioctl(fd, VIDIOC_REQBUFS, "VIDIOC_REQBUFS", r, null);
+                Ioctl.ioctl(fd, VIDIOC_REQBUFS, "VIDIOC_REQBUFS", r, null);
             } catch (NativeException e) {
                 String m = memoryName(memory);
-                if (e.errno() == DeviceIo.EINVAL) {
+                if (e.errno() == Abi.EINVAL) {
                     throw new V4l2Exception(path + " does not support " + m + " buffers (VIDIOC_REQBUFS count " + count
                             + " memory " + m + ": EINVAL); try another --memory (mmap is always supported)", e);
                 }
@@ -391,7 +394,7 @@ public final class V4l2Device implements AutoCloseable {
 
     private void ioctl(long req, String name, MemorySegment arg, String hint) {
         try {
-            DeviceIo.ioctl(fd, req, name, arg, hint);
+            Ioctl.ioctl(fd, req, name, arg, hint);
         } catch (NativeException e) {
             throw new V4l2Exception(name + " on " + path + " failed: " + e.getMessage(), e);
         }
@@ -425,7 +428,7 @@ public final class V4l2Device implements AutoCloseable {
     public synchronized void close() {
         if (closed) return;
         closed = true;
-        Native.close(fd);
+        FileIo.close(fd);
     }
 
     @Override

@@ -20,6 +20,16 @@ class FbAbiTest {
 
     @Test
     void layoutsMatchTheKernelHeader() throws Exception {
+        check(false);
+    }
+
+    /** The same on aarch64, with its cross compiler's headers. */
+    @Test
+    void layoutsMatchAarch64sHeader() throws Exception {
+        check(true);
+    }
+
+    private void check(boolean aarch64) throws Exception {
         Map<String, String> c = new LinkedHashMap<>();
         Map<String, Long> java = new LinkedHashMap<>();
         struct(c, java, "fb_bitfield", FbAbi.BITFIELD, "offset", "length", "msb_right");
@@ -35,7 +45,7 @@ class FbAbiTest {
         put(c, java, "FBIOPAN_DISPLAY", "FBIOPAN_DISPLAY", FbAbi.FBIOPAN_DISPLAY);
         put(c, java, "FB_VISUAL_TRUECOLOR", "FB_VISUAL_TRUECOLOR", FbAbi.FB_VISUAL_TRUECOLOR);
         put(c, java, "FB_ACTIVATE_NOW", "FB_ACTIVATE_NOW", FbAbi.FB_ACTIVATE_NOW);
-        Map<String, Long> got = CAbi.evaluate(dir, "linux/fb.h", c);
+        Map<String, Long> got = aarch64 ? CAbi.evaluateAarch64(dir, "linux/fb.h", c) : CAbi.evaluate(dir, "linux/fb.h", c);
         List<String> wrong = new ArrayList<>();
         for (var e : java.entrySet()) {
             if (!e.getValue().equals(got.get(e.getKey()))) wrong.add(e.getKey() + ": Java " + e.getValue() + ", C " + got.get(e.getKey()));

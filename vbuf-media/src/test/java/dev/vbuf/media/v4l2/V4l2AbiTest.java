@@ -22,6 +22,20 @@ class V4l2AbiTest {
     void layoutsAndIoctlNumbersMatchTheKernelHeader() throws Exception {
         Map<String, String> c = new LinkedHashMap<>();
         Map<String, Long> java = new LinkedHashMap<>();
+        quantities(c, java);
+        compare(java, CAbi.evaluate(dir, "linux/videodev2.h", c));
+    }
+
+    /** The same on aarch64 (64-bit too: the same layouts), with its cross compiler's headers. */
+    @Test
+    void layoutsAndIoctlNumbersMatchAarch64sHeader() throws Exception {
+        Map<String, String> c = new LinkedHashMap<>();
+        Map<String, Long> java = new LinkedHashMap<>();
+        quantities(c, java);
+        compare(java, CAbi.evaluateAarch64(dir, "linux/videodev2.h", c));
+    }
+
+    static void quantities(Map<String, String> c, Map<String, Long> java) {
         struct(c, java, "v4l2_capability", V4l2Abi.CAPABILITY, "driver", "card", "bus_info", "version", "capabilities", "device_caps", "reserved");
         struct(c, java, "v4l2_fmtdesc", V4l2Abi.FMTDESC, "index", "type", "flags", "description", "pixelformat", "mbus_code", "reserved");
         struct(c, java, "v4l2_pix_format", V4l2Abi.PIX_FORMAT, "width", "height", "pixelformat", "field", "bytesperline",
@@ -62,8 +76,6 @@ class V4l2AbiTest {
                 new Object[] {"V4L2_FRMSIZE_TYPE_DISCRETE", V4l2Abi.FRMSIZE_TYPE_DISCRETE})) {
             expect(c, java, (String) k[0], "(unsigned int) " + k[0], Integer.toUnsignedLong((Integer) k[1]));
         }
-        Map<String, Long> got = CAbi.evaluate(dir, "linux/videodev2.h", c);
-        compare(java, got);
     }
 
     static void struct(Map<String, String> c, Map<String, Long> java, String name, StructLayout layout, String... fields) {

@@ -1,5 +1,6 @@
-package dev.vbuf.memory;
+package dev.vbuf.sys;
 
+import dev.vbuf.memory.NativeException;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.MemorySegment;
@@ -7,56 +8,56 @@ import java.lang.foreign.ValueLayout;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-class NativeTest {
+class MmanTest {
     @Test
     void anonymousMappingIsUsableAlignedAndUnmaps() {
-        MemorySegment m = Native.mmap(1 << 20, Native.PROT_READ | Native.PROT_WRITE,
-                Native.MAP_PRIVATE | Native.MAP_ANONYMOUS | Native.MAP_POPULATE, -1, 0);
+        MemorySegment m = Mman.mmap(1 << 20, Abi.PROT_READ | Abi.PROT_WRITE,
+                Abi.MAP_PRIVATE | Abi.MAP_ANONYMOUS | Abi.MAP_POPULATE, -1, 0);
         try {
             assertEquals(1 << 20, m.byteSize());
             assertEquals(0, m.address() % 4096);
             m.set(ValueLayout.JAVA_LONG, (1 << 20) - 8, 42);
             assertEquals(42, m.get(ValueLayout.JAVA_LONG, (1 << 20) - 8));
-            Native.madvise(m, Native.MADV_HUGEPAGE); // accepted whatever the THP mode
-            Native.mlock(m.asSlice(0, 4096));
-            Native.munlock(m.asSlice(0, 4096));
+            Mman.madvise(m, Abi.MADV_HUGEPAGE); // accepted whatever the THP mode
+            Mman.mlock(m.asSlice(0, 4096));
+            Mman.munlock(m.asSlice(0, 4096));
         } finally {
-            Native.munmap(m);
+            Mman.munmap(m);
         }
     }
 
     @Test
     void memfdIsSharedBetweenTwoMappings() {
-        int fd = Native.memfdCreate("vbuf-test", Native.MFD_CLOEXEC);
+        int fd = Mman.memfdCreate("vbuf-test", Abi.MFD_CLOEXEC);
         try {
-            Native.ftruncate(fd, 8192);
-            MemorySegment a = Native.mmap(8192, Native.PROT_READ | Native.PROT_WRITE, Native.MAP_SHARED, fd, 0);
-            MemorySegment b = Native.mmap(8192, Native.PROT_READ | Native.PROT_WRITE, Native.MAP_SHARED, fd, 0);
+            FileIo.ftruncate(fd, 8192);
+            MemorySegment a = Mman.mmap(8192, Abi.PROT_READ | Abi.PROT_WRITE, Abi.MAP_SHARED, fd, 0);
+            MemorySegment b = Mman.mmap(8192, Abi.PROT_READ | Abi.PROT_WRITE, Abi.MAP_SHARED, fd, 0);
             try {
                 assertNotEquals(a.address(), b.address());
                 a.set(ValueLayout.JAVA_INT, 4096, 0x1234);
                 assertEquals(0x1234, b.get(ValueLayout.JAVA_INT, 4096), "same pages behind both mappings: no copy");
             } finally {
-                Native.munmap(a);
-                Native.munmap(b);
+                Mman.munmap(a);
+                Mman.munmap(b);
             }
         } finally {
-            Native.close(fd);
+            FileIo.close(fd);
         }
     }
 
     @Test
     void failuresNameTheCallTheArgumentsAndErrno() {
-        NativeException e = assertThrows(NativeException.class, () -> Native.ftruncate(-1, 10));
+        NativeException e = assertThrows(NativeException.class, () -> FileIo.ftruncate(-1, 10));
         assertEquals("ftruncate", e.call());
         assertEquals(9, e.errno());
         assertTrue(e.getMessage().startsWith("ftruncate(fd -1, length 10) failed: EBADF (Bad file descriptor)"), e.getMessage());
 
-        e = assertThrows(NativeException.class, () -> Native.mmap(0, Native.PROT_READ, Native.MAP_PRIVATE | Native.MAP_ANONYMOUS, -1, 0));
-        assertEquals("EINVAL (Invalid argument)", Native.describeErrno(e.errno()));
+        e = assertThrows(NativeException.class, () -> Mman.mmap(0, Abi.PROT_READ, Abi.MAP_PRIVATE | Abi.MAP_ANONYMOUS, -1, 0));
+        assertEquals("EINVAL (Invalid argument)", Errno.describe(e.errno()));
         assertTrue(e.getMessage().contains("mmap(length 0"), e.getMessage());
 
-        e = assertThrows(NativeException.class, () -> Native.close(-5));
+        e = assertThrows(NativeException.class, () -> FileIo.close(-5));
         assertTrue(e.getMessage().contains("EBADF"), e.getMessage());
     }
 }
