@@ -1,4 +1,4 @@
-package dev.vbuf.cli.bench;
+package dev.vbuf.bench.harness;
 
 import dev.vbuf.pool.PoolBuilder;
 import dev.vbuf.pool.Consumer;
@@ -11,8 +11,10 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * vbuf's own hand-off: the producer writes into a pool buffer and submits it, the consumer
- * takes the same buffer, reads it in place and releases it. Nothing is copied. Both sides spin
- * while they wait (WaitStrategy.busySpin), the lowest-latency setting.
+ * takes the same buffer, reads it in place and releases it. Nothing is copied. The pool is
+ * declared one producer and one consumer per group (the single-writer path), as the pair is:
+ * the other transports are one-to-one too (a socket, an exclusive Aeron publication). Both sides
+ * spin while they wait (WaitStrategy.busySpin), or spin then sleep on the futex.
  */
 final class VbufPoolTransport {
     static final int POOL_FRAMES = 4;
@@ -23,6 +25,7 @@ final class VbufPoolTransport {
     /** An in-process pool for producer and consumer threads of one JVM. */
     static FramePool inProcessPool(long frameBytes) {
         return FramePool.builder().name("bench").count(POOL_FRAMES).bufferSize(frameBytes).groups(GROUP)
+                .singleProducer(true).singleConsumers(true)
                 .overflow(Overflow.BLOCK).waitStrategy(WaitStrategy.busySpin()).jmx(false).build();
     }
 
@@ -30,6 +33,7 @@ final class VbufPoolTransport {
     static FramePool createShared(long frameBytes, boolean futex) {
         String name = "vbuf-bench-" + ProcessHandle.current().pid();
         return FramePool.builder().shared(name).count(POOL_FRAMES).bufferSize(frameBytes).groups(GROUP)
+                .singleProducer(true).singleConsumers(true)
                 .overflow(Overflow.BLOCK).waitStrategy(futex ? WaitStrategy.futex() : WaitStrategy.busySpin())
                 .jmx(false).build();
     }

@@ -1,6 +1,5 @@
-package dev.vbuf.cli.bench;
+package dev.vbuf.bench.harness;
 
-import dev.vbuf.cli.Json;
 
 import dev.vbuf.format.FrameLayout;
 import dev.vbuf.format.PixelFormat;
@@ -22,30 +21,33 @@ import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code vbuf bench --seed-table}: seed 000's table (4K and 8K, 60 and 120 fps) measured on this
- * machine with the in-process pool. Per row: a pool sized by {@link PoolSizer} with the seed's
+ * {@code vbuf bench --design-table}: the table of vbuf's original design (a kernel-space design
+ * whose figures were published for 4K and 8K at 60 and 120 fps) measured on this machine with
+ * the in-process pool. Per row: a pool sized by {@link PoolSizer} with the design's
  * own inputs (16 ms maximum latency, 2 ms transfer, 3 ms decode) and the ADAPTIVE overflow rule;
  * a producer thread paced at the frame rate that stamps the capture time at each tick, writes
  * every byte (NV12) and submits; a consumer thread (spin-then-park waiting) that reads every
  * byte (checksum) and releases. End-to-end latency is capture tick → consumer done; CPU is the
  * process CPU time over the wall time of the row; drops are the pool's.
  */
-final class SeedTable {
-    /** The seed's figures (Dual Xeon Platinum 8380, A100, kernel-space design). */
-    record Seed(String res, int fps, double latencyMs, double memoryGb, double cpuPercent) {}
+public final class DesignTable {
+    /** The design's published figures (dual Xeon Platinum 8380, A100, kernel-space design). */
+    record Published(String res, int fps, double latencyMs, double memoryGb, double cpuPercent) {}
 
-    static final List<Seed> SEED = List.of(new Seed("4K", 60, 8.3, 1.2, 3.8), new Seed("4K", 120, 4.7, 2.3, 6.1),
-            new Seed("8K", 60, 16.2, 4.8, 11.4), new Seed("8K", 120, 9.8, 9.1, 18.7));
+    static final List<Published> PUBLISHED = List.of(new Published("4K", 60, 8.3, 1.2, 3.8),
+            new Published("4K", 120, 4.7, 2.3, 6.1), new Published("8K", 60, 16.2, 4.8, 11.4),
+            new Published("8K", 120, 9.8, 9.1, 18.7));
 
-    record Measured(Seed seed, int poolFrames, long poolBytes, long frames, long verified, long bad, long drops,
+    record Measured(Published design, int poolFrames, long poolBytes, long frames, long verified, long bad, long drops,
                     long missed, long p50, long p99, long p999, double cpuPercentMachine, double cpuPercentCore) {}
 
-    private SeedTable() {}
+    private DesignTable() {}
 
-    static int run(int seconds, boolean json, PrintWriter out) throws InterruptedException {
+    /** Runs the four rows for {@code seconds} each and prints the table (or JSON); 0 when every frame verified. */
+    public static int run(int seconds, boolean json, PrintWriter out) throws InterruptedException {
         Machine machine = Machine.current();
         List<Measured> rows = new ArrayList<>();
-        for (Seed s : SEED) {
+        for (Published s : PUBLISHED) {
             if (!json) {
                 out.printf(Locale.ROOT, "  %s %d fps, %d s ...%n", s.res(), s.fps(), seconds);
                 out.flush();
@@ -54,32 +56,32 @@ final class SeedTable {
         }
         boolean ok = rows.stream().allMatch(r -> r.bad() == 0 && r.verified() == r.frames());
         if (json) {
-            Json j = new Json().begin().put("command", "vbuf bench --seed-table").put("secondsPerRow", seconds);
+            Json j = new Json().begin().put("command", "vbuf bench --design-table").put("secondsPerRow", seconds);
             j.begin("machine").put("cores", machine.cores()).put("cpu", machine.cpu()).put("jdk", machine.jdk())
                     .put("date", machine.date()).put("loadAverage", machine.load()).end();
             j.array("rows");
             for (Measured m : rows) {
-                j.begin().put("resolution", m.seed().res()).put("fps", m.seed().fps()).put("poolFrames", m.poolFrames())
+                j.begin().put("resolution", m.design().res()).put("fps", m.design().fps()).put("poolFrames", m.poolFrames())
                         .put("poolBytes", m.poolBytes()).put("frames", m.frames()).put("verified", m.verified())
                         .put("drops", m.drops()).put("missedTicks", m.missed())
                         .begin("latencyNs").put("p50", m.p50()).put("p99", m.p99()).put("p999", m.p999()).end()
                         .put("cpuPercentOfMachine", m.cpuPercentMachine(), 2).put("cpuPercentOfCore", m.cpuPercentCore(), 2)
-                        .begin("seed").put("latencyMs", m.seed().latencyMs(), 1).put("memoryGb", m.seed().memoryGb(), 1)
-                        .put("cpuPercent", m.seed().cpuPercent(), 1).end()
+                        .begin("design").put("latencyMs", m.design().latencyMs(), 1).put("memoryGb", m.design().memoryGb(), 1)
+                        .put("cpuPercent", m.design().cpuPercent(), 1).end()
                         .end();
             }
             j.endArray().put("ok", ok).end();
             out.println(j);
         } else {
-            out.printf(Locale.ROOT, "%nseed 000's table, reproduced with the in-process pool (NV12, every byte written"
+            out.printf(Locale.ROOT, "%nthe original design's table, reproduced with the in-process pool (NV12, every byte written"
                     + " and read, %d s per row)%nmachine: %s%n%n", seconds, machine);
             out.printf(Locale.ROOT, "%-4s %4s | %-27s | %-19s | %-24s | %-12s | %s%n", "res", "fps",
-                    "E2E latency p50/p99/p99.9", "pool memory", "CPU % machine (core)", "drops/missed", "seed: E2E, memory, CPU");
+                    "E2E latency p50/p99/p99.9", "pool memory", "CPU % machine (core)", "drops/missed", "design: E2E, memory, CPU");
             for (Measured m : rows) {
                 out.printf(Locale.ROOT, "%-4s %4d | %7.2f / %7.2f / %7.2f ms | %3d fr = %6.2f GB | %6.2f%% (%6.2f%% core) | %5d / %-5d | %.1f ms, %.1f GB, %.1f%%%s%n",
-                        m.seed().res(), m.seed().fps(), m.p50() / 1e6, m.p99() / 1e6, m.p999() / 1e6,
+                        m.design().res(), m.design().fps(), m.p50() / 1e6, m.p99() / 1e6, m.p999() / 1e6,
                         m.poolFrames(), m.poolBytes() / 1e9, m.cpuPercentMachine(), m.cpuPercentCore(), m.drops(), m.missed(),
-                        m.seed().latencyMs(), m.seed().memoryGb(), m.seed().cpuPercent(),
+                        m.design().latencyMs(), m.design().memoryGb(), m.design().cpuPercent(),
                         m.bad() != 0 || m.verified() != m.frames() ? "  FAILED: " + m.bad() + " bad frames" : "");
             }
             out.println("\nE2E: capture tick -> consumer has read every byte. drops: frames the ADAPTIVE rule took back;"
@@ -89,7 +91,7 @@ final class SeedTable {
         return ok ? 0 : 1;
     }
 
-    static Measured measure(Seed s, int seconds) throws InterruptedException {
+    static Measured measure(Published s, int seconds) throws InterruptedException {
         int w = s.res().equals("4K") ? 3840 : 7680;
         int h = s.res().equals("4K") ? 2160 : 4320;
         long payload = FrameLayout.of(PixelFormat.NV12, w, h).frameBytes();
@@ -99,7 +101,7 @@ final class SeedTable {
         long warmupFrames = s.fps() / 2;
         long total = warmupFrames + (long) s.fps() * seconds;
         Histogram lat = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
-        try (FramePool pool = FramePool.builder().name("seed-" + s.res() + "-" + s.fps()).count(plan.frames())
+        try (FramePool pool = FramePool.builder().name("design-" + s.res() + "-" + s.fps()).count(plan.frames())
                 .bufferSize(frameBytes).groups("consumer").overflow(Overflow.ADAPTIVE)
                 .waitStrategy(WaitStrategy.spinPark()).jmx(false).build()) {
             Consumer c = pool.consumer("consumer");
@@ -125,7 +127,7 @@ final class SeedTable {
                     }
                     if (seq == total - 1) return;
                 }
-            }, "seed-consumer");
+            }, "design-table-consumer");
             consumer.start();
             long t0 = System.nanoTime();
             for (long k = 0; k < total; k++) {

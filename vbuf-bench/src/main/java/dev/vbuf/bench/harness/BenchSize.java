@@ -1,4 +1,4 @@
-package dev.vbuf.cli.bench;
+package dev.vbuf.bench.harness;
 
 import dev.vbuf.format.FrameLayout;
 import dev.vbuf.format.PixelFormat;
@@ -8,10 +8,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** A frame size and format of {@code vbuf bench}: a preset (1080p, 4k, 8k, 8k-rgba) or WxH[:format]. */
-record BenchSize(String label, int width, int height, PixelFormat format, long payloadBytes) {
+public record BenchSize(String label, int width, int height, PixelFormat format, long payloadBytes) {
     private static final Pattern WXH = Pattern.compile("(\\d{1,5})x(\\d{1,5})(?::([a-z0-9]+))?");
 
-    static BenchSize parse(String text) {
+    /** A preset name or WxH[:format]; an error names the input and the accepted forms. */
+    public static BenchSize parse(String text) {
         String t = text.trim().toLowerCase(Locale.ROOT);
         return switch (t) {
             case "1080p" -> of("1080p NV12", 1920, 1080, PixelFormat.NV12);

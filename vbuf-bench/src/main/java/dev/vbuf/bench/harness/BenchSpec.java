@@ -1,4 +1,4 @@
-package dev.vbuf.cli.bench;
+package dev.vbuf.bench.harness;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -1,4 +1,4 @@
-package dev.vbuf.cli.bench;
+package dev.vbuf.bench.harness;
 
 import java.io.BufferedReader;
 import java.io.File;
@@ -15,8 +15,8 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Starts the child JVMs of one transport and size ({@code java -cp <this class path>
- * dev.vbuf.cli.bench.BenchChild ...}), connects them through the endpoint the first one prints,
+ * Starts the child JVMs of one transport and size, or of one floor ({@code java -cp <this class path>
+ * dev.vbuf.bench.harness.BenchChild ...}), connects them through the endpoint the first one prints,
  * waits for both results, and stops them (forcibly, if they overrun their deadline). A child's
  * standard error goes to a temporary file whose last lines are quoted when it fails.
  */
@@ -36,16 +36,32 @@ final class PairRunner {
     record Outcome(Map<String, Long> consumer, Map<String, Long> producer, String error) {}
 
     static Outcome run(BenchSpec spec, long timeoutNanos) throws IOException, InterruptedException {
+        Transport t = spec.transport();
+        List<String> roles = t.singleProcess() ? List.of("both")
+                : t.producerFirst ? List.of("producer", "consumer") : List.of("consumer", "producer");
+        return run(t.id, roles, spec.toArgs(), timeoutNanos);
+    }
+
+    /** The two processes of a floor (it prints its results as "consumer" and "producer" too). */
+    static Outcome run(Floor floor, long timeoutNanos) throws IOException, InterruptedException {
+        return run(floor.label, floor.roles(), floor.args(), timeoutNanos);
+    }
+
+    /**
+     * Starts one child per role with {@code args}: the first alone; a second, if any, with the
+     * endpoint the first prints. {@code what} names the run in errors.
+     */
+    private static Outcome run(String what, List<String> roles, List<String> args, long timeoutNanos)
+            throws IOException, InterruptedException {
         List<Child> children = new ArrayList<>();
         try {
-            if (spec.transport().singleProcess()) {
-                Child both = Child.start("both", spec, null);
-                children.add(both);
-                return collect(children, spec, timeoutNanos);
+            if (roles.size() == 1) {
+                children.add(Child.start(roles.get(0), args, null));
+                return collect(children, what, timeoutNanos);
             }
-            String firstRole = spec.transport().producerFirst ? "producer" : "consumer";
-            String secondRole = spec.transport().producerFirst ? "consumer" : "producer";
-            Child first = Child.start(firstRole, spec, null);
+            String firstRole = roles.get(0);
+            String secondRole = roles.get(1);
+            Child first = Child.start(firstRole, args, null);
             children.add(first);
             long deadline = System.nanoTime() + timeoutNanos;
             String endpoint = null;
@@ -58,21 +74,21 @@ final class PairRunner {
                     return new Outcome(null, null, firstRole + ": " + line + first.tail());
                 }
             }
-            children.add(Child.start(secondRole, spec, endpoint));
-            return collect(children, spec, Math.max(1, deadline - System.nanoTime()));
+            children.add(Child.start(secondRole, args, endpoint));
+            return collect(children, what, Math.max(1, deadline - System.nanoTime()));
         } finally {
             for (Child c : children) c.stop();
         }
     }
 
-    private static Outcome collect(List<Child> children, BenchSpec spec, long timeoutNanos) throws InterruptedException {
+    private static Outcome collect(List<Child> children, String what, long timeoutNanos) throws InterruptedException {
         long deadline = System.nanoTime() + timeoutNanos;
         Map<String, Map<String, Long>> results = new HashMap<>();
         for (Child c : children) {
             while (true) {
                 String line = c.lines.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
                 if (line == null) {
-                    return new Outcome(null, null, spec.transport().id + " " + c.role + " did not finish within "
+                    return new Outcome(null, null, what + " " + c.role + " did not finish within "
                             + TimeUnit.NANOSECONDS.toSeconds(timeoutNanos) + " s" + c.tail());
                 }
                 if (line.equals(Child.EOF)) break;
@@ -116,10 +132,10 @@ final class PairRunner {
             this.stderr = stderr;
         }
 
-        static Child start(String role, BenchSpec spec, String endpoint) throws IOException {
+        static Child start(String role, List<String> args, String endpoint) throws IOException {
             List<String> cmd = javaCommand();
             cmd.add(role);
-            cmd.addAll(spec.toArgs());
+            cmd.addAll(args);
             if (endpoint != null) cmd.add("endpoint=" + endpoint);
             File err = File.createTempFile("vbuf-bench-" + role + "-", ".log");
             err.deleteOnExit();
@@ -172,10 +188,12 @@ final class PairRunner {
 
         /**
          * A child stopped by force cannot clean up: remove what it would have removed — its Aeron
-         * directory and its shared pool's file, both named after its pid (nothing else matches).
+         * directory, its shared pool's file or its floor file, all named after its pid (nothing
+         * else matches).
          */
         static void removeLeftovers(long pid) {
-            for (Path p : List.of(Path.of("/dev/shm/vbuf-bench-aeron-" + pid), Path.of("/dev/shm/vbuf.vbuf-bench-" + pid))) {
+            for (Path p : List.of(Path.of("/dev/shm/vbuf-bench-aeron-" + pid), Path.of("/dev/shm/vbuf.vbuf-bench-" + pid),
+                    Floor.file(pid))) {
                 if (!Files.exists(p)) continue;
                 try (var walk = Files.walk(p)) {
                     walk.sorted(java.util.Comparator.reverseOrder()).forEach(q -> q.toFile().delete());

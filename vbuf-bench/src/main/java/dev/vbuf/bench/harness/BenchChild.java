@@ -1,4 +1,4 @@
-package dev.vbuf.cli.bench;
+package dev.vbuf.bench.harness;
 
 import dev.vbuf.pool.FramePool;
 import org.HdrHistogram.Histogram;
@@ -11,11 +11,14 @@ import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
- * The process on each side of a {@code vbuf bench} pair, started by {@link BenchCommand} as
- * {@code java -cp <same class path> dev.vbuf.cli.bench.BenchChild ROLE key=value...}. ROLE is
- * {@code consumer}, {@code producer} or {@code both} (the single-process transports). The side
+ * The process on each side of a {@code vbuf bench} pair, started by {@link PairRunner} as
+ * {@code java -cp <same class path> dev.vbuf.bench.harness.BenchChild ROLE key=value...}. ROLE is
+ * {@code consumer}, {@code producer} or {@code both} (the single-process transports), or one side
+ * of a {@link Floor} ({@code floor-pong}, {@code floor-ping}, {@code floor-sleeper},
+ * {@code floor-waker}, with {@code floor=NAME}). The side
  * started first prints {@code VBUF-BENCH READY <endpoint>}; the other one is given
  * {@code endpoint=...}. Each prints one {@code VBUF-BENCH RESULT role=... key=value...} line at
  * the end and exits 0; any failure prints {@code VBUF-BENCH ERROR ...} and exits 1. A child also
@@ -25,6 +28,8 @@ public final class BenchChild {
     static final String PREFIX = "VBUF-BENCH ";
     /** Pacing of the latency phases never goes below this interval between frames. */
     static final long MIN_INTERVAL_NS = 50_000;
+    /** A paced producer spins only this long before each tick; it sleeps before that. */
+    static final long SPIN_BEFORE_TICK_NS = 60_000;
 
     private BenchChild() {}
 
@@ -34,6 +39,11 @@ public final class BenchChild {
         try {
             String role = args[0];
             Map<String, String> kv = BenchSpec.parse(args, 1);
+            if (role.startsWith("floor-")) {
+                Floor.runChild(role, kv, out);
+                out.flush();
+                System.exit(0);
+            }
             BenchSpec spec = BenchSpec.fromArgs(kv);
             String endpoint = kv.get("endpoint");
             boolean shm = spec.transport() == Transport.VBUF_SHM || spec.transport() == Transport.VBUF_SHM_FUTEX;
@@ -153,6 +163,18 @@ public final class BenchChild {
         String line() { return sb.toString().trim(); }
     }
 
+    /**
+     * Waits for a paced frame's tick as a camera's producer would, without holding a core: it
+     * sleeps until {@link #SPIN_BEFORE_TICK_NS} before the tick and spins the rest (the timer's
+     * slack is tens of microseconds). On a machine with few cores a pacing loop that spun the
+     * whole interval would take the core the woken consumer needs.
+     */
+    static void awaitTick(long tick) {
+        long left = tick - System.nanoTime();
+        if (left > 2 * SPIN_BEFORE_TICK_NS) LockSupport.parkNanos(left - SPIN_BEFORE_TICK_NS);
+        while (System.nanoTime() < tick) Thread.onSpinWait();
+    }
+
     static Result produce(BenchSpec spec, Transport.Sender sender) throws Exception {
         long payload = spec.payloadBytes();
         long seq = 0;
@@ -171,7 +193,7 @@ public final class BenchChild {
                     t0 = System.nanoTime();
                 }
                 if (phase.paced) {
-                    while (System.nanoTime() < next) Thread.onSpinWait();
+                    awaitTick(next);
                     next += interval;
                 }
                 MemorySegment f = sender.claim();

@@ -1,4 +1,4 @@
-package dev.vbuf.cli.bench;
+package dev.vbuf.bench.harness;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
@@ -10,7 +10,7 @@ import java.util.Locale;
  * ({@link Sender#send}); the consumer gets a whole frame ({@link Receiver#receive}) and gives it
  * back ({@link Receiver#done}). What is written and read is the same for all ({@link FrameWork}).
  */
-enum Transport {
+public enum Transport {
     /** vbuf's pool shared between processes (/dev/shm), both sides spinning: the frame is handed over in place. */
     VBUF_SHM("vbuf-shm", true, "vbuf shared pool (/dev/shm, cross-process), both sides busy-spinning"),
     /** The same with the futex wait strategy: spin 200 times, then sleep in the kernel until woken. */
@@ -21,7 +21,8 @@ enum Transport {
     UDS("uds", false, "Unix-domain stream socket (java.nio SocketChannel, UnixDomainSocketAddress)"),
     AERON("aeron", false, "Aeron IPC, embedded media driver in the consumer process, term-length=128m, mtu=64k");
 
-    final String id;
+    /** The name on the command line ({@code --transports}). */
+    public final String id;
     /** True when the producer must be started first (it creates what the consumer attaches to). */
     final boolean producerFirst;
     final String description;
@@ -35,10 +36,20 @@ enum Transport {
     /** True for transports that run producer and consumer in one process. */
     boolean singleProcess() { return this == VBUF_THREADS; }
 
+    /**
+     * The floor this transport's hand-off is a multiple of: the cache-line ping-pong for the
+     * spinning shared pool, the bare futex wake for the futex one; null for the others (one JVM,
+     * or a copy of the whole frame in the hand-off).
+     */
+    Floor floor() {
+        return this == VBUF_SHM ? Floor.CACHE_LINE : this == VBUF_SHM_FUTEX ? Floor.FUTEX_WAKE : null;
+    }
+
     /** True for transports that are vbuf itself (the reference of the ratios). */
     boolean isVbuf() { return this == VBUF_SHM || this == VBUF_SHM_FUTEX || this == VBUF_THREADS; }
 
-    static Transport parse(String text) {
+    /** The transport named {@code text} (its {@link #id}); an error lists the accepted names. */
+    public static Transport parse(String text) {
         String t = text.trim().toLowerCase(Locale.ROOT);
         for (Transport x : values()) if (x.id.equals(t)) return x;
         throw new IllegalArgumentException("transport '" + text + "' is not one of "

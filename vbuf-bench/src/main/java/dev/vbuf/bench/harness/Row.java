@@ -1,4 +1,4 @@
-package dev.vbuf.cli.bench;
+package dev.vbuf.bench.harness;
 
 import java.util.Map;
 
@@ -6,7 +6,7 @@ import java.util.Map;
  * One transport at one frame size: what the pair measured, or why it failed.
  * Latencies in ns, CPU in seconds per frame, rates per second.
  */
-record Row(Transport transport, BenchSize size, int frames, double fps, double gbps,
+record Row(Transport transport, BenchSize size, int frames, int latencyFrames, double fps, double gbps,
            long handoffP50, long handoffP99, long handoffP999,
            long fullP50, long fullP99, long fullP999,
            double producerCpuPerFrame, double consumerCpuPerFrame,
@@ -14,7 +14,7 @@ record Row(Transport transport, BenchSize size, int frames, double fps, double g
            String error) {
 
     static Row failed(Transport t, BenchSize size, String error) {
-        return new Row(t, size, 0, Double.NaN, Double.NaN, 0, 0, 0, 0, 0, 0, Double.NaN, Double.NaN, Double.NaN, 0, 0, 0, 0, 0, 0,
+        return new Row(t, size, 0, 0, Double.NaN, Double.NaN, 0, 0, 0, 0, 0, 0, Double.NaN, Double.NaN, Double.NaN, 0, 0, 0, 0, 0, 0,
                 note(t, size), error);
     }
 
@@ -29,7 +29,7 @@ record Row(Transport transport, BenchSize size, int frames, double fps, double g
         double pc = p.get(cpuKey) / 1e9 / spec.frames();
         double cc = c.get(cpuKey) / 1e9 / spec.frames();
         long expectedVerified = 2L * spec.warmup() + spec.frames() + spec.latencyFrames();
-        return new Row(spec.transport(), size, spec.frames(), fps, fps * size.payloadBytes() / 1e9,
+        return new Row(spec.transport(), size, spec.frames(), spec.latencyFrames(), fps, fps * size.payloadBytes() / 1e9,
                 c.get("handoffP50"), c.get("handoffP99"), c.get("handoffP999"),
                 c.get("fullP50"), c.get("fullP99"), c.get("fullP999"), pc, cc,
                 spec.transport() == Transport.VBUF_SHM_FUTEX && c.get("idleWallNs") > 0

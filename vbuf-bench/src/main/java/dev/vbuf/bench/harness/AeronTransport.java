@@ -1,4 +1,4 @@
-package dev.vbuf.cli.bench;
+package dev.vbuf.bench.harness;
 
 import io.aeron.Aeron;
 import io.aeron.ExclusivePublication;
@@ -31,6 +31,14 @@ import java.util.concurrent.TimeUnit;
 final class AeronTransport {
     static final String CHANNEL = "aeron:ipc?term-length=128m|mtu=65504";
     static final int STREAM = 7007;
+    /**
+     * Aeron's liveness timeouts (driver, client, image, publication unblock), raised from 10-15 s
+     * so that a JVM starved on a loaded machine is not declared dead mid-run; a side that makes
+     * no progress for {@link #STALL_NS} once frames flow fails with what it saw instead of
+     * spinning on.
+     */
+    static final long LIVENESS_NS = TimeUnit.SECONDS.toNanos(60);
+    static final long STALL_NS = TimeUnit.SECONDS.toNanos(45);
 
     private AeronTransport() {}
 
@@ -60,6 +68,8 @@ final class AeronTransport {
         private final String dir;
         private long writePos;
         private boolean complete;
+        /** Set at the first fragment: before it, the wait includes the producer JVM's start (the parent's deadline applies). */
+        private boolean started;
 
         Receiver(long frameBytes) {
             frame = arena.allocate(frameBytes, 4096);
@@ -70,8 +80,13 @@ final class AeronTransport {
                     .threadingMode(ThreadingMode.SHARED)
                     .sharedIdleStrategy(new BackoffIdleStrategy())
                     .dirDeleteOnStart(true)
-                    .dirDeleteOnShutdown(true));
-            aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(dir));
+                    .dirDeleteOnShutdown(true)
+                    .clientLivenessTimeoutNs(LIVENESS_NS)
+                    .imageLivenessTimeoutNs(LIVENESS_NS)
+                    .publicationUnblockTimeoutNs(LIVENESS_NS + TimeUnit.SECONDS.toNanos(5))
+                    .driverTimeoutMs(TimeUnit.NANOSECONDS.toMillis(LIVENESS_NS)));
+            aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(dir)
+                    .driverTimeoutMs(TimeUnit.NANOSECONDS.toMillis(LIVENESS_NS)));
             sub = aeron.addSubscription(CHANNEL, STREAM);
         }
 
@@ -81,8 +96,26 @@ final class AeronTransport {
         @Override
         public MemorySegment receive() {
             complete = false;
+            long idleSince = 0;
+            int idle = 0;
             while (!complete) {
-                if (sub.controlledPoll(this, 64) == 0) Thread.onSpinWait();
+                if (sub.controlledPoll(this, 64) != 0) {
+                    started = true;
+                    idle = 0;
+                    idleSince = 0;
+                    continue;
+                }
+                Thread.onSpinWait();
+                if (++idle == 1 << 16) { // now and then: how long has nothing come?
+                    idle = 0;
+                    if (!started) continue;
+                    long now = System.nanoTime();
+                    if (idleSince == 0) idleSince = now;
+                    else if (now - idleSince > STALL_NS) {
+                        throw new IllegalStateException("no Aeron message for " + TimeUnit.NANOSECONDS.toSeconds(STALL_NS)
+                                + " s (subscription connected " + sub.isConnected() + ", images " + sub.imageCount() + ")");
+                    }
+                }
             }
             return frame;
         }
@@ -163,11 +196,22 @@ final class AeronTransport {
                 int n = (int) Math.min(maxChunk, payload - off);
                 frameBuf.putLong(FrameWork.O_CHUNK, off);
                 long r;
+                long since = 0;
+                int spins = 0;
                 while ((r = pub.offer(headerBuf, 0, FrameWork.HEADER, frameBuf, (int) (FrameWork.HEADER + off), n)) < 0) {
                     if (r == Publication.NOT_CONNECTED || r == Publication.CLOSED || r == Publication.MAX_POSITION_EXCEEDED) {
                         throw new IllegalStateException("Aeron offer failed: " + Publication.errorString(r));
                     }
                     Thread.onSpinWait();
+                    if (++spins == 1 << 16) {
+                        spins = 0;
+                        long now = System.nanoTime();
+                        if (since == 0) since = now;
+                        else if (now - since > STALL_NS) {
+                            throw new IllegalStateException("Aeron offer refused for " + TimeUnit.NANOSECONDS.toSeconds(STALL_NS)
+                                    + " s: " + Publication.errorString(r));
+                        }
+                    }
                 }
                 off += n;
             } while (off < payload);
