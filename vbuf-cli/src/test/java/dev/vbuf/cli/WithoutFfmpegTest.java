@@ -25,7 +25,9 @@ class WithoutFfmpegTest {
 
     /** This test's class path without vbuf-ffmpeg and the FFmpeg/JavaCPP jars. */
     static String classPathWithoutFfmpeg() {
-        List<String> all = Arrays.asList(System.getProperty("java.class.path").split(File.pathSeparator));
+        // the tests run on the module path: vbuf's own modules are there, the test classes on the class path
+        String path = System.getProperty("java.class.path") + File.pathSeparator + System.getProperty("jdk.module.path", "");
+        List<String> all = Arrays.stream(path.split(File.pathSeparator)).filter(e -> !e.isEmpty()).toList();
         List<String> kept = all.stream()
                 .filter(e -> !e.contains(File.separator + "bytedeco" + File.separator))
                 .filter(e -> !e.contains("vbuf-ffmpeg"))
