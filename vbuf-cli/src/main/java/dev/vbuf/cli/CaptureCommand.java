@@ -52,8 +52,9 @@ public final class CaptureCommand implements Callable<Integer> {
             description = "Capture size asked of the device (it may adjust). Default: ${DEFAULT-VALUE}.")
     FrameSize size;
 
-    @Option(names = "--format", defaultValue = "yuyv", description = "Pixel format asked of the device. Default: ${DEFAULT-VALUE}.")
-    String format;
+    @Option(names = "--format", defaultValue = "yuyv", converter = Converters.Format.class,
+            description = "Pixel format asked of the device. Default: ${DEFAULT-VALUE}.")
+    PixelFormat format;
 
     @Option(names = "--buffers", defaultValue = "4", description = "Buffers to ask for, 1..32 (the budget and the driver may change it). Default: ${DEFAULT-VALUE}.")
     int buffers;
@@ -61,8 +62,9 @@ public final class CaptureCommand implements Callable<Integer> {
     @Option(names = "--budget", defaultValue = "256MiB", description = "Memory the capture buffers may take (bytes, KiB, MiB, GiB). Default: ${DEFAULT-VALUE}.")
     String budget;
 
-    @Option(names = "--policy", defaultValue = "block", description = "Pool overflow policy: block, fail, drop-oldest, adaptive. Default: ${DEFAULT-VALUE}.")
-    String policy;
+    @Option(names = "--policy", defaultValue = "block", converter = Converters.Policy.class,
+            description = "Pool overflow policy: block, fail, drop-oldest, adaptive. Default: ${DEFAULT-VALUE}.")
+    Overflow policy;
 
     @Option(names = "--timeout", defaultValue = "5s", description = "Longest wait for one frame before the run fails. Default: ${DEFAULT-VALUE}.")
     String timeout;
@@ -70,11 +72,11 @@ public final class CaptureCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        PixelFormat pf = Flags.format(spec, format);
+        PixelFormat pf = format;
         Flags.range(spec, "--frames", frames, 1, 1_000_000);
         Flags.range(spec, "--buffers", buffers, 1, V4l2Capture.MAX_BUFFERS);
         long budgetBytes = parseBytes(budget);
-        Overflow overflow = parsePolicy(policy);
+        Overflow overflow = policy;
         Duration wait = Flags.duration(spec, "--timeout", timeout, Duration.ZERO, true, Duration.ofMinutes(10));
         List<V4l2Capture.Memory> types = new ArrayList<>();
         List<DmaBufAllocator.Source> sources = new ArrayList<>();
@@ -203,7 +205,7 @@ public final class CaptureCommand implements Callable<Integer> {
             out.flush();
             return pass;
         } catch (RuntimeException e) {
-            out.println(m.lower() + ": FAIL " + e.getClass().getSimpleName() + ": " + e.getMessage());
+            out.println(m.lower() + ": FAIL " + Main.describe(e));
             out.flush();
             return false;
         }
@@ -214,16 +216,6 @@ public final class CaptureCommand implements Callable<Integer> {
         for (; i + 8 <= n; i += 8) if (s.get(JAVA_LONG_UNALIGNED, i) != 0) return false;
         for (; i < n; i++) if (s.get(java.lang.foreign.ValueLayout.JAVA_BYTE, i) != 0) return false;
         return true;
-    }
-
-    private Overflow parsePolicy(String p) {
-        return switch (p.strip().toLowerCase(java.util.Locale.ROOT)) {
-            case "block" -> Overflow.BLOCK;
-            case "fail" -> Overflow.FAIL;
-            case "drop-oldest", "drop_oldest" -> Overflow.DROP_OLDEST;
-            case "adaptive" -> Overflow.ADAPTIVE;
-            default -> throw Flags.bad(spec, "--policy " + p + " is not one of block, fail, drop-oldest, adaptive");
-        };
     }
 
     private long parseBytes(String text) {

@@ -1,13 +1,14 @@
 package dev.vbuf.cli;
 
-import dev.vbuf.pool.PoolBuilder;
 import dev.vbuf.format.TestPattern;
 import dev.vbuf.pool.Consumer;
 import dev.vbuf.pool.Frame;
+import dev.vbuf.pool.PoolBuilder;
 import dev.vbuf.pool.FramePool;
 import dev.vbuf.pool.WaitStrategy;
 import dev.vbuf.stats.GroupStats;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -41,10 +42,10 @@ public final class ConsumeCommand implements Callable<Integer> {
     @Option(names = "--frames", paramLabel = "N", description = "Stop after N frames, 1..1000000000 (default: until end of stream).")
     Long frames;
 
-    @Option(names = "--wait", defaultValue = "futex",
+    @Option(names = "--wait", converter = Converters.WaitConverter.class,
             description = "How to wait for frames: futex (sleep in the kernel, woken by the producer), spin, yield or park."
                     + " Default: ${DEFAULT-VALUE}.")
-    String waitName;
+    Converters.Wait waitKind;
 
     @Option(names = "--timeout", defaultValue = "30s",
             description = "Give up when no frame comes for this long, 1ms..24h. Default: ${DEFAULT-VALUE}.")
@@ -53,27 +54,23 @@ public final class ConsumeCommand implements Callable<Integer> {
     @Option(names = "--hold-ms", paramLabel = "MS", description = "Hold each frame MS milliseconds before releasing it, 1..10000.")
     Integer holdMs;
 
-    @Option(names = "--json", description = "Print the summary as one JSON object on stdout (status lines go to stderr).")
-    boolean json;
+    @Mixin
+    JsonOption jsonOption;
 
     @Override
     public Integer call() {
         if (frames != null) Flags.range(spec, "--frames", frames, 1, RunCommand.MAX_FRAMES);
         if (holdMs != null) Flags.range(spec, "--hold-ms", holdMs, 1, RunCommand.MAX_SLOW_MS);
         Duration wait = Flags.duration(spec, "--timeout", timeout, Duration.ZERO, true, Duration.ofHours(24));
-        WaitStrategy strategy;
-        try {
-            strategy = WaitStrategy.parse(waitName);
-        } catch (IllegalArgumentException e) {
-            throw Flags.bad(spec, "--wait " + waitName + " is not one of futex, spin, yield, park");
-        }
+        boolean json = jsonOption.json;
+        WaitStrategy strategy = waitKind.strategy();
+        String waitName = waitKind.toString();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         FramePool attached = FramePool.attach(name, new PoolBuilder.AttachOptions().waitStrategy(strategy).jmx(false));
-        // SIGTERM / Ctrl-C: detach cleanly (the frame in hand goes back, the process entry is freed)
-        Thread hook = new Thread(attached::close, "vbuf-detach-" + name);
-        Runtime.getRuntime().addShutdownHook(hook);
-        try (FramePool pool = attached) {
+        // Ctrl-C / SIGTERM: finish the frame in hand, print the summary, detach cleanly, exit 130
+        var stopRequested = new java.util.concurrent.atomic.AtomicBoolean();
+        try (GracefulStop stop = GracefulStop.install("consume", () -> stopRequested.set(true)); FramePool pool = attached) {
             Consumer consumer;
             try {
                 consumer = pool.consumer(group);
@@ -87,14 +84,30 @@ public final class ConsumeCommand implements Callable<Integer> {
             StatusLine status = new StatusLine(json ? err : out, StatusLine.isTerminal());
             var latency = new LatencyStats();
             long taken = 0, verified = 0, failures = 0, gaps = 0, last = -1, first = -1;
-            boolean eos = false, timedOut = false;
+            boolean eos = false, timedOut = false, stopped = false;
             String firstFailure = null;
             long t0 = System.nanoTime(), nextStatus = t0 + 1_000_000_000L;
             try (TestPattern pattern = new TestPattern(pool.layout())) {
+                long idleSince = System.nanoTime();
                 while (frames == null || taken < frames) {
-                    Frame f = consumer.acquireFilled(wait);
+                    if (stopRequested.get()) {
+                        stopped = true;
+                        break;
+                    }
+                    // short waits, so that a stop request is seen within 100 ms
+                    Frame f = consumer.acquireFilled(Duration.ofMillis(Math.min(100, wait.toMillis() + 1)));
                     if (f == null) {
-                        timedOut = !pool.endOfStream();
+                        if (pool.endOfStream() && consumer.lag() == 0) break;
+                        if (System.nanoTime() - idleSince >= wait.toNanos()) {
+                            timedOut = !pool.endOfStream();
+                            break;
+                        }
+                        continue;
+                    }
+                    idleSince = System.nanoTime();
+                    if (f.isEndOfStream() && f.payloadSize() == 0) { // an empty end-of-stream marker frame
+                        consumer.releaseFilled(f);
+                        eos = true;
                         break;
                     }
                     try {
@@ -134,12 +147,13 @@ public final class ConsumeCommand implements Callable<Integer> {
             GroupStats gs = pool.stats().groups().get(consumer.groupIndex());
             var h = latency.total();
             double fps = taken < 2 ? 0 : taken * 1e9 / wall;
+            if (!eos && !stopped && !timedOut && pool.endOfStream()) eos = true;
             boolean ok = failures == 0 && !timedOut;
             if (json) {
                 out.println(new Json().begin().put("ok", ok).put("pool", name).put("group", group).put("frames", taken)
                         .put("verified", verified).put("verifyFailures", failures).put("missed", gaps)
                         .put("firstSequence", first).put("lastSequence", last).put("endOfStream", eos)
-                        .put("timedOut", timedOut).put("fps", fps, 1).put("durationMs", wall / 1e6, 1)
+                        .put("timedOut", timedOut).put("stopped", stopped).put("fps", fps, 1).put("durationMs", wall / 1e6, 1)
                         .put("latencyP50Us", h.getValueAtPercentile(50) / 1e3, 1)
                         .put("latencyP99Us", h.getValueAtPercentile(99) / 1e3, 1)
                         .put("groupDropped", gs.dropped()).put("wait", waitName)
@@ -149,7 +163,7 @@ public final class ConsumeCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "vbuf consume %s, group %s: %d frames (%d..%d) in %.3f s = %.1f fps, verified %d,"
                                 + " failures %d, missed %d (before attach, or dropped for the group: %d), end of stream %s%n",
                         name, group, taken, first, last, wall / 1e9, fps, verified, failures, gaps, gs.dropped(),
-                        eos ? "yes" : "no");
+                        eos ? "yes" : stopped ? "no (stopped by a signal)" : "no");
                 out.printf(Locale.ROOT, "  hand-off latency p50 %s us, p99 %s us (submit in the producer process ->"
                         + " this process has the frame)%n", Units.micros(h.getValueAtPercentile(50)),
                         Units.micros(h.getValueAtPercentile(99)));
@@ -158,13 +172,8 @@ public final class ConsumeCommand implements Callable<Integer> {
             if (firstFailure != null) err.println("vbuf consume: first failure: " + firstFailure);
             if (timedOut) err.println("vbuf consume: no frame for " + timeout + " and no end of stream; is the producer running?");
             err.flush();
+            if (stopped) return GracefulStop.EXIT_CODE;
             return ok ? 0 : 1;
-        } finally {
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException shuttingDown) {
-                // the hook is running
-            }
         }
     }
 }

@@ -20,7 +20,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * {@code vbuf display}: seed 001 scenario 2 on a Linux framebuffer. The framebuffer's pages
+ * {@code vbuf display}: zero-copy display on a Linux framebuffer. The framebuffer's pages
  * are the pool's EXTERNAL buffers; a producer thread renders the test pattern straight into a
  * free page (no copy), and the display consumer flips to each filled frame by its buffer id
  * (FBIOPAN_DISPLAY), reads the pan offset back from the driver, checks the page now on screen

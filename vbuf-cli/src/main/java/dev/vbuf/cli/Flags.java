@@ -1,7 +1,5 @@
 package dev.vbuf.cli;
 
-import dev.vbuf.format.FrameLayout;
-import dev.vbuf.format.PixelFormat;
 import dev.vbuf.sizing.Durations;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
@@ -32,23 +30,6 @@ final class Flags {
                     + ".." + Units.plain(max) + (zeroAllowed ? " (" + zeroMeaning + ")" : " (greater than 0)"));
         }
         return value;
-    }
-
-    static PixelFormat format(CommandSpec spec, String text) {
-        try {
-            return PixelFormat.parse(text);
-        } catch (IllegalArgumentException e) {
-            throw bad(spec, "--format " + text + " is not a known pixel format. " + PixelFormat.acceptedFormats());
-        }
-    }
-
-    static FrameLayout layout(CommandSpec spec, FrameSize size, PixelFormat format) {
-        try {
-            return FrameLayout.of(format, size.width(), size.height());
-        } catch (IllegalArgumentException e) {
-            throw bad(spec, "--size " + size + " does not fit --format " + format.name().toLowerCase(java.util.Locale.ROOT)
-                    + ": " + e.getMessage());
-        }
     }
 
     /** A duration flag; {@code min} is exclusive when {@code minExclusive}. */

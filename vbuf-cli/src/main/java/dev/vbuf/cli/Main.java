@@ -35,33 +35,56 @@ public final class Main implements Runnable {
     public static CommandLine commandLine() {
         return new CommandLine(new Main())
                 .setCaseInsensitiveEnumValuesAllowed(true)
+                .setDefaultValueProvider(new Defaults())
                 .setParameterExceptionHandler(Main::onBadUsage)
                 .setExecutionExceptionHandler(Main::onError);
     }
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "give a command: plan, run, consume, inspect, shm, info or bench (vbuf --help)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "give a command: plan, run, probe, consume, inspect, shm, info, devices, capture, display or bench (vbuf --help)");
     }
 
     /** Bad usage: the message, suggestions for a mistyped flag, where to find help; exit 2. */
     private static int onBadUsage(CommandLine.ParameterException e, String[] args) {
         CommandLine cl = e.getCommandLine();
         PrintWriter err = cl.getErr();
-        err.println(cl.getColorScheme().errorText(e.getMessage()));
+        err.println(cl.getColorScheme().errorText(usageMessage(e.getMessage())));
         CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
         err.println("Try '" + cl.getCommandSpec().qualifiedName() + " --help' for the flags and their ranges.");
         err.flush();
         return cl.getCommandSpec().exitCodeOnInvalidInput();
     }
 
+    private static final java.util.regex.Pattern PICOCLI_PREFIX =
+            java.util.regex.Pattern.compile("^Invalid value for option '(--[a-z-]+)': (\\1 .*|\\1: .*)$", java.util.regex.Pattern.DOTALL);
+
+    /** picocli puts "Invalid value for option '--x': " before a converter's message, which already names the flag. */
+    static String usageMessage(String m) {
+        if (m == null) return "bad usage";
+        var matcher = PICOCLI_PREFIX.matcher(m);
+        return matcher.matches() ? matcher.group(2) : m;
+    }
+
     /** A runtime failure: one line naming it on stderr (the stack trace with -Dvbuf.trace=true), exit 1. */
     private static int onError(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
         PrintWriter err = cl.getErr();
-        err.println("vbuf " + cl.getCommandName() + ": " + e.getClass().getSimpleName() + ": " + e.getMessage());
+        err.println("vbuf " + cl.getCommandName() + ": " + describe(e));
         if (Boolean.getBoolean("vbuf.trace")) e.printStackTrace(err);
         err.flush();
         return 1;
+    }
+
+    /**
+     * What went wrong, for a person: the exception's message (the cause's when it has none);
+     * a class name only when there is no message at all (a bug: run with -Dvbuf.trace=true).
+     */
+    static String describe(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            String m = c.getMessage();
+            if (m != null && !m.isBlank()) return m;
+        }
+        return "unexpected " + t.getClass().getSimpleName() + " with no message (run with -Dvbuf.trace=true for the stack trace)";
     }
 
     /** Version of the jar (from its manifest) and of the Java runtime. */

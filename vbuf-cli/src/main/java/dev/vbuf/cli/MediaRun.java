@@ -9,7 +9,6 @@ import dev.vbuf.media.Source;
 import dev.vbuf.media.SourceOptions;
 import dev.vbuf.media.StreamInfo;
 import dev.vbuf.media.sink.ChecksumSink;
-import dev.vbuf.pool.Overflow;
 import dev.vbuf.sizing.PoolPlan;
 import dev.vbuf.sizing.PoolSizer;
 import dev.vbuf.stats.PoolStats;
@@ -52,7 +51,7 @@ final class MediaRun implements Callable<Integer> {
                     + " builds its pool for the source (decoder layout, device buffers); run without --shared");
         }
         Flags.range(cmd.spec, "--threads", cmd.threads, 1, 64);
-        if (input.startsWith("/dev/video")) { // a V4L2 device: --reader names the buffer memory type
+        if (Media.isVideoDevice(input)) { // a V4L2 device: --reader names the buffer memory type
             if (!dev.vbuf.media.v4l2.V4l2Source.MEMORY_TYPES.contains(cmd.reader)) {
                 throw Flags.bad(cmd.spec, "--reader " + cmd.reader + " is not a V4L2 memory type: mmap, userptr, dmabuf or expbuf");
             }
@@ -61,24 +60,35 @@ final class MediaRun implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw Flags.bad(cmd.spec, "--reader " + cmd.reader + " is not one of mmap, direct, io_uring");
         }
-        if (cmd.frames != null) Flags.range(cmd.spec, "--frames", cmd.frames, 1, RunCommand.MAX_FRAMES);
-        if (cmd.pool != null) Flags.range(cmd.spec, "--pool", cmd.pool, 1, dev.vbuf.pool.FramePool.MAX_BUFFERS);
+        Integer poolFrames = cmd.pool.frames();
+        MediaPaths.checkInput(cmd.spec, input);
+        MediaPaths.checkOutput(cmd.spec, output);
         boolean ordered = !output.equals("null") && !output.equals("checksum");
         if (cmd.threads > 1 && ordered) {
             throw Flags.bad(cmd.spec, "--threads " + cmd.threads + " delivers pictures out of order, and --output " + output
                     + " writes them in arrival order; use --threads 1, or --output null / checksum");
         }
+        FrameOptions fo = cmd.frame;
         PixelFormat format = null;
-        if (given("--format")) {
-            format = Flags.format(cmd.spec, cmd.format);
-        } else if (input.equals("testsrc") && !output.equals("null") && !output.equals("checksum")) {
+        if (fo.given("--format")) {
+            format = fo.format;
+        } else if (input.equals("testsrc") && ordered) {
             format = PixelFormat.I420; // what Y4M and FFV1 hold; NV12 stays the default for null / checksum
         }
-        boolean sizeGiven = given("--size");
+        if (format != null && (fo.given("--size") || input.equals("testsrc"))) {
+            try {
+                dev.vbuf.format.FrameLayout.of(format, fo.size.width(), fo.size.height());
+            } catch (IllegalArgumentException e) {
+                throw Flags.bad(cmd.spec, "--size " + fo.size + " does not fit --format " + format.name().toLowerCase(Locale.ROOT)
+                        + ": " + e.getMessage());
+            }
+        }
+        boolean sizeGiven = fo.given("--size");
+        double fps = fo.given("--fps") ? fo.fps("0 = the input's own rate") : 0;
         SourceOptions so = new SourceOptions(cmd.reader, cmd.threads, cmd.loop,
-                sizeGiven || input.equals("testsrc") ? cmd.size.width() : 0,
-                sizeGiven || input.equals("testsrc") ? cmd.size.height() : 0,
-                format, given("--fps") ? cmd.fps : 0, 4);
+                sizeGiven || input.equals("testsrc") ? fo.size.width() : 0,
+                sizeGiven || input.equals("testsrc") ? fo.size.height() : 0,
+                format, fps, 4);
         if (input.equals("testsrc") && cmd.frames == null && !given("--duration")) {
             throw Flags.bad(cmd.spec, "--input testsrc never ends by itself; give --frames N (e.g. --frames 120)");
         }
@@ -86,53 +96,53 @@ final class MediaRun implements Callable<Integer> {
         MediaCounters counters = new MediaCounters(maxFrames);
         PrintWriter out = cmd.spec.commandLine().getOut();
         PrintWriter err = cmd.spec.commandLine().getErr();
-        StatusLine status = new StatusLine(cmd.json ? err : out, StatusLine.isTerminal());
-        try (Source source = Media.openSource(input, so); Sink sink = Media.openSink(output, counters)) {
+        StatusLine status = new StatusLine(cmd.json() ? err : out, StatusLine.isTerminal());
+        MemorySpec memory = cmd.memorySpec();
+        try (Source source = MediaPaths.openSource(cmd.spec, input, so); Sink sink = MediaPaths.openSink(cmd.spec, output, counters);
+             GracefulStop stop = GracefulStop.install("run", counters::requestStop)) {
             StreamInfo info = source.info();
             int minimum = Pipeline.minimumFrames(source, List.of(sink));
-            Integer frames = cmd.pool;
+            Integer frames = poolFrames;
             if (frames == null && info.fps() > 0) {
                 PoolPlan plan = PoolSizer.plan(Math.min(info.fps(), PoolSizer.MAX_FPS), Duration.ofMillis(16),
                         Duration.ofMillis(2), Duration.ofMillis(3), info.bufferBytes(), minimum);
                 frames = plan.frames();
             }
-            Overflow overflow = switch (cmd.policy.toLowerCase(Locale.ROOT)) {
-                case "block" -> Overflow.BLOCK;
-                case "fail" -> Overflow.FAIL;
-                case "drop-oldest" -> Overflow.DROP_OLDEST;
-                case "adaptive" -> Overflow.ADAPTIVE;
-                default -> throw Flags.bad(cmd.spec, "--policy " + cmd.policy + " is not one of block, fail, drop-oldest, adaptive");
-            };
-            int poolFrames = Math.max(frames == null ? 0 : frames, minimum);
-            MemorySpec memory = cmd.memorySpec();
-            try (MemorySpec.Built mem = memory.build(poolFrames, info.bufferBytes())) {
-            var opts = new Pipeline.Options("vbuf-run", poolFrames, overflow, mem.allocator());
-            long[] last = {0, System.nanoTime()};
-            Pipeline.Result r = Pipeline.run(source, List.of(sink), opts, counters, (pool, c) -> {
-                long now = System.nanoTime(), n = c.frames.sum();
-                double rate = (n - last[0]) * 1e9 / Math.max(1, now - last[1]);
-                last[0] = n;
-                last[1] = now;
-                PoolStats ps = pool.stats();
-                long total = maxFrames > 0 ? maxFrames : info.frameCount() > 0 && !cmd.loop ? info.frameCount() : -1;
-                String bar = "";
-                if (total > 0) {
-                    int filled = (int) Math.min(20, 20 * n / total);
-                    long eta = rate > 0 ? Math.round((total - n) / rate) : -1;
-                    bar = "[" + "#".repeat(filled) + " ".repeat(20 - filled) + "] " + (100 * n / total) + "% "
-                            + (eta >= 0 ? "eta " + eta + " s  " : "");
+            int count = Math.max(frames == null ? 0 : frames, minimum);
+            try (MemorySpec.Built mem = memory.build(count, info.bufferBytes())) {
+                var opts = new Pipeline.Options("vbuf-run", count, cmd.pool.policy, mem.allocator());
+                long[] last = {0, System.nanoTime()};
+                Pipeline.Result r;
+                try {
+                    r = Pipeline.run(source, List.of(sink), opts, counters, (pool, c) -> {
+                        long now = System.nanoTime(), n = c.frames.sum();
+                        double rate = (n - last[0]) * 1e9 / Math.max(1, now - last[1]);
+                        last[0] = n;
+                        last[1] = now;
+                        PoolStats ps = pool.stats();
+                        long total = maxFrames > 0 ? maxFrames : info.frameCount() > 0 && !cmd.loop ? info.frameCount() : -1;
+                        String bar = "";
+                        if (total > 0) {
+                            int filled = (int) Math.min(20, 20 * n / total);
+                            long eta = rate > 0 ? Math.round((total - n) / rate) : -1;
+                            bar = "[" + "#".repeat(filled) + " ".repeat(20 - filled) + "] " + (100 * n / total) + "% "
+                                    + (eta >= 0 ? "eta " + eta + " s  " : "");
+                        }
+                        status.show(bar + String.format(Locale.ROOT, "frames %d  fps %.1f  copies %d  drops %d  HOT %d WARM %d COLD %d",
+                                n, rate, c.copies.sum(), ps.drops() + c.sourceDrops.sum(), ps.hot(), ps.warm(), ps.cold()));
+                    });
+                } catch (Pipeline.OpenException e) {
+                    throw MediaPaths.cannotOpen(cmd.spec, output, e.getCause());
                 }
-                status.show(bar + String.format(Locale.ROOT, "frames %d  fps %.1f  copies %d  drops %d  HOT %d WARM %d COLD %d",
-                        n, rate, c.copies.sum(), ps.drops() + c.sourceDrops.sum(), ps.hot(), ps.warm(), ps.cold()));
-            });
-            status.finish();
-            return report(input, output, info, sink, counters, r, out, err);
+                status.finish();
+                int code = report(input, output, info, sink, counters, r, out, err, stop.signalled());
+                return stop.signalled() ? GracefulStop.EXIT_CODE : code;
             }
         }
     }
 
     private int report(String input, String output, StreamInfo info, Sink sink, MediaCounters c, Pipeline.Result r,
-                       PrintWriter out, PrintWriter err) {
+                       PrintWriter out, PrintWriter err, boolean signalled) {
         long frames = c.frames.sum();
         double secs = r.wallNanos() / 1e9;
         double fps = frames / Math.max(secs, 1e-9);
@@ -140,16 +150,16 @@ final class MediaRun implements Callable<Integer> {
         long drops = r.pool().drops() + c.sourceDrops.sum();
         ChecksumSink sum = sink instanceof ChecksumSink cs ? cs : null;
         var errors = new java.util.ArrayList<String>();
-        if (r.sourceError() != null) errors.add("input: " + r.sourceError().getMessage());
-        for (Throwable t : r.sinkErrors()) errors.add("output: " + t.getClass().getSimpleName() + ": " + t.getMessage());
+        if (r.sourceError() != null) errors.add("input: " + Main.describe(r.sourceError()));
+        for (Throwable t : r.sinkErrors()) errors.add("output: " + Main.describe(t));
         if (r.slotsBack() != r.poolFrames()) errors.add((r.poolFrames() - r.slotsBack()) + " pool slot(s) not back");
         if (sum != null && sum.patternMismatches() > 0 && sum.patternMatches() > 0) {
             errors.add(sum.patternMismatches() + " picture(s) differ from the test pattern");
         }
         boolean ok = errors.isEmpty();
         Histogram h = r.handoff(), p = r.produce();
-        if (cmd.json) {
-            Json j = new Json().begin().put("ok", ok).put("input", input).put("output", output)
+        if (cmd.json()) {
+            Json j = new Json().begin().put("ok", ok).put("stopped", signalled).put("input", input).put("output", output)
                     .put("reader", input.equals("testsrc") || !dev.vbuf.media.file.VideoFile.handles(input) ? "-" : cmd.reader)
                     .put("threads", cmd.threads)
                     .put("size", info.width() + "x" + info.height()).put("format", info.layout().format().name())
@@ -171,7 +181,7 @@ final class MediaRun implements Callable<Integer> {
             if (!errors.isEmpty()) j.put("errors", String.join("; ", errors));
             out.println(j.end());
         } else {
-            out.printf(Locale.ROOT, "vbuf run: %s -> %s%n", info.description(), output);
+            out.printf(Locale.ROOT, "vbuf run: %s -> %s%s%n", info.description(), output, signalled ? " (stopped by a signal)" : "");
             out.printf(Locale.ROOT, "  source    %d pictures in %.3f s = %.1f fps, %.1f MB/s read, %d copies, %d drops%n",
                     frames, secs, fps, mbps, c.copies.sum(), drops);
             out.printf(Locale.ROOT, "  latency   decode/read p50 %s us p99 %s us; hand-off p50 %s us p99 %s us max %s us%n",

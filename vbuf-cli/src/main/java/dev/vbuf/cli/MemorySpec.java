@@ -70,6 +70,14 @@ record MemorySpec(String base, String zone, int node, boolean locked) {
         return new MemorySpec(base == null ? "anon" : base, zone, node, locked);
     }
 
+    /** The flag's spelling of this memory: base kind, then numa:N and locked. */
+    String text() {
+        String t = zone != null ? "zone:" + zone : base;
+        if (node >= 0) t += ",numa:" + node;
+        if (locked) t += ",locked";
+        return t;
+    }
+
     /** The allocator, and the zone region it draws from when there is one (closed after the pool). */
     record Built(Allocator allocator, Zones zones) implements AutoCloseable {
         @Override

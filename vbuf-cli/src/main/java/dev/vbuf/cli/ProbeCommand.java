@@ -1,5 +1,6 @@
 package dev.vbuf.cli;
 
+import dev.vbuf.format.PixelFormat;
 import dev.vbuf.format.Plane;
 import dev.vbuf.media.Media;
 import dev.vbuf.media.Pipeline;
@@ -34,8 +35,8 @@ public final class ProbeCommand implements Callable<Integer> {
     @Option(names = "--size", paramLabel = "WxH", converter = SizeConverter.class, description = "Picture size of a raw file.")
     FrameSize size;
 
-    @Option(names = "--format", description = "Pixel format of a raw file (default i420).")
-    String format;
+    @Option(names = "--format", converter = Converters.Format.class, description = "Pixel format of a raw file (default i420).")
+    PixelFormat format;
 
     @Option(names = "--reader", defaultValue = "mmap", description = "Reader the plan is for: mmap, direct, io_uring. Default: ${DEFAULT-VALUE}.")
     String reader;
@@ -43,9 +44,10 @@ public final class ProbeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         SourceOptions o = new SourceOptions(reader, 1, false, size == null ? 0 : size.width(), size == null ? 0 : size.height(),
-                format == null ? null : Flags.format(spec, format), 0, 4);
+                format, 0, 4);
         PrintWriter out = spec.commandLine().getOut();
-        try (Source s = Media.openSource(input, o)) {
+        MediaPaths.checkInput(spec, input);
+        try (Source s = MediaPaths.openSource(spec, input, o)) {
             StreamInfo i = s.info();
             out.println(i.description());
             out.printf("  picture   %dx%d %s, %s fps, %s pictures%n", i.width(), i.height(), i.layout().format(),

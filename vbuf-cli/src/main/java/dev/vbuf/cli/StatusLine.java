@@ -34,6 +34,13 @@ final class StatusLine {
         out.flush();
     }
 
+    /** A line of its own (a warning, an event) between status updates; the status is redrawn by the next {@link #show}. */
+    void note(String text) {
+        finish();
+        out.println(text);
+        out.flush();
+    }
+
     /** Ends an in-place line so that what follows starts on a fresh line. */
     void finish() {
         if (inPlace && drawn) {

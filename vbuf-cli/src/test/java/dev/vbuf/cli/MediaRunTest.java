@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The acceptance flows of issue 6 at a small size: testsrc → mkv / y4m → checksum / null; refusals. */
@@ -75,10 +76,41 @@ class MediaRunTest {
     }
 
     @Test
-    void deviceInputWithoutTheV4l2PartSaysSo() {
+    void aMissingDeviceIsNamedBeforeAnythingRuns() {
         Cli r = Cli.run("run", "--input", "/dev/video7", "--output", "null");
-        assertEquals(1, r.exit(), r::toString);
-        assertTrue(r.err().contains("/dev/video7"), r::toString);
+        assertEquals(2, r.exit(), r::toString);
+        assertTrue(r.err().contains("--input /dev/video7: no such device"), r::toString);
+        assertEquals("", r.out(), r::toString);
+    }
+
+    @Test
+    void anOutputInADirectoryThatDoesNotExistIsRefusedBeforeTheFirstFrame() {
+        String out = "/nonexistent-" + System.nanoTime() + "/dir/x.mp4";
+        Cli r = Cli.run("run", "--size", "64x48", "--frames", "100", "--output", out);
+        assertEquals(2, r.exit(), r::toString);
+        assertTrue(r.err().contains("--output " + out + ": directory /nonexistent-") && r.err().contains("does not exist"),
+                r::toString);
+        assertEquals("", r.out(), "nothing ran: " + r);
+    }
+
+    @Test
+    void anOutputNoWriterTakesIsRefusedBeforeTheFirstFrameWithoutAClassName() {
+        String out = dir.resolve("x.bogusext").toString();
+        Cli r = Cli.run("run", "--size", "64x48", "--frames", "100", "--output", out);
+        assertEquals(2, r.exit(), r::toString);
+        assertTrue(r.err().contains("--output " + out + " cannot be written") && r.err().contains("accepted: null, checksum"),
+                r::toString);
+        assertFalse(r.err().contains("Exception"), r::toString);
+        assertEquals("", r.out(), "nothing ran: " + r);
+        assertFalse(java.nio.file.Files.exists(dir.resolve("x.bogusext")), "no file was left behind");
+    }
+
+    @Test
+    void aMissingInputFileIsNamed() {
+        String in = dir.resolve("nope.y4m").toString();
+        Cli r = Cli.run("run", "--input", in, "--output", "null");
+        assertEquals(2, r.exit(), r::toString);
+        assertTrue(r.err().contains("--input " + in + ": no such file; accepted: testsrc"), r::toString);
     }
 
     @Test

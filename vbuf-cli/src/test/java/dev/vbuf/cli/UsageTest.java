@@ -73,6 +73,35 @@ class UsageTest {
         assertTrue(r.err().contains(message), () -> "expected '" + message + "' in\n" + r);
     }
 
+    /** A shared flag has one converter: the same value gets the same message from every command. */
+    @ParameterizedTest(name = "{0} {1} {2}")
+    @CsvSource(delimiter = '|', value = {
+            "capture|--policy|xyz|--policy xyz is not one of block, fail, drop-oldest, adaptive",
+            "run|--policy|xyz|--policy xyz is not one of block, fail, drop-oldest, adaptive",
+            "consume|--wait|sleep|--wait sleep is not one of spin, yield, park, futex",
+            "run|--wait|sleep|--wait sleep is not one of spin, yield, park, futex",
+            "capture|--format|foo|--format foo is not a known pixel format",
+            "probe|--format|foo|--format foo is not a known pixel format",
+            "plan|--size|big|--size big is not WIDTHxHEIGHT",
+    })
+    void sharedFlagsSayTheSameEverywhere(String command, String flag, String value, String message) {
+        var args = new java.util.ArrayList<>(java.util.List.of(command, flag, value));
+        if (command.equals("consume") || command.equals("probe")) args.add("x");
+        Cli r = Cli.run(args.toArray(String[]::new));
+        assertEquals(2, r.exit(), r::toString);
+        assertTrue(r.err().startsWith(message), () -> "expected '" + message + "' first in\n" + r);
+    }
+
+    @Test
+    void eachCommandHasItsOwnDefaultsForTheSharedFlags() {
+        Cli run = Cli.run("run", "--help");
+        assertTrue(run.out().contains("Default: 3840x2160") && run.out().contains("Default: nv12"), run::toString);
+        Cli consume = Cli.run("consume", "--help");
+        assertTrue(consume.out().contains("Default: futex"), consume::toString);
+        Cli r = Cli.run("run", "--help");
+        assertTrue(r.out().contains("Default: park"), r::toString);
+    }
+
     @Test
     void unknownFlagAndMissingCommandAreUsageErrors() {
         Cli unknown = Cli.run("run", "--no-such-flag");

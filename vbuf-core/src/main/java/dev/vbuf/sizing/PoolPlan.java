@@ -87,12 +87,12 @@ public record PoolPlan(double fps, Duration maxLatency, Duration transferLatency
         b.append("  memory   = frames x bytes per frame = ").append(frames).append(" x ").append(group(bytesPerFrame))
                 .append(" bytes = ").append(group(totalBytes)).append(" bytes (").append(mib(totalBytes)).append(")\n");
         if (isSeedExample()) {
-            b.append("  note: seed 000 works this example as ceil(120 x 0.016) + 2 x (2ms + 3ms) = 192 frames + 10 = 202 frames.\n");
+            b.append("  note: this example is often worked as ceil(120 x 0.016) + 2 x (2ms + 3ms) = 192 frames + 10 = 202 frames.\n");
             b.append("        But ceil(120 x 0.016) = ceil(1.92) = 2, not 192; and 2 x (2 ms + 3 ms) = 10 ms is a time,\n");
             b.append("        not a number of frames: at 120 fps it is ceil(120 x 0.010) = ceil(1.2) = 2 frames.\n");
             b.append("        Correct: 2 + 2 = 4 frames, plus 1 producer frame = 5 frames (docs/SIZING.md).");
         } else {
-            b.append("  note: seed 000 adds 2 x (transfer + decode) in milliseconds as if they were frames;\n");
+            b.append("  note: 2 x (transfer + decode) is a time, not a number of frames;\n");
             b.append("        here that time is converted to frames at the stream's rate (docs/SIZING.md).");
         }
         return b.toString();

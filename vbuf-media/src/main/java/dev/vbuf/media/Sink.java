@@ -9,7 +9,10 @@ import java.io.IOException;
  *
  * <h2>Contract</h2>
  * <ol>
- *   <li>{@link #open(StreamInfo)} once, before the first frame, on the sink's thread.</li>
+ *   <li>{@link #open(StreamInfo)} once, before the pool is built and before the source
+ *       produces its first picture, on the thread that called {@link Pipeline#run}: a sink that
+ *       cannot open its output (a directory that does not exist, a name no writer takes) fails
+ *       the run before any work is done ({@link Pipeline.OpenException}).</li>
  *   <li>{@link #accept(Frame)} once per frame, in the order the sink's consumer group receives
  *       them (submission order: one producer thread gives picture order; with several reader
  *       threads order is not guaranteed and {@link Frame#pts()} says which picture it is).

@@ -1,0 +1,15 @@
+package dev.vbuf.cli;
+
+import picocli.CommandLine.Option;
+
+/** {@code --memory}: what a pool's buffers are made of (parsed and checked by {@link MemorySpec}). */
+final class MemoryOption {
+    @Option(names = "--memory", converter = Converters.Memory.class, defaultValue = "aligned",
+            description = "Buffer memory: anon/aligned (off-heap, 4 KiB aligned, pre-faulted), memfd (shared memory,"
+                    + " one exportable file descriptor per buffer), udmabuf (memfd exported as DMA-BUFs), dmaheap"
+                    + " (DMA-BUF heap, falling back to memfd then anon), hugepages (2 MiB pages: explicit, else"
+                    + " transparent, as read back from /proc/self/smaps) or zone:NAME (a buddy-allocated zone);"
+                    + " add numa:N to bind to a node and locked to mlock (e.g. hugepages,locked,numa:0)."
+                    + " The backing obtained shows in the summary. Default: ${DEFAULT-VALUE}.")
+    MemorySpec memory;
+}

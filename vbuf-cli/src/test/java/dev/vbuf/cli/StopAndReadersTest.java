@@ -1,0 +1,166 @@
+package dev.vbuf.cli;
+
+import dev.vbuf.shm.ShmNames;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Stopping {@code vbuf run} and {@code vbuf consume} with SIGINT / SIGTERM (child JVMs: a
+ * signal has to reach a real process), what a producer says about its remote groups' readers,
+ * and a {@code vbuf consume} of one of the producer's own groups. No assertion depends on timing:
+ * the tests wait for what the processes print.
+ */
+class StopAndReadersTest {
+    final String name = "stop" + ProcessHandle.current().pid() + "-" + System.nanoTime();
+    final Path path = ShmNames.path(name);
+    final List<Child> children = new ArrayList<>();
+
+    @AfterEach
+    void cleanUp() throws IOException {
+        for (Child c : children) c.process.destroyForcibly();
+        Files.deleteIfExists(path);
+    }
+
+    /** A child JVM running vbuf, its stdout collected, its stderr lines kept as they come. */
+    final class Child {
+        final Process process;
+        final List<String> errLines = new ArrayList<>();
+        final CompletableFuture<String> out = new CompletableFuture<>();
+
+        Child(String... args) throws IOException {
+            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1",
+                    "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+            cmd.addAll(List.of(args));
+            process = new ProcessBuilder(cmd).start();
+            children.add(this);
+            Thread.ofPlatform().daemon().start(() -> {
+                try (var r = new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
+                    for (String line; (line = r.readLine()) != null; ) {
+                        synchronized (errLines) {
+                            errLines.add(line);
+                            errLines.notifyAll();
+                        }
+                    }
+                } catch (IOException ignored) {
+                    // the process ended
+                }
+            });
+            Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    out.complete(new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+                } catch (IOException e) {
+                    out.completeExceptionally(e);
+                }
+            });
+        }
+
+        /** Waits (at most 120 s) for a stderr line that matches; returns it. */
+        String awaitErr(Predicate<String> match, String what) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            int seen = 0;
+            synchronized (errLines) {
+                while (true) {
+                    for (; seen < errLines.size(); seen++) if (match.test(errLines.get(seen))) return errLines.get(seen);
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0 || (!process.isAlive() && seen == errLines.size())) {
+                        fail("no line " + what + " from the child; its stderr:\n" + String.join("\n", errLines));
+                    }
+                    errLines.wait(Math.max(1, Math.min(500, TimeUnit.NANOSECONDS.toMillis(left))));
+                }
+            }
+        }
+
+        void signal(String sig) throws Exception {
+            Process kill = new ProcessBuilder("kill", "-" + sig, Long.toString(process.pid())).inheritIO().start();
+            assertEquals(0, kill.waitFor(), "kill -" + sig);
+        }
+
+        Cli finish() throws Exception {
+            assertTrue(process.waitFor(120, TimeUnit.SECONDS), "the child ended");
+            String o = out.get(10, TimeUnit.SECONDS);
+            synchronized (errLines) {
+                return new Cli(process.exitValue(), o, String.join("\n", errLines));
+            }
+        }
+    }
+
+    @Test
+    void sigintStopsARunWithItsSummaryAndExit130() throws Exception {
+        var run = new Child("run", "--size", "64x48", "--fps", "100", "--frames", "100000000", "--json");
+        run.awaitErr(l -> l.startsWith("frames "), "of status");
+        run.signal("INT");
+        Cli r = run.finish();
+        assertEquals(130, r.exit(), r::toString);
+        assertTrue(r.out().contains("\"stopped\":true") && r.out().contains("\"ok\":true"), r::toString);
+        long produced = r.number("produced");
+        assertTrue(produced > 0 && produced < 100_000_000, r::toString);
+        assertEquals(produced, r.number("verify", "consumed"), "every frame made before the stop was read: " + r);
+        assertEquals(produced, r.number("sample", "consumed"), r::toString);
+        assertEquals(0, r.number("verifyFailures"), r::toString);
+    }
+
+    @Test
+    void aProducerSaysWhichGroupHasNoReaderAndWhichLostItAndBothStopCleanly() throws Exception {
+        var producer = new Child("run", "--shared", name, "--size", "64x48", "--fps", "50", "--frames", "100000000",
+                "--groups", "1", "--json");
+        String waiting = producer.awaitErr(l -> l.contains("has no reader yet"), "saying the remote group has no reader");
+        assertTrue(waiting.contains("group 'consume'") && waiting.contains("'vbuf consume " + name + "'")
+                && waiting.contains("--policy drop-oldest"), waiting);
+
+        var consumer = new Child("consume", name, "--json");
+        producer.awaitErr(l -> l.contains("group 'consume' has a reader again"), "saying the reader came");
+        consumer.awaitErr(l -> l.contains(name + "/consume: frames"), "of consumer status");
+        consumer.signal("TERM");
+        Cli c = consumer.finish();
+        assertEquals(130, c.exit(), c::toString);
+        assertTrue(c.out().contains("\"stopped\":true"), c::toString);
+        assertTrue(c.number("frames") > 0, c::toString);
+        assertEquals(0, c.number("verifyFailures"), c::toString);
+        assertEquals(c.number("frames"), c.number("verified"), c::toString);
+
+        String lost = producer.awaitErr(l -> l.contains("lost its reader"), "saying the group lost its reader");
+        assertTrue(lost.contains("group 'consume' lost its reader (process " + consumer.process.pid() + " detached)"), lost);
+
+        producer.signal("INT");
+        Cli p = producer.finish();
+        assertEquals(130, p.exit(), p::toString);
+        assertTrue(p.out().contains("\"stopped\":true") && p.out().contains("\"ok\":true"), p::toString);
+        assertTrue(p.number("consume", "consumed") >= c.number("frames"), p::toString);
+        assertFalse(Files.exists(path), "the producer removed its pool");
+    }
+
+    @Test
+    void consumingOneOfTheProducersOwnGroupsIsCountedNotFailed() throws Exception {
+        var producer = new Child("run", "--shared", name, "--size", "64x48", "--fps", "100", "--frames", "100000000",
+                "--groups", "1", "--remote-groups", "x", "--policy", "drop-oldest", "--json");
+        producer.awaitErr(l -> l.startsWith("frames "), "of status");
+        var consumer = new Child("consume", name, "--group", "verify", "--frames", "50", "--json");
+        Cli c = consumer.finish();
+        assertEquals(0, c.exit(), c::toString);
+        assertEquals(50, c.number("frames"), c::toString);
+        assertEquals(0, c.number("verifyFailures"), c::toString);
+        producer.signal("INT");
+        Cli p = producer.finish();
+        assertEquals(130, p.exit(), p::toString);
+        assertTrue(p.out().contains("\"ok\":true"), p::toString);
+        long produced = p.number("produced");
+        assertEquals(50, p.number("verify", "takenByOthers"), p::toString);
+        assertEquals(produced, p.number("verify", "consumed") + p.number("verify", "takenByOthers")
+                + p.number("verify", "dropped"), p::toString);
+    }
+}
