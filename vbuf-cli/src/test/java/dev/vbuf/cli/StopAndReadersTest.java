@@ -44,7 +44,7 @@ class StopAndReadersTest {
         Child(String... args) throws IOException {
             List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1",
-                    "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+                    "-cp", System.getProperty("java.class.path") + System.getProperty("path.separator") + System.getProperty("jdk.module.path", "") /* on the module path too (tests) */, Main.class.getName()));
             cmd.addAll(List.of(args));
             process = new ProcessBuilder(cmd).start();
             children.add(this);

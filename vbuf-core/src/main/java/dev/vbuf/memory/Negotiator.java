@@ -14,7 +14,7 @@ import java.util.List;
  *   available = min(MemAvailable, cgroup limit - cgroup usage, /dev/shm free  (shared kinds only))
  *   margin    = max(marginFloor, available x marginFraction)
  *   fit       = floor((available - margin) / bufferBytes)
- *   granted   = min(count, fit, floor(budget / bufferBytes))     fails when granted < minimum
+ *   granted   = min(count, fit, floor(budget / bufferBytes))     fails when granted &lt; minimum
  * </pre>
  */
 public final class Negotiator {

@@ -13,7 +13,7 @@ import java.util.List;
  * the allocation, then restored), then every buffer is {@code mbind}-ed to the node with
  * {@code MPOL_MF_MOVE | MPOL_MF_STRICT}, so a page that landed elsewhere is moved or the
  * allocation fails. Finally the placement is read back, page by page, with
- * {@code move_pages(nodes = NULL)} and reported per buffer ({@link #placement}) and for the
+ * {@code move_pages(nodes = NULL)} and reported per buffer ({@link Allocation#placement(int)}) and for the
  * pool ({@link Allocation#backing()}): never assumed.
  *
  * <p>A node the machine does not have is refused before anything is allocated, with the list

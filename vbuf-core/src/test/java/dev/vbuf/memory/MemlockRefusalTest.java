@@ -35,7 +35,7 @@ class MemlockRefusalTest {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process p = new ProcessBuilder(List.of("prlimit", "--memlock=65536:65536",
                 "setpriv", "--inh-caps=-ipc_lock", "--bounding-set=-ipc_lock", "--",
-                java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path") + System.getProperty("path.separator") + System.getProperty("jdk.module.path", "") /* on the module path too (tests) */,
                 MemlockRefusalTest.class.getName())).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
         assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the child did not finish");

@@ -61,7 +61,7 @@ class CrossProcessTest {
             List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
                     "-Dvbuf.test.crashPoint=" + crashPoint,
-                    "-cp", System.getProperty("java.class.path"), SharedPeer.class.getName()));
+                    "-cp", System.getProperty("java.class.path") + System.getProperty("path.separator") + System.getProperty("jdk.module.path", "") /* on the module path too (tests) */, SharedPeer.class.getName()));
             cmd.addAll(List.of(args));
             process = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             children.add(this);

@@ -1,32 +1,30 @@
 package dev.vbuf.media;
 
 import java.io.IOException;
-import java.lang.reflect.InvocationTargetException;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
 
 /**
  * Opens sources and sinks by the names the command line uses.
  *
  * <p>Inputs: {@code testsrc} (the moving test pattern), {@code /dev/videoN} (V4L2 capture),
  * {@code *.y4m} and raw files ({@code *.yuv}, {@code *.raw}, {@code *.nv12} ...: size and
- * format from the options), anything else FFmpeg opens (mp4, mkv, ts ...).
- * Outputs: {@code null}, {@code checksum}, {@code *.y4m} and raw files, {@code /dev/fbN}
- * (framebuffer), anything else FFmpeg writes (mkv, mp4, nut ...).
+ * format from the options), and, when the vbuf-ffmpeg module is present, anything else FFmpeg
+ * opens (mp4, mkv, ts ...). Outputs: {@code null}, {@code checksum}, {@code *.y4m} and raw files,
+ * {@code /dev/fbN} (framebuffer), and with vbuf-ffmpeg anything else FFmpeg writes (mkv, mp4,
+ * nut ...).
  *
- * <p>Providers are tried in order; the device providers are looked up by class name
- * ({@value #V4L2_PROVIDER}, {@value #FB_PROVIDER}) so that they can be built separately; when the
- * class is missing, a device name gets a clear "not available in this build" error.
+ * <p>Providers are found with {@link ServiceLoader} ({@code META-INF/services} on the class path,
+ * {@code provides} on the module path): this module provides files, V4L2, the framebuffer and the
+ * basic sinks; vbuf-ffmpeg provides FFmpeg. They are asked in turn; a provider that takes any
+ * name ({@link SourceProvider#fallback()}, {@link SinkProvider#fallback()}) is asked last.
  */
 public final class Media {
-    /** Class name of the V4L2 capture provider (package dev.vbuf.media.v4l2). */
-    public static final String V4L2_PROVIDER = "dev.vbuf.media.v4l2.V4l2SourceProvider";
-    /** Class name of the framebuffer display provider (package dev.vbuf.media.fb). */
-    public static final String FB_PROVIDER = "dev.vbuf.media.fb.FramebufferSinkProvider";
-    private static final String FILE_SOURCES = "dev.vbuf.media.file.FileSourceProvider";
-    private static final String FFMPEG_SOURCES = "dev.vbuf.media.ffmpeg.FfmpegSourceProvider";
-    private static final String SINKS = "dev.vbuf.media.sink.BasicSinkProvider";
-    private static final String FFMPEG_SINKS = "dev.vbuf.media.ffmpeg.FfmpegSinkProvider";
+    /** The artifact that adds FFmpeg, named in the errors of a build without it. */
+    static final String FFMPEG_MODULE = "dev.vbuf:vbuf-ffmpeg";
 
     private Media() {}
 
@@ -43,8 +41,11 @@ public final class Media {
     /**
      * Opens an input.
      *
-     * @throws IOException       when the input cannot be opened or is bad (the message names it)
-     * @throws UnsupportedOperationException when the input needs a part this build does not have
+     * @param input   testsrc, a file name or /dev/videoN
+     * @param options size, format, rate and reader options for the sources that need them
+     * @return the opened source; the caller closes it
+     * @throws IOException              when the input cannot be opened or is bad (the message names it)
+     * @throws IllegalArgumentException when no provider of this build reads such an input
      */
     public static Source openSource(String input, SourceOptions options) throws IOException {
         if (input == null || input.isBlank()) {
@@ -53,67 +54,72 @@ public final class Media {
         if ("testsrc".equals(input)) {
             return TestSource.open(options);
         }
-        if (isVideoDevice(input)) {
-            SourceProvider v4l2 = load(V4L2_PROVIDER, SourceProvider.class);
-            if (v4l2 == null) {
-                throw new UnsupportedOperationException("V4L2 input not available in this build: " + input
-                        + " needs " + V4L2_PROVIDER + "; use testsrc or a file");
-            }
-            return v4l2.open(input, options);
+        List<SourceProvider> providers = Providers.SOURCES;
+        for (SourceProvider p : providers) {
+            if (p.accepts(input)) return p.open(input, options);
         }
-        for (String name : List.of(FILE_SOURCES, FFMPEG_SOURCES)) {
-            SourceProvider p = load(name, SourceProvider.class);
-            if (p != null && p.accepts(input)) return p.open(input, options);
-        }
+        boolean ffmpeg = providers.stream().anyMatch(SourceProvider::fallback);
         throw new IllegalArgumentException("input '" + input + "' is not something this build reads: give testsrc,"
-                + " a .y4m or raw (.yuv) file, a file FFmpeg opens (.mkv, .mp4, .ts ...) or /dev/videoN");
+                + " a .y4m or raw (.yuv, .nv12 ...) file"
+                + (ffmpeg ? ", a file FFmpeg opens (.mkv, .mp4, .ts ...)" : "")
+                + " or /dev/videoN"
+                + (ffmpeg ? "" : "; other containers (.mkv, .mp4, .ts ...) need FFmpeg: add " + FFMPEG_MODULE));
     }
 
-    /** Opens an output. */
+    /**
+     * Opens an output.
+     *
+     * @param output   null, checksum, a file name or /dev/fbN
+     * @param counters counters the sink adds to (bytes written, copies)
+     * @return the opened sink; the caller closes it
+     * @throws IOException              when the output cannot be opened (the message names it)
+     * @throws IllegalArgumentException when no provider of this build writes such an output
+     */
     public static Sink openSink(String output, MediaCounters counters) throws IOException {
         if (output == null || output.isBlank()) {
             throw new IllegalArgumentException("output is empty; give null, checksum, a file (clip.y4m, clip.mkv ...) or /dev/fbN");
         }
-        if (isFramebuffer(output)) {
-            SinkProvider fb = load(FB_PROVIDER, SinkProvider.class);
-            if (fb == null) {
-                throw new UnsupportedOperationException("framebuffer output not available in this build: " + output
-                        + " needs " + FB_PROVIDER + "; use null, checksum or a file");
-            }
-            return fb.open(output, counters);
+        List<SinkProvider> providers = Providers.SINKS;
+        for (SinkProvider p : providers) {
+            if (p.accepts(output)) return p.open(output, counters);
         }
-        for (String name : List.of(SINKS, FFMPEG_SINKS)) {
-            SinkProvider p = load(name, SinkProvider.class);
-            if (p != null && p.accepts(output)) return p.open(output, counters);
-        }
+        boolean ffmpeg = providers.stream().anyMatch(SinkProvider::fallback);
         throw new IllegalArgumentException("output '" + output + "' is not something this build writes: give null,"
-                + " checksum, a .y4m or raw (.yuv) file, a file FFmpeg writes (.mkv, .mp4, .nut ...) or /dev/fbN");
+                + " checksum, a .y4m or raw (.yuv, .nv12 ...) file"
+                + (ffmpeg ? ", a file FFmpeg writes (.mkv, .mp4, .nut ...)" : "")
+                + " or /dev/fbN"
+                + (ffmpeg ? "" : "; other containers (.mkv, .mp4, .nut ...) need FFmpeg: add " + FFMPEG_MODULE));
     }
 
-    /** The providers present in this build, for --help and probe. */
+    /**
+     * The providers present, sources then sinks, in the order they are asked (class names, for
+     * diagnostics such as {@code vbuf devices}).
+     *
+     * @return the providers' class names
+     */
     public static List<String> available() {
         var l = new ArrayList<String>();
-        for (String n : List.of(FILE_SOURCES, FFMPEG_SOURCES, SINKS, FFMPEG_SINKS, V4L2_PROVIDER, FB_PROVIDER)) {
-            if (load(n, Object.class) != null) l.add(n);
-        }
+        for (SourceProvider p : Providers.SOURCES) l.add(p.getClass().getName());
+        for (SinkProvider p : Providers.SINKS) l.add(p.getClass().getName());
         return l;
     }
 
-    /** Instantiates a provider by class name, or null when the class is not in this build. */
-    static <T> T load(String className, Class<T> type) {
-        Class<?> c;
-        try {
-            c = Class.forName(className, true, Media.class.getClassLoader());
-        } catch (ClassNotFoundException e) {
-            return null;
-        }
-        try {
-            return type.cast(c.getConstructor().newInstance());
-        } catch (InvocationTargetException e) {
-            throw new IllegalStateException("provider " + className + " failed to start: " + e.getCause(), e.getCause());
-        } catch (ReflectiveOperationException | ClassCastException e) {
-            throw new IllegalStateException("provider " + className + " is not a " + type.getSimpleName()
-                    + " with a public no-argument constructor: " + e, e);
+    /** The providers, found once, on first use (lazy holder: no lock after start-up). */
+    private static final class Providers {
+        static final List<SourceProvider> SOURCES = load(SourceProvider.class, SourceProvider::fallback);
+        static final List<SinkProvider> SINKS = load(SinkProvider.class, SinkProvider::fallback);
+
+        private static <T> List<T> load(Class<T> type, java.util.function.Predicate<T> fallback) {
+            var found = new ArrayList<T>();
+            try {
+                for (T p : ServiceLoader.load(type, Media.class.getClassLoader())) found.add(p);
+            } catch (ServiceConfigurationError e) {
+                throw new IllegalStateException("a " + type.getSimpleName() + " listed in META-INF/services or a module's"
+                        + " 'provides' cannot be started: " + e.getMessage(), e);
+            }
+            // the ones that take any name go last; the rest keep the loader's order
+            found.sort(Comparator.comparing(p -> fallback.test(p)));
+            return List.copyOf(found);
         }
     }
 }

@@ -6,10 +6,18 @@ import dev.vbuf.media.SourceProvider;
 
 import java.io.IOException;
 
-/** Anything else: FFmpeg decides whether it can open it. */
+/** Anything vbuf-media's own sources do not take: FFmpeg decides whether it can open it. */
 public final class FfmpegSourceProvider implements SourceProvider {
+    /** Called by {@link java.util.ServiceLoader}. */
+    public FfmpegSourceProvider() {}
+
     @Override
     public boolean accepts(String input) {
+        return true;
+    }
+
+    @Override
+    public boolean fallback() {
         return true;
     }
 

@@ -73,6 +73,29 @@ public final class FfmpegSink implements Sink {
         return "ffv1";
     }
 
+    /**
+     * Checks an output name before anything is encoded: FFmpeg must know a container for its
+     * extension, and its directory must exist and be writable.
+     *
+     * @param name the output file
+     * @throws IOException naming the file and what is accepted
+     */
+    static void checkOutput(String name) throws IOException {
+        Av.init();
+        if (av_guess_format(null, name, null) == null) {
+            throw new IOException(name + ": no container is known for this file name's extension;"
+                    + " give .mkv, .nut or .avi (FFV1, lossless), .mp4, .mov or .ts (H.264), .y4m or a raw .yuv");
+        }
+        if (name.contains("://")) return; // a URL: FFmpeg's protocols say
+        java.nio.file.Path dir = java.nio.file.Path.of(name).toAbsolutePath().getParent();
+        if (dir != null && !java.nio.file.Files.isDirectory(dir)) {
+            throw new java.nio.file.NoSuchFileException(name, null, "the directory " + dir + " does not exist; create it or write elsewhere");
+        }
+        if (dir != null && !java.nio.file.Files.isWritable(dir)) {
+            throw new java.nio.file.AccessDeniedException(name, null, "the directory " + dir + " is not writable");
+        }
+    }
+
     /** True when this FFmpeg build has an encoder by that name. */
     public static boolean hasEncoder(String codec) {
         Av.init();
@@ -91,10 +114,15 @@ public final class FfmpegSink implements Sink {
         if (avFormat < 0) throw new IOException(name + ": FFmpeg has no pixel format for " + info.layout().format());
         fmt = new AVFormatContext(null);
         int r = avformat_alloc_output_context2(fmt, null, null, name);
-        if (r < 0 || fmt.isNull()) throw new IOException(name + ": FFmpeg has no container for this file name: " + Av.err(r)
+        if (r < 0 || fmt.isNull()) {
+            fmt = null;
+            throw new IOException(name + ": FFmpeg has no container for this file name: " + Av.err(r)
                 + "; use .mkv, .mp4, .nut, .mov, .ts, .avi");
+        }
         AVCodec codec = avcodec_find_encoder_by_name(codecName);
-        if (codec == null) throw new IOException(name + ": this FFmpeg build has no encoder '" + codecName + "'");
+        if (codec == null) throw new IOException(name + ": this FFmpeg build has no encoder '" + codecName + "'"
+                + (codecName.equals("libx264") ? "; libx264 is in FFmpeg's GPL build: depend on dev.vbuf:vbuf-ffmpeg-gpl"
+                + " instead of vbuf-ffmpeg (or build the vbuf command with -Pgpl), or use libopenh264" : ""));
         ctx = avcodec_alloc_context3(codec);
         ctx.width(info.width());
         ctx.height(info.height());
@@ -162,7 +190,7 @@ public final class FfmpegSink implements Sink {
         }
         drain();
         counters.sinkFrames.increment();
-        if (releaseError != null) throw new IOException("releasing a frame failed: " + releaseError, releaseError);
+        if (releaseError != null) throw new IOException(name + ": releasing a frame failed: " + releaseError.getMessage(), releaseError);
     }
 
     private void drain() throws IOException {
@@ -224,8 +252,9 @@ public final class FfmpegSink implements Sink {
         held.clear();
         if (pkt != null) av_packet_free(pkt);
         pkt = null;
+        if (fmt != null && fmt.isNull()) fmt = null; // avformat_alloc_output_context2 failed
         if (fmt != null) {
-            if (fmt.pb() != null && !fmt.pb().isNull() && (fmt.oformat().flags() & AVFMT_NOFILE) == 0) avio_closep(fmt.pb());
+            if (fmt.oformat() != null && fmt.pb() != null && !fmt.pb().isNull() && (fmt.oformat().flags() & AVFMT_NOFILE) == 0) avio_closep(fmt.pb());
             avformat_free_context(fmt);
             fmt = null;
         }

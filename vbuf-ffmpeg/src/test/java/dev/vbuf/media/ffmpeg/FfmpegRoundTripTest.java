@@ -66,12 +66,47 @@ class FfmpegRoundTripTest {
         assertEquals(0, c.copies.sum(), "decoded into pool buffers: no copy");
     }
 
-    /** H.264 is lossy: every picture arrives, in the pool, numbered, with no copy (I420 and NV12, odd strides). */
+    /**
+     * Which FFmpeg build this module's tests run against: "lgpl" in vbuf-ffmpeg, "gpl" in
+     * vbuf-ffmpeg-gpl (set by each module's surefire configuration).
+     */
+    static boolean gplNatives() {
+        String natives = System.getProperty("vbuf.ffmpeg.natives");
+        assertNotNull(natives, "surefire sets vbuf.ffmpeg.natives to lgpl or gpl");
+        assertTrue(natives.equals("lgpl") || natives.equals("gpl"), natives);
+        return natives.equals("gpl");
+    }
+
+    /** The natives on the class path are the build the module promises: libx264 only in the GPL one, OpenH264 in both. */
+    @Test
+    void nativeBuildIsTheOneThisModuleShips() {
+        assertEquals(gplNatives(), FfmpegSink.hasEncoder("libx264"), "libx264 is present exactly in the GPL build");
+        assertTrue(FfmpegSink.hasEncoder("libopenh264"), "both builds encode H.264 through OpenH264");
+        assertTrue(FfmpegSink.hasEncoder("ffv1"));
+        // .mp4 with no codec named: libx264 where the GPL build is present, else OpenH264
+        var c = new MediaCounters(1);
+        try (FfmpegSink s = new FfmpegSink(dir.resolve("default.mp4").toString(), null, c)) {
+            assertTrue(s.summary().contains(gplNatives() ? "libx264" : "libopenh264"), s.summary());
+        }
+    }
+
+    /** H.264 encoders of the build under test: OpenH264 (I420 only) always, libx264 (I420, NV12) in the GPL build. */
+    static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> h264Cases() {
+        var l = new java.util.ArrayList<org.junit.jupiter.params.provider.Arguments>();
+        l.add(org.junit.jupiter.params.provider.Arguments.of("libopenh264", 96, 64, PixelFormat.I420));
+        l.add(org.junit.jupiter.params.provider.Arguments.of("libopenh264", 130, 66, PixelFormat.I420));
+        if (gplNatives()) {
+            l.add(org.junit.jupiter.params.provider.Arguments.of("libx264", 96, 64, PixelFormat.I420));
+            l.add(org.junit.jupiter.params.provider.Arguments.of("libx264", 130, 66, PixelFormat.NV12));
+        }
+        return l.stream();
+    }
+
+    /** H.264 is lossy: every picture arrives, in the pool, numbered, with no copy (odd strides). */
     @ParameterizedTest
-    @CsvSource({"96,64,I420", "130,66,NV12"})
-    void h264DecodesIntoThePool(int w, int h, PixelFormat f) throws Exception {
-        assertTrue(FfmpegSink.hasEncoder("libx264"), "the linux-x86_64-gpl natives carry libx264");
-        Path p = encode("h264-" + f + ".mp4", "libx264", w, h, f, 12);
+    @org.junit.jupiter.params.provider.MethodSource("h264Cases")
+    void h264DecodesIntoThePool(String codec, int w, int h, PixelFormat f) throws Exception {
+        Path p = encode("h264-" + codec + "-" + w + "-" + f + ".mp4", codec, w, h, f, 12);
         var c = new MediaCounters();
         ChecksumSink sum = decode(p, c);
         assertEquals(12, sum.frames());
@@ -89,7 +124,7 @@ class FfmpegRoundTripTest {
             assertTrue(r.ok(), () -> r.sourceError() + " " + r.sinkErrors());
         }
         assertEquals(12, close.frames);
-        assertTrue(close.worst < 4.0, "mean absolute difference from the pattern per picture, worst " + close.worst);
+        assertTrue(close.worst < 4.0, codec + ": mean absolute difference from the pattern per picture, worst " + close.worst);
     }
 
     /** Mean absolute difference of each decoded picture's visible samples from the pattern for its pts. */
@@ -173,6 +208,41 @@ class FfmpegRoundTripTest {
             assertEquals(0, c.frames.sum(), "nothing was produced");
         } catch (Exception e) {
             throw new AssertionError(e);
+        }
+    }
+
+    /** Checked when the output is opened, before the first frame: an unknown extension, a missing directory. */
+    @Test
+    void badOutputNamesAreRefusedBeforeTheFirstFrame() throws Exception {
+        var provider = new FfmpegSinkProvider();
+        String bogus = dir.resolve("x.bogusext").toString();
+        var e = assertThrows(java.io.IOException.class, () -> provider.open(bogus, new MediaCounters()));
+        assertTrue(e.getMessage().contains(bogus) && e.getMessage().contains(".mkv"), e.getMessage());
+        var missing = assertThrows(java.nio.file.NoSuchFileException.class,
+                () -> provider.open("/nonexistent-vbuf-dir/x.mp4", new MediaCounters()));
+        assertTrue(missing.getMessage().contains("/nonexistent-vbuf-dir/x.mp4")
+                && missing.getMessage().contains("does not exist"), missing.getMessage());
+        // the sink itself, opened on such a name anyway: a clear error, and close() after it is quiet
+        try (Source src = TestSource.open(SourceOptions.defaults().withSize(64, 48))) {
+            FfmpegSink sink = new FfmpegSink(bogus, null, new MediaCounters(1));
+            var open = assertThrows(java.io.IOException.class, () -> sink.open(src.info()));
+            assertTrue(open.getMessage().contains(bogus), open.getMessage());
+            assertTrue(sink.summary().contains(bogus), sink.summary());
+            sink.close();
+        }
+    }
+
+    /** Asking for libx264 where the LGPL build is loaded says where it is. */
+    @Test
+    void missingEncoderSaysWhichArtifactHasIt() throws Exception {
+        if (gplNatives()) {
+            assertTrue(FfmpegSink.hasEncoder("libx264"));
+            return;
+        }
+        try (Source src = TestSource.open(SourceOptions.defaults().withSize(64, 48));
+             FfmpegSink sink = new FfmpegSink(dir.resolve("x264.mp4").toString(), "libx264", new MediaCounters(1))) {
+            var e = assertThrows(java.io.IOException.class, () -> sink.open(src.info()));
+            assertTrue(e.getMessage().contains("libx264") && e.getMessage().contains("vbuf-ffmpeg-gpl"), e.getMessage());
         }
     }
 

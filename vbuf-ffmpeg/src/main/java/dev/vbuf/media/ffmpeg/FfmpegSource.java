@@ -240,7 +240,7 @@ public final class FfmpegSource implements Source {
                         continue outer;
                     }
                     if (r < 0) throw new MediaException(name, counter, -1, "decoding failed: " + Av.err(r));
-                    if (callbackError != null) throw new IOException("get_buffer2 failed: " + callbackError, callbackError);
+                    if (callbackError != null) throw new IOException(name + ": handing a decoder buffer from the pool failed: " + callbackError.getMessage(), callbackError);
                     long ts = frame.best_effort_timestamp();
                     long n = ts != AV_NOPTS_VALUE && perFrame != null
                             ? av_rescale_q_rnd(ts - start, tb, perFrame, AV_ROUND_NEAR_INF | AV_ROUND_PASS_MINMAX) : counter;
@@ -252,7 +252,7 @@ public final class FfmpegSource implements Source {
                     t0 = now;
                     if (last || c.stopRequested()) return;
                 }
-                if (draining && callbackError != null) throw new IOException("get_buffer2 failed", callbackError);
+                if (draining && callbackError != null) throw new IOException(name + ": handing a decoder buffer from the pool failed: " + callbackError.getMessage(), callbackError);
             }
         } finally {
             av_frame_free(frame);

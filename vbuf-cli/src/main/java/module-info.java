@@ -1,0 +1,14 @@
+/**
+ * vbuf-cli: the {@code vbuf} command. Not a library: it exports nothing; its command classes are
+ * open to picocli, which reads their annotated fields.
+ */
+module dev.vbuf.cli {
+    requires dev.vbuf.media;
+    requires info.picocli;
+    requires HdrHistogram;
+    requires jdk.management; // process CPU time and per-thread allocation (com.sun.management)
+    requires dev.vbuf.bench; // vbuf bench: the cross-process harness
+
+    opens dev.vbuf.cli to info.picocli;
+    opens dev.vbuf.cli.bench to info.picocli;
+}
