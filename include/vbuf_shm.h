@@ -223,6 +223,7 @@ _Static_assert(sizeof(_Atomic uint32_t) == 4, "32-bit atomics are 4 bytes");
 #define VBUF_MAX_SLEEP_NANOS       100000000LL /* longest single futex sleep */
 #define VBUF_SLEEP_DEADLINE_SLACK_NANOS 50000000LL /* a sleep registration is honoured this long past it */
 #define VBUF_SHM_PREFIX            "vbuf." /* pool NAME is the file /dev/shm/vbuf.NAME */
+#define VBUF_SHM_TEMP_PREFIX       ".tmp.vbuf." /* .tmp.vbuf.NAME.PID.NANOS: a pool being formatted by PID (stale once PID is gone) */
 #define VBUF_FLAG_KEY_FRAME        1
 #define VBUF_FLAG_END_OF_STREAM    2
 #define VBUF_FLAG_CORRUPT          4
