@@ -1225,15 +1225,16 @@ static inline bool vbuf_is_live_free(const struct vbuf_pool *p, uint64_t e) {
 }
 
 /*
- * A popped entry is kept only if it is a live free slot not already kept: a free slot needs one
- * entry, so duplicates (left by recovery, or written by a hostile process) are dropped, and
- * the loop ends: at most slotCount distinct live entries exist and the ring holds two per slot.
+ * A popped entry is queued again only if it is a live free slot popped for the first time in
+ * this call: a free slot needs one entry, so a value popped twice is a duplicate (left by
+ * recovery, or written by a hostile process) and is dropped. At most slotCount distinct live
+ * entries exist and the ring holds two per slot, so the loop ends; it is bounded all the same.
  * Returns VBUF_OK, or VBUF_ECORRUPT (pool->problem says why) when the ring stays full anyway.
  */
 static inline int vbuf_offer_free(struct vbuf_pool *p, uint32_t s, uint64_t gen) {
-    enum { STACK = 32 };
-    uint64_t todo[STACK];
-    int n = 0;
+    enum { STACK = 32, SEEN = 64 };
+    uint64_t todo[STACK], seen[SEEN];
+    int n = 0, nseen = 0;
     todo[n++] = vbuf_entry(s, gen);
     long rounds = 0, limit = 4L * p->free_ring.capacity + 64;
     while (n > 0) {
@@ -1244,10 +1245,13 @@ static inline int vbuf_offer_free(struct vbuf_pool *p, uint32_t s, uint64_t gen)
             return vbuf_corrupt(p, "the free ring (offset %llu) stays full of entries that are not free slots, or keeps"
                                 " changing, while slot %u is returned", (unsigned long long)p->geo.free_ring_offset, s);
         int64_t old = vbuf_ring_poll(&p->free_ring);
-        if (old < 0 || !vbuf_is_live_free(p, (uint64_t)old)) continue;
-        bool kept = false;
-        for (int k = 0; k < n; k++) kept |= todo[k] == (uint64_t)old;
-        if (!kept) todo[n++] = (uint64_t)old;
+        if (old < 0 || (uint64_t)old == e || !vbuf_is_live_free(p, (uint64_t)old)) continue;
+        bool dup = false;
+        for (int k = 0; k < nseen && !dup; k++) dup = seen[k] == (uint64_t)old;
+        for (int k = 0; k < n && !dup; k++) dup = todo[k] == (uint64_t)old;
+        if (dup) continue; /* one entry of that slot is queued already */
+        if (nseen < SEEN) seen[nseen++] = (uint64_t)old;
+        todo[n++] = (uint64_t)old;
     }
     struct vbuf_header *h = vbuf_hdr(p);
     vbuf_wake(&h->free_futex, &h->free_waiters, &h->free_sleep_deadline);
