@@ -66,7 +66,12 @@
  * cannot move an access outside the mapping. Slot indices read from rings are checked against
  * the slot count, and a frame's buffer offset and payload size against the validated geometry,
  * before any pointer is formed. (A file truncated by someone else after it was mapped still
- * raises SIGBUS on access, as for any mapped file.)
+ * raises SIGBUS on access, as for any mapped file.) The rules are the numbered list
+ * "Validation rules" of docs/SHARED.md, the same in Java and here.
+ *
+ * Nothing loops without a bound over shared state: a claim naming no live process entry, a
+ * free ring full of duplicates, or a word that keeps changing ends in VBUF_ECORRUPT with
+ * pool->problem naming the pool and the field; waits read the caller's stop flag.
  *
  * ---------------------------------------------------------------------------------------------
  * Crash safety (what the protocol guarantees if this process is killed at any instruction)
