@@ -217,7 +217,7 @@ _Static_assert(sizeof(_Atomic uint32_t) == 4, "32-bit atomics are 4 bytes");
 #define VBUF_ROLE_CREATOR          1
 #define VBUF_ROLE_ATTACHED         2
 
-/* ---- limits (FramePool, SharedRegion, WaitStrategy.Futex, ShmNames, Frame) ---- */
+/* ---- limits (FramePool, PoolFile, WaitStrategy.Futex, ShmNames, Frame) ---- */
 #define VBUF_MAX_BUFFERS           65536
 #define VBUF_MAX_GROUPS            16
 #define VBUF_MAX_GROUP_NAME_BYTES  31
@@ -739,7 +739,7 @@ static inline void vbuf_ring_init(struct vbuf_ring *r, uint8_t *base, uint64_t o
  * Validates a mapped pool file of file_bytes bytes (at least VBUF_HEADER_BYTES: check that
  * before mapping) and fills *p. Works on a snapshot of the header: every offset kept in *p was
  * checked, and none is read from the file again. Returns 0, or -1 with a message in err naming
- * the file, what is wrong and what to do (the same rules and order as Java's SharedRegion.validate).
+ * the file, what is wrong and what to do (the same rules and order as Java's PoolFileValidator.validate).
  */
 static inline int vbuf_validate(uint8_t *base, uint64_t file_bytes, const char *path, struct vbuf_pool *p,
                                 char *err, size_t errlen) {

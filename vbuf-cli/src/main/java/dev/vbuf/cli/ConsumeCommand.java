@@ -1,5 +1,6 @@
 package dev.vbuf.cli;
 
+import dev.vbuf.pool.PoolBuilder;
 import dev.vbuf.format.TestPattern;
 import dev.vbuf.pool.Consumer;
 import dev.vbuf.pool.Frame;
@@ -68,7 +69,7 @@ public final class ConsumeCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        FramePool attached = FramePool.attach(name, new FramePool.AttachOptions().waitStrategy(strategy).jmx(false));
+        FramePool attached = FramePool.attach(name, new PoolBuilder.AttachOptions().waitStrategy(strategy).jmx(false));
         // SIGTERM / Ctrl-C: detach cleanly (the frame in hand goes back, the process entry is freed)
         Thread hook = new Thread(attached::close, "vbuf-detach-" + name);
         Runtime.getRuntime().addShutdownHook(hook);

@@ -1,8 +1,9 @@
 package dev.vbuf.cli;
 
+import dev.vbuf.pool.PoolBuilder;
+import dev.vbuf.shm.Peer;
 import dev.vbuf.pool.BufferInfo;
 import dev.vbuf.pool.FramePool;
-import dev.vbuf.pool.SharedRegion;
 import dev.vbuf.stats.GroupStats;
 import dev.vbuf.stats.PoolStats;
 import picocli.CommandLine.Command;
@@ -43,7 +44,7 @@ public final class InspectCommand implements Callable<Integer> {
         Flags.range(spec, "--interval-ms", intervalMs, 50, 60_000);
         PrintWriter out = spec.commandLine().getOut();
         boolean live = !once && StatusLine.isTerminal();
-        try (FramePool pool = FramePool.attach(name, new FramePool.AttachOptions().observe(true).jmx(false))) {
+        try (FramePool pool = FramePool.attach(name, new PoolBuilder.AttachOptions().observe(true).jmx(false))) {
             do {
                 String report = report(pool);
                 if (live) out.print("\u001b[H\u001b[2J");
@@ -69,7 +70,7 @@ public final class InspectCommand implements Callable<Integer> {
         b.append(String.format(Locale.ROOT, "  published %d; dead peers recovered %d (%d slots)%n", st.published(),
                 pool.peerRecoveries(), pool.slotsRecovered()));
         b.append("  processes:\n");
-        for (SharedRegion.Peer p : pool.peers()) {
+        for (Peer p : pool.peers()) {
             b.append(String.format(Locale.ROOT, "    #%-3d pid %-8d %-9s %-10s %s, attached %s%n", p.index(), p.pid(),
                     p.role(), p.state(), p.alive() ? "alive" : "DEAD (recovered within the reclaim delay)",
                     Instant.ofEpochMilli(p.attachMillis())));

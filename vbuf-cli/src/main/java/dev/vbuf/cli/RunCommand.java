@@ -1,5 +1,6 @@
 package dev.vbuf.cli;
 
+import dev.vbuf.pool.PoolBuilder;
 import dev.vbuf.format.FrameLayout;
 import dev.vbuf.format.PixelFormat;
 import dev.vbuf.format.TestPattern;
@@ -204,7 +205,7 @@ public final class RunCommand implements Callable<Integer> {
             throw Flags.bad(spec, "--size " + size + " is too small for the test pattern: " + e.getMessage());
         }
         warmUp(s.layout, pattern);
-        FramePool.Builder b = FramePool.builder()
+        PoolBuilder b = FramePool.builder()
                 .name(shared != null ? shared : "vbuf-run")
                 .layout(s.layout)
                 .count(s.poolFrames)

@@ -1,7 +1,9 @@
 package dev.vbuf.cli;
 
+import dev.vbuf.pool.PoolBuilder;
+import dev.vbuf.shm.Peer;
+import dev.vbuf.shm.PoolFile;
 import dev.vbuf.pool.FramePool;
-import dev.vbuf.pool.SharedRegion;
 import dev.vbuf.shm.ShmNames;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -71,13 +73,13 @@ public final class ShmCommand implements Runnable {
                 } catch (IOException e) {
                     detail = e.toString();
                 }
-                String stale = SharedRegion.staleReason(p);
+                String stale = PoolFile.staleReason(p);
                 String state = stale == null ? "live" : stale.startsWith("no live") ? "stale" : "invalid";
                 if (stale != null) detail = stale;
-                try (FramePool pool = FramePool.attach(name, new FramePool.AttachOptions().observe(true).jmx(false)
+                try (FramePool pool = FramePool.attach(name, new PoolBuilder.AttachOptions().observe(true).jmx(false)
                         .allowGroupWritable(true))) {
                     buffers = Integer.toString(pool.getTotalCount());
-                    procs = Long.toString(pool.peers().stream().filter(SharedRegion.Peer::alive).count());
+                    procs = Long.toString(pool.peers().stream().filter(Peer::alive).count());
                     if (detail.isEmpty()) detail = "groups " + String.join(",", pool.groups())
                             + (pool.layout() != null ? ", " + pool.layout() : "") + (pool.endOfStream() ? ", end of stream" : "");
                 } catch (RuntimeException e) {
@@ -136,7 +138,7 @@ public final class ShmCommand implements Runnable {
                     throw Flags.bad(spec, e.getMessage());
                 }
             }
-            if (stale) for (Path p : poolFiles()) if (SharedRegion.staleReason(p) != null) targets.add(p);
+            if (stale) for (Path p : poolFiles()) if (PoolFile.staleReason(p) != null) targets.add(p);
             int failed = 0;
             // temporary files left by creators that died before publishing (all, or those of the names given)
             if (stale) for (String r : ShmNames.removeStaleTemps(null)) out.println("removed " + r);
@@ -163,7 +165,7 @@ public final class ShmCommand implements Runnable {
                     failed++;
                     continue;
                 }
-                String reason = SharedRegion.staleReason(p);
+                String reason = PoolFile.staleReason(p);
                 if (reason == null && !force) {
                     err.println("vbuf shm rm: '" + nameOf(p) + "' is live (a process is attached); stop it first, or"
                             + " use --force (attached processes keep running on their mapping)");

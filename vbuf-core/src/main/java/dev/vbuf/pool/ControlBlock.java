@@ -1,5 +1,7 @@
 package dev.vbuf.pool;
 
+import dev.vbuf.shm.ProcessTable;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
@@ -47,7 +49,8 @@ import java.nio.charset.StandardCharsets;
  *     | GROUP RINGS: groupCount x ring (same shape as FREE RING)   |
  *     +-----------------------------------------------------------+
  *     | PROCESS TABLE (shared pools): processCapacity x 64 B       |
- *     |   0 word u64 = pid << 8 | state (1 live, 2 reclaiming)     |
+ *     |   (one entry: see {@link ProcessTable})                    |
+ *     |   0 word u64 = pid &lt;&lt; 8 | state (1 live, 2 reclaiming)     |
  *     |   8 startTime u64 (clock ticks since boot, /proc/pid/stat) |
  *     |  16 role u32 (1 creator, 2 attached)  24 attachMillis u64  |
  *     +-----------------------------------------------------------+
@@ -180,16 +183,16 @@ public final class ControlBlock {
     /** Frames lost to the group because a consumer of it died holding them (also counted in dropped). */
     public static final long G_LOST_TO_CRASH = 272;
 
-    // ---- process table (shared pools) ----
-    public static final int PROCESS_BYTES = 64;
-    public static final long PR_WORD = 0;
-    public static final long PR_START_TIME = 8;
-    public static final long PR_ROLE = 16;
-    public static final long PR_ATTACH_MILLIS = 24;
-    public static final int PROC_LIVE = 1;
-    public static final int PROC_RECLAIMING = 2;
-    public static final int ROLE_CREATOR = 1;
-    public static final int ROLE_ATTACHED = 2;
+    // ---- process table (shared pools): described by dev.vbuf.shm.ProcessTable; the same values here ----
+    public static final int PROCESS_BYTES = ProcessTable.PROCESS_BYTES;
+    public static final long PR_WORD = ProcessTable.PR_WORD;
+    public static final long PR_START_TIME = ProcessTable.PR_START_TIME;
+    public static final long PR_ROLE = ProcessTable.PR_ROLE;
+    public static final long PR_ATTACH_MILLIS = ProcessTable.PR_ATTACH_MILLIS;
+    public static final int PROC_LIVE = ProcessTable.PROC_LIVE;
+    public static final int PROC_RECLAIMING = ProcessTable.PROC_RECLAIMING;
+    public static final int ROLE_CREATOR = ProcessTable.ROLE_CREATOR;
+    public static final int ROLE_ATTACHED = ProcessTable.ROLE_ATTACHED;
 
     static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
     static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
@@ -198,7 +201,7 @@ public final class ControlBlock {
     private final long slotsOffset;
     private final long groupsOffset;
 
-    /** A view of an existing, already validated control block (see {@link ControlBlockValidator}). */
+    /** A view of an existing, already validated control block (see {@link dev.vbuf.shm.PoolFileValidator}). */
     static ControlBlock view(MemorySegment seg, Geometry g) {
         verifyAlignment(seg);
         return new ControlBlock(seg, g);

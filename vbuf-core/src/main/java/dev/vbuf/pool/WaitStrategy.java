@@ -1,22 +1,43 @@
 package dev.vbuf.pool;
 
+import dev.vbuf.memory.Posix;
+
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * How a thread waits for a frame (free or filled) that is not there yet. A strategy is called
- * after each failed attempt with the number of failed attempts so far and must not allocate.
- * Waiting never takes a lock: the waiter polls, backing off from spinning to yielding to
- * sleeping, so no signal from the other side is needed (and none can be lost); the futex
- * strategy sleeps in the kernel and is woken by the peer that queues.
+ * Both sides of waiting for a frame (free or filled) that is not there yet, as the Disruptor's
+ * {@code waitFor} and {@code signalAllWhenBlocking}: the waiting side {@link #waitFor} once after
+ * each failed attempt, and the side that queues something calls {@link #signalAllWhenBlocking}.
+ * Neither allocates, and waiting never takes a lock.
+ *
+ * <p>The polling strategies (busy spin, spin-then-yield, spin-then-park) need no signal: the
+ * waiter polls, backing off, so no wake-up can be lost. Only {@link #futex()} sleeps in the
+ * kernel; it registers as a sleeper first, and its signal costs one read of the sleeper count
+ * when nobody sleeps. In a shared pool other processes may sleep on the futex whatever this
+ * process waits with, so a shared pool always signals with the futex strategy.
+ *
+ * <p>A lambda or a class that only implements {@link #idle(int)} is a polling strategy.
  */
 @FunctionalInterface
 public interface WaitStrategy {
     /**
-     * Idles once.
+     * Idles once (the polling part of a wait).
      *
      * @param attempt failed attempts so far in this wait, from 0
      */
     void idle(int attempt);
+
+    /**
+     * Waits once at {@code point} after {@code attempt} failed attempts, at most until
+     * {@code deadlineNanos} ({@link System#nanoTime()}; {@code Long.MAX_VALUE} for no limit).
+     * Polling strategies {@link #idle(int)}.
+     */
+    default void waitFor(WaitPoint point, int attempt, long deadlineNanos) {
+        idle(attempt);
+    }
+
+    /** Called after something was queued at {@code point}: wakes whoever sleeps there. Polling strategies do nothing. */
+    default void signalAllWhenBlocking(WaitPoint point) {}
 
     /** Spins with {@link Thread#onSpinWait()}: lowest latency, burns a core while waiting. */
     static WaitStrategy busySpin() {
@@ -53,18 +74,39 @@ public interface WaitStrategy {
     }
 
     /**
-     * Spins {@value Futex#SPINS} times, then sleeps in the kernel on a futex word of the control
-     * block until a peer (in any process) queues something and wakes it: an idle waiter costs no
-     * CPU, and the waker makes the system call only when someone is asleep. For shared pools;
-     * works in one process too.
+     * Spins and yields {@value Futex#SPINS} times, then sleeps in the kernel on a futex word of
+     * the control block until a peer (in any process) queues something and wakes it: an idle
+     * waiter costs no CPU, and the waker makes the system call only when someone is asleep. For
+     * shared pools; works in one process too.
      */
     static WaitStrategy futex() {
         return Futex.INSTANCE;
     }
 
-    /** The futex strategy's marker type: the pool does the sleeping (it knows the words). */
+    /**
+     * The futex strategy: polls {@value #SPINS} times, then registers as a sleeper (a count and
+     * a deadline in the control block) and sleeps on the wait point's futex word. A waker bumps
+     * the word and wakes all sleepers when the count says someone sleeps (and the deadline says
+     * the sleeper is not a dead process's leftover registration).
+     * <pre>
+     *   sleeper                                  waker
+     *   waiters += 1; deadline = max(..)         queue the entry
+     *   v = word                                 if waiters != 0 and deadline not passed:
+     *   if queue non-empty: return                   word += 1; futex_wake(word, all)
+     *   futex_wait(word, v, min(left, 100 ms))
+     *   waiters -= 1
+     * </pre>
+     * No wake-up is lost: a waker that queued before the sleeper's check is seen by the check;
+     * one that queued after it sees the sleeper's count and bumps the word, so the kernel refuses
+     * the sleep (the word is no longer v) or wakes it.
+     */
     final class Futex implements WaitStrategy {
+        /** Failed polls before a waiter sleeps in the kernel. */
         public static final int SPINS = 200;
+        /** Longest single futex sleep: closing, interrupts, deadlines and end of stream are noticed this often. */
+        static final long MAX_SLEEP_NANOS = 100_000_000L;
+        /** A sleep registration is honoured this long past the longest sleep (then it is assumed dead). */
+        static final long SLEEP_DEADLINE_SLACK_NANOS = 50_000_000L;
         static final Futex INSTANCE = new Futex();
 
         private Futex() {}
@@ -73,6 +115,35 @@ public interface WaitStrategy {
         public void idle(int attempt) {
             if (attempt < 100) Thread.onSpinWait();
             else Thread.yield();
+        }
+
+        @Override
+        public void waitFor(WaitPoint p, int attempt, long deadlineNanos) {
+            if (attempt < SPINS) {
+                idle(attempt);
+                return;
+            }
+            ControlBlock cb = p.cb;
+            cb.getAndAddInt(p.waitersOffset, 1);
+            cb.setMax(p.deadlineOffset, System.nanoTime() + MAX_SLEEP_NANOS + SLEEP_DEADLINE_SLACK_NANOS);
+            try {
+                int v = cb.lvInt(p.futexOffset);
+                if (p.ready()) return;
+                long left = deadlineNanos == Long.MAX_VALUE ? Long.MAX_VALUE : deadlineNanos - System.nanoTime();
+                if (left <= 0) return;
+                Posix.futexWait(p.word, v, Math.min(left, MAX_SLEEP_NANOS));
+            } finally {
+                cb.getAndAddInt(p.waitersOffset, -1);
+            }
+        }
+
+        @Override
+        public void signalAllWhenBlocking(WaitPoint p) {
+            ControlBlock cb = p.cb;
+            if (cb.lvInt(p.waitersOffset) != 0 && System.nanoTime() - cb.lvCounter(p.deadlineOffset) < 0) {
+                cb.getAndAddInt(p.futexOffset, 1);
+                Posix.futexWake(p.word, Integer.MAX_VALUE);
+            }
         }
 
         @Override

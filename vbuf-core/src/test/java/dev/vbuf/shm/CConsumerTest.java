@@ -1,11 +1,11 @@
 package dev.vbuf.shm;
 
+import dev.vbuf.pool.PoolBuilder;
 import dev.vbuf.format.FrameLayout;
 import dev.vbuf.format.PixelFormat;
 import dev.vbuf.pool.ControlBlock;
 import dev.vbuf.pool.Frame;
 import dev.vbuf.pool.FramePool;
-import dev.vbuf.pool.SharedRegion;
 import dev.vbuf.pool.WaitStrategy;
 import dev.vbuf.stats.GroupStats;
 import dev.vbuf.stats.PoolStats;
@@ -157,18 +157,18 @@ class CConsumerTest {
 
     static GroupStats group(FramePool pool) { return pool.stats().groups().get(0); }
 
-    static SharedRegion.Peer peer(FramePool pool, long pid) {
+    static Peer peer(FramePool pool, long pid) {
         return pool.peers().stream().filter(p -> p.pid() == pid).findFirst().orElse(null);
     }
 
     @Test
     void theCConsumerGetsEveryFrameIntact() throws Exception {
         int frames = 2000;
-        try (FramePool pool = create(8, SharedRegion.DEFAULT_RECLAIM_AFTER)) {
+        try (FramePool pool = create(8, PoolFile.DEFAULT_RECLAIM_AFTER)) {
             C c = new C("--timeout-ms", "120000", name, "c", Integer.toString(frames));
             String attached = c.await("attached ");
             assertTrue(attached.contains(" slots=8 groups=1 group=c "), attached);
-            SharedRegion.Peer p = peer(pool, c.process.pid());
+            Peer p = peer(pool, c.process.pid());
             assertNotNull(p, "the C consumer is in the process table: " + pool.peers());
             assertTrue(p.alive(), "the Java side sees the C process alive (pid and start time as Java reads them): " + p);
             assertEquals("attached", p.role());
@@ -233,7 +233,7 @@ class CConsumerTest {
      */
     @Test
     void hostileRingEntriesAreSkipped() throws Exception {
-        try (FramePool pool = create(8, SharedRegion.DEFAULT_RECLAIM_AFTER);
+        try (FramePool pool = create(8, PoolFile.DEFAULT_RECLAIM_AFTER);
              FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
              Arena arena = Arena.ofConfined()) {
             C c = new C("--timeout-ms", "120000", name, "c", "3");
@@ -299,7 +299,7 @@ class CConsumerTest {
         Files.write(notAPool, "this is not a vbuf pool at all, just text padding it out".repeat(20).getBytes(StandardCharsets.UTF_8));
         assertRefused(notAPool, "not a vbuf pool");
 
-        try (FramePool pool = create(4, SharedRegion.DEFAULT_RECLAIM_AFTER)) {
+        try (FramePool pool = create(4, PoolFile.DEFAULT_RECLAIM_AFTER)) {
             byte[] image = Files.readAllBytes(path);
             long dataOffset = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN).getLong((int) ControlBlock.H_DATA_OFFSET);
 
@@ -337,7 +337,7 @@ class CConsumerTest {
      */
     @Test
     void fuzzedControlBlocksAreJudgedAsJavaJudgesThem() throws Exception {
-        try (FramePool pool = create(4, SharedRegion.DEFAULT_RECLAIM_AFTER)) {
+        try (FramePool pool = create(4, PoolFile.DEFAULT_RECLAIM_AFTER)) {
             byte[] image = Files.readAllBytes(path);
             long total = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN).getLong((int) ControlBlock.H_TOTAL_BYTES);
             long groups = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN).getLong((int) ControlBlock.H_GROUPS_OFFSET);
@@ -364,7 +364,7 @@ class CConsumerTest {
                 int code = c.exit();
                 assertTrue(code == 0 || code == 2, "case " + i + ": exit " + code + " (a signal is > 128); stderr " + c.err);
                 boolean javaAccepts;
-                try (FramePool a = FramePool.attach(name + "-fuzz" + i, new FramePool.AttachOptions().jmx(false).observe(true))) {
+                try (FramePool a = FramePool.attach(name + "-fuzz" + i, new PoolBuilder.AttachOptions().jmx(false).observe(true))) {
                     javaAccepts = a.getTotalCount() > 0;
                 } catch (RuntimeException e) {
                     javaAccepts = false;

@@ -3,7 +3,6 @@ package dev.vbuf.shm;
 import dev.vbuf.pool.ControlBlock;
 import dev.vbuf.pool.Frame;
 import dev.vbuf.pool.FramePool;
-import dev.vbuf.pool.SharedRegion;
 import dev.vbuf.pool.WaitStrategy;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -29,14 +28,14 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * include/vbuf_shm.h says the same as the Java descriptor: every numeric (and string, and
  * duration) public static final constant of the layout classes (every one of SlotWord and
- * MpmcRing, SharedRegion's page size and FramePool's sleep limits), found by reflection so
+ * MpmcRing, PoolFile's page size and the futex strategy's sleep limits), found by reflection so
  * that nothing is forgotten, must exist in the header under its mechanical C name with the
  * same value; every layout constant of the header must exist in Java; and the header's
  * geometry, slot-word and
  * ring-entry arithmetic must give what the Java code gives.
  *
  * <p>C names: {@code ControlBlock.H_SLOT_COUNT -> VBUF_H_SLOT_COUNT} (also FramePool,
- * SharedRegion, Frame), {@code SlotWord.X -> VBUF_SW_X}, {@code MpmcRing.X -> VBUF_RING_X},
+ * PoolFile, ProcessTable, Frame), {@code SlotWord.X -> VBUF_SW_X}, {@code MpmcRing.X -> VBUF_RING_X},
  * {@code WaitStrategy.Futex.X -> VBUF_FUTEX_X}, {@code ShmNames.X -> VBUF_SHM_X}; a
  * {@link Duration} constant {@code X} is {@code VBUF_X_MS} in milliseconds.
  */
@@ -49,7 +48,8 @@ class CHeaderTest {
     static {
         CLASSES.put("dev.vbuf.pool.ControlBlock", "VBUF_");
         CLASSES.put("dev.vbuf.pool.FramePool", "VBUF_");
-        CLASSES.put("dev.vbuf.pool.SharedRegion", "VBUF_");
+        CLASSES.put("dev.vbuf.shm.PoolFile", "VBUF_");
+        CLASSES.put("dev.vbuf.shm.ProcessTable", "VBUF_");
         CLASSES.put("dev.vbuf.pool.Frame", "VBUF_");
         CLASSES.put("dev.vbuf.pool.SlotWord", "VBUF_SW_");
         CLASSES.put("dev.vbuf.pool.MpmcRing", "VBUF_RING_");
@@ -58,8 +58,11 @@ class CHeaderTest {
     }
     static final List<String> ALL_FIELDS = List.of("dev.vbuf.pool.SlotWord", "dev.vbuf.pool.MpmcRing");
     /** Non-public constants that are part of the layout too. */
-    static final List<String> EXTRA = List.of("dev.vbuf.pool.SharedRegion#PAGE", "dev.vbuf.pool.FramePool#MAX_SLEEP_NANOS",
-            "dev.vbuf.pool.FramePool#SLEEP_DEADLINE_SLACK_NANOS");
+    static final List<String> EXTRA = List.of("dev.vbuf.shm.PoolFile#PAGE");
+    /** Non-public constants whose C name is not the mechanical one. */
+    static final Map<String, String> EXTRA_NAMED = Map.of(
+            "dev.vbuf.pool.WaitStrategy$Futex#MAX_SLEEP_NANOS", "VBUF_MAX_SLEEP_NANOS",
+            "dev.vbuf.pool.WaitStrategy$Futex#SLEEP_DEADLINE_SLACK_NANOS", "VBUF_SLEEP_DEADLINE_SLACK_NANOS");
     /** Header constants in these families are layout: each must have a Java counterpart. */
     static final Pattern LAYOUT_DEFINE = Pattern.compile(
             "(?m)^#define\\s+(VBUF_(?:H|P|S|R|G|PR|SW|RING|PROC|ROLE|STATE|FUTEX|SHM)_[A-Z0-9_]+|VBUF_[A-Z_]+_BYTES)\\b");
@@ -147,13 +150,14 @@ class CHeaderTest {
             for (Field f : cls.getDeclaredFields()) {
                 int mod = f.getModifiers();
                 if (!Modifier.isStatic(mod) || !Modifier.isFinal(mod) || f.isSynthetic()) continue;
+                String renamed = EXTRA_NAMED.get(e.getKey() + "#" + f.getName());
                 if (!Modifier.isPublic(mod) && !ALL_FIELDS.contains(e.getKey())
-                        && !EXTRA.contains(e.getKey() + "#" + f.getName())) {
+                        && !EXTRA.contains(e.getKey() + "#" + f.getName()) && renamed == null) {
                     continue; // private details (test hooks, caches), not layout
                 }
                 Class<?> t = f.getType();
                 f.setAccessible(true);
-                String name = e.getValue() + f.getName();
+                String name = renamed != null ? renamed : e.getValue() + f.getName();
                 String value;
                 if (t == long.class || t == int.class) {
                     value = Long.toString(((Number) f.get(null)).longValue());
@@ -189,7 +193,9 @@ class CHeaderTest {
         assertEquals(Long.toString(ControlBlock.H_SLOT_COUNT), c.get("VBUF_H_SLOT_COUNT"));
         assertEquals(Long.toString(ControlBlock.MAGIC), c.get("VBUF_MAGIC"));
         assertEquals(Long.toString(FramePool.MAX_BUFFERS), c.get("VBUF_MAX_BUFFERS"));
-        assertEquals(Long.toString(SharedRegion.MAX_PROCESS_CAPACITY), c.get("VBUF_MAX_PROCESS_CAPACITY"));
+        assertEquals(Long.toString(PoolFile.MAX_PROCESS_CAPACITY), c.get("VBUF_MAX_PROCESS_CAPACITY"));
+        assertEquals(Long.toString(ProcessTable.PROC_RECLAIMING), c.get("VBUF_PROC_RECLAIMING"));
+        assertEquals("100000000", c.get("VBUF_MAX_SLEEP_NANOS"));
         assertEquals(Long.toString(Frame.FLAG_END_OF_STREAM), c.get("VBUF_FLAG_END_OF_STREAM"));
         assertEquals(Long.toString(WaitStrategy.Futex.SPINS), c.get("VBUF_FUTEX_SPINS"));
         assertEquals("\"" + ShmNames.PREFIX + "\"", c.get("VBUF_SHM_PREFIX"));

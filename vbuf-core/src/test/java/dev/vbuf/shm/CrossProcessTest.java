@@ -6,6 +6,7 @@ import dev.vbuf.format.TestPattern;
 import dev.vbuf.pool.Consumer;
 import dev.vbuf.pool.Frame;
 import dev.vbuf.pool.FramePool;
+import dev.vbuf.pool.PoolBuilder;
 import dev.vbuf.stats.PoolStats;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -155,6 +156,45 @@ class CrossProcessTest {
             if (s.startsWith("TOOK ")) l.add(Long.parseLong(s.substring(5)));
         }
         return l;
+    }
+
+    /**
+     * The creator is a process like any other: it records its own process entry in the slots
+     * it fills or holds, so a survivor recovers them when it is SIGKILLed (it used to record
+     * entry 0, "no process", which nobody could recover).
+     */
+    @Test
+    void creatorKilledWhileFillingAFrameIsRecoveredByASurvivor() throws Exception {
+        creatorKilledWhileHolding("create-fill", "FILLING");
+    }
+
+    @Test
+    void creatorKilledWhileHoldingAFrameIsRecoveredByASurvivor() throws Exception {
+        creatorKilledWhileHolding("create-hold", "HOLDING");
+    }
+
+    private void creatorKilledWhileHolding(String mode, String event) throws Exception {
+        Child creator = new Child(0, mode, name);
+        creator.await("READY", new ArrayList<>());
+        try (FramePool pool = FramePool.attach(name, new PoolBuilder.AttachOptions().jmx(false)
+                .reclaimAfter(Duration.ofMillis(200)))) {
+            String line = creator.await(event, new ArrayList<>());
+            int id = Integer.parseInt(line.substring(event.length() + 1));
+            long creatorPid = creator.process.pid();
+            assertTrue(pool.peers().stream().anyMatch(p -> p.pid() == creatorPid && p.role().equals("creator")), pool.peers().toString());
+            String owner = pool.ownersOf(id);
+            assertTrue(owner.contains("pid " + creatorPid), "frame " + id + " names its creator process: " + owner);
+            assertEquals(3, pool.stats().idle());
+            creator.kill();
+            eventually("the survivor recovers the dead creator's frame", () -> pool.stats().idle() == 4);
+            assertEquals(1, pool.peerRecoveries());
+            assertTrue(pool.slotsRecovered() >= 1);
+            allAccountedFor(pool);
+            assertEquals(List.of(pool.peers().get(0).pid()), List.of(ProcessHandle.current().pid()), "only the survivor is left");
+            Frame f = pool.acquireFree(Duration.ofSeconds(5));
+            assertNotNull(f, "the recovered buffer is handed out again");
+            f.close();
+        }
     }
 
     @Test

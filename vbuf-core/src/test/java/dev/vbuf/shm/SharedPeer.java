@@ -1,5 +1,6 @@
 package dev.vbuf.shm;
 
+import dev.vbuf.pool.PoolBuilder;
 import dev.vbuf.format.TestPattern;
 import dev.vbuf.pool.Consumer;
 import dev.vbuf.pool.Frame;
@@ -19,13 +20,19 @@ import java.util.concurrent.locks.LockSupport;
  *   block NAME GROUP                    wait for a frame for ever (the pool has none)
  *   fill NAME                           take a free buffer and keep it for ever (killed mid-fill)
  *   produce NAME N                      produce N frames (pattern of seq) into the pool, then exit
+ *   create-fill NAME                    create the pool (NV12 64x32, 4 buffers, group g), take a free buffer, keep it
+ *   create-hold NAME                    create the pool, publish one frame, take it in group g, keep it
  * </pre>
  */
 public final class SharedPeer {
     public static void main(String[] a) throws Exception {
         String mode = a[0];
         String name = a[1];
-        try (FramePool pool = FramePool.attach(name, new FramePool.AttachOptions().jmx(false)
+        if (mode.startsWith("create-")) {
+            create(mode, name);
+            return;
+        }
+        try (FramePool pool = FramePool.attach(name, new PoolBuilder.AttachOptions().jmx(false)
                 .reclaimAfter(Duration.ofMillis(200)))) {
             say("READY");
             switch (mode) {
@@ -61,6 +68,22 @@ public final class SharedPeer {
                 default -> throw new IllegalArgumentException(mode);
             }
         }
+    }
+
+    /** The creator killed while it holds a frame: its process entry must be the one the frame names. */
+    static void create(String mode, String name) {
+        FramePool pool = FramePool.builder().shared(name).layout(CrossProcessTest.LAYOUT).count(4).groups("g").jmx(false)
+                .reclaimAfter(Duration.ofMillis(200)).build();
+        say("READY");
+        Frame f = pool.acquireFree(Duration.ofSeconds(30));
+        if (mode.equals("create-hold")) {
+            f.submit();
+            f = pool.consumer("g").acquireFilled(Duration.ofSeconds(30));
+            say("HOLDING " + f.id());
+        } else {
+            say("FILLING " + f.id());
+        }
+        forever();
     }
 
     static void consume(FramePool pool, String group, long n, long holdMillis) {

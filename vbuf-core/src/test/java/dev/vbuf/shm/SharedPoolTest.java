@@ -1,5 +1,6 @@
 package dev.vbuf.shm;
 
+import dev.vbuf.pool.PoolBuilder;
 import dev.vbuf.format.FrameLayout;
 import dev.vbuf.format.PixelFormat;
 import dev.vbuf.format.TestPattern;
@@ -46,7 +47,7 @@ class SharedPoolTest {
     @Test
     void framesCrossBetweenAttachmentsWithoutCopy() {
         try (FramePool producer = create(4, "g");
-             FramePool consumerSide = FramePool.attach(name, new FramePool.AttachOptions().jmx(false));
+             FramePool consumerSide = FramePool.attach(name, new PoolBuilder.AttachOptions().jmx(false));
              TestPattern pattern = new TestPattern(LAYOUT)) {
             assertTrue(Files.exists(path));
             assertEquals("rw-------", PosixFilePermissions.toString(uncheckedPerms(path)));
@@ -78,7 +79,7 @@ class SharedPoolTest {
     @Test
     void endOfStreamAfterTheQueuedFrames() {
         FramePool producer = create(4, "g");
-        try (FramePool consumerSide = FramePool.attach(name, new FramePool.AttachOptions().jmx(false))) {
+        try (FramePool consumerSide = FramePool.attach(name, new PoolBuilder.AttachOptions().jmx(false))) {
             for (int i = 0; i < 3; i++) producer.acquireFree().submit();
             producer.close();
             Consumer c = consumerSide.consumer("g");
@@ -95,7 +96,7 @@ class SharedPoolTest {
     @Test
     void futexConsumerSleepsAndIsWoken() throws Exception {
         try (FramePool producer = create(4, "g");
-             FramePool consumerSide = FramePool.attach(name, new FramePool.AttachOptions().jmx(false)
+             FramePool consumerSide = FramePool.attach(name, new PoolBuilder.AttachOptions().jmx(false)
                      .waitStrategy(WaitStrategy.futex()))) {
             Consumer c = consumerSide.consumer("g");
             var got = new java.util.concurrent.atomic.AtomicLong(-1);
@@ -123,7 +124,7 @@ class SharedPoolTest {
     @Test
     void batchedPublicationDeliversInOrder() {
         try (FramePool producer = create(8, "g");
-             FramePool consumerSide = FramePool.attach(name, new FramePool.AttachOptions().jmx(false))) {
+             FramePool consumerSide = FramePool.attach(name, new PoolBuilder.AttachOptions().jmx(false))) {
             Frame[] batch = new Frame[4];
             for (int i = 0; i < 4; i++) batch[i] = producer.acquireFree().pts(100 + i);
             producer.submitFilled(batch, 4);
@@ -149,7 +150,7 @@ class SharedPoolTest {
             assertFalse(backing.contains("on no node"), backing);
             assertTrue(backing.contains("locked (mlock"), backing);
             assertTrue(vmLockedKiB() - before >= Files.size(path) / 1024, "VmLck grew by the file");
-            try (FramePool a = FramePool.attach(name, new FramePool.AttachOptions().jmx(false))) {
+            try (FramePool a = FramePool.attach(name, new PoolBuilder.AttachOptions().jmx(false))) {
                 Frame f = p.acquireFree();
                 f.submit();
                 assertNotNull(a.consumer("default").acquireFilled(Duration.ofSeconds(5)));
@@ -176,7 +177,7 @@ class SharedPoolTest {
     @Test
     void aDeadPeersHeldFrameAndFillingSlotAreRecovered() throws Exception {
         try (FramePool producer = create(4, "g")) {
-            FramePool victim = FramePool.attach(name, new FramePool.AttachOptions().jmx(false));
+            FramePool victim = FramePool.attach(name, new PoolBuilder.AttachOptions().jmx(false));
             producer.acquireFree().submit();
             Frame held = victim.consumer("g").acquireFilled(Duration.ofSeconds(5));
             assertNotNull(held);
@@ -254,7 +255,7 @@ class SharedPoolTest {
                 bad[off] = (byte) rnd.nextInt(256);
             }
             Files.write(path, bad);
-            try (FramePool a = FramePool.attach(name, new FramePool.AttachOptions().jmx(false).observe(true))) {
+            try (FramePool a = FramePool.attach(name, new PoolBuilder.AttachOptions().jmx(false).observe(true))) {
                 a.stats(); // must be safe to use
                 a.validateAllBuffers();
                 accepted++;
@@ -279,7 +280,7 @@ class SharedPoolTest {
     void groupWritableNeedsConsent() throws Exception {
         try (FramePool p = FramePool.builder().shared(name).sharedMode(0660).layout(LAYOUT).count(2).jmx(false).build()) {
             assertThrows(SecurityException.class, () -> FramePool.attach(name));
-            try (FramePool a = FramePool.attach(name, new FramePool.AttachOptions().jmx(false).allowGroupWritable(true))) {
+            try (FramePool a = FramePool.attach(name, new PoolBuilder.AttachOptions().jmx(false).allowGroupWritable(true))) {
                 assertEquals(2, a.getTotalCount());
             }
         }
@@ -329,19 +330,19 @@ class SharedPoolTest {
         try (FramePool p = FramePool.builder().shared(name).layout(LAYOUT).count(2).jmx(false).keepFile(true).build()) {
             // kept
         }
-        assertNotNull(SharedRegion_staleReason());
+        assertNotNull(staleReason());
         try (FramePool p = create(3, "g")) {
             assertEquals(3, p.getTotalCount(), "the stale file was replaced");
         }
     }
 
-    String SharedRegion_staleReason() { return dev.vbuf.pool.SharedRegion.staleReason(path); }
+    String staleReason() { return PoolFile.staleReason(path); }
 
     @Test
     void manyAttachDetachCyclesLeaveTheTableEmpty() {
         try (FramePool p = create(2, "g")) {
             for (int i = 0; i < 200; i++) {
-                try (FramePool a = FramePool.attach(name, new FramePool.AttachOptions().jmx(false))) {
+                try (FramePool a = FramePool.attach(name, new PoolBuilder.AttachOptions().jmx(false))) {
                     assertEquals(2, a.peers().size());
                 }
             }

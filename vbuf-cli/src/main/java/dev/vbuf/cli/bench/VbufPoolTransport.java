@@ -1,5 +1,6 @@
 package dev.vbuf.cli.bench;
 
+import dev.vbuf.pool.PoolBuilder;
 import dev.vbuf.pool.Consumer;
 import dev.vbuf.pool.Frame;
 import dev.vbuf.pool.FramePool;
@@ -35,7 +36,7 @@ final class VbufPoolTransport {
 
     /** The consumer's side: attach to the producer's pool by name. */
     static FramePool attachShared(String name, boolean futex) {
-        return FramePool.attach(name, new FramePool.AttachOptions()
+        return FramePool.attach(name, new PoolBuilder.AttachOptions()
                 .waitStrategy(futex ? WaitStrategy.futex() : WaitStrategy.busySpin()).jmx(false));
     }
 

@@ -1,5 +1,6 @@
 package dev.vbuf.media.fb;
 
+import dev.vbuf.pool.PoolBuilder;
 import dev.vbuf.format.FrameLayout;
 import dev.vbuf.format.PixelFormat;
 import dev.vbuf.media.v4l2.DeviceIo;
@@ -225,7 +226,7 @@ public final class Framebuffer implements AutoCloseable {
     public FramePool pool(String name, List<String> groups, Overflow overflow) {
         List<ExternalBuffer> bufs = new ArrayList<>(pages);
         for (int i = 0; i < pages; i++) bufs.add(ExternalBuffer.of(page(i)));
-        FramePool.Builder b = FramePool.builder().name(name).external(bufs).groups(groups).overflow(overflow);
+        PoolBuilder b = FramePool.builder().name(name).external(bufs).groups(groups).overflow(overflow);
         layout().ifPresent(b::layout);
         return b.build();
     }

@@ -1,5 +1,6 @@
 package dev.vbuf.media.v4l2;
 
+import dev.vbuf.pool.PoolBuilder;
 import dev.vbuf.format.FrameLayout;
 import dev.vbuf.memory.AlignedAllocator;
 import dev.vbuf.memory.Allocator;
@@ -262,7 +263,7 @@ public final class V4l2Capture implements AutoCloseable {
         return cap;
     }
 
-    private static FramePool.Builder builder(Options o, FrameLayout layout, int count) {
+    private static PoolBuilder builder(Options o, FrameLayout layout, int count) {
         return FramePool.builder().name(o.name()).layout(layout).count(count).groups(o.groups()).overflow(o.overflow())
                 .recordTimestamps(true);
     }
@@ -293,7 +294,7 @@ public final class V4l2Capture implements AutoCloseable {
                     if (i == 0) notes.append(verifyExport(dev, offset, length, m));
                 }
             }
-            FramePool.Builder b = FramePool.builder().name(o.name()).layout(layout).handles(handles).groups(o.groups())
+            PoolBuilder b = FramePool.builder().name(o.name()).layout(layout).handles(handles).groups(o.groups())
                     .overflow(o.overflow()).recordTimestamps(true);
             return b.build();
         } catch (RuntimeException e) {

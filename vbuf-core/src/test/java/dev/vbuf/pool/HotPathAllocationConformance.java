@@ -13,11 +13,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * trips after warm-up; usually exactly 0 bytes, once 88 bytes in all (a one-off, not per
  * frame). JMH with -prof gc gives 0 B/op, see docs/BENCHMARKS.md.
  */
-class HotPathAllocationTest {
+abstract class HotPathAllocationConformance extends PoolConformance {
     @Test
     void roundTripAllocatesNothing() {
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        try (FramePool pool = FramePool.builder().count(4).bufferSize(4096).groups("a", "b")
+        try (FramePool pool = builder().count(4).bufferSize(4096).groups("a", "b")
                 .recordTimestamps(true).jmx(false).build()) {
             Consumer a = pool.consumer("a"), b = pool.consumer("b");
             long sink = 0;

@@ -7,9 +7,9 @@ import java.time.Duration;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-class OverflowTest {
-    private static FramePool pool(int count, Overflow policy, String... groups) {
-        return FramePool.builder().count(count).bufferSize(4096).overflow(policy).groups(groups).jmx(false).build();
+abstract class OverflowConformance extends PoolConformance {
+    FramePool pool(int count, Overflow policy, String... groups) {
+        return builder().count(count).bufferSize(4096).overflow(policy).groups(groups).jmx(false).build();
     }
 
     @Test

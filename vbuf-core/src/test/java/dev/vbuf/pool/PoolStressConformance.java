@@ -29,17 +29,20 @@ import static org.junit.jupiter.api.Assertions.*;
  * docs/TESTING.md uses millions.
  */
 @org.junit.jupiter.api.Timeout(value = 10, unit = java.util.concurrent.TimeUnit.MINUTES) // a hang fails, never blocks CI
-class PoolStressTest {
+abstract class PoolStressConformance extends PoolConformance {
     static final int PRODUCERS = 2;
     static final int CONSUMERS_PER_GROUP = 2;
     static final String[] GROUPS = {"fast", "also-fast", "slow"};
     static final int BUFFER = 4096;
     static final long FRAMES = Long.getLong("vbuf.stress.frames", 20_000);
 
+    /** Frames per producer on this backing. */
+    long frames() { return FRAMES; }
+
     @ParameterizedTest
     @EnumSource(Overflow.class)
     void nothingLostDuplicatedOrTorn(Overflow policy) throws Exception {
-        try (FramePool pool = FramePool.builder().count(8).bufferSize(BUFFER).groups(GROUPS).overflow(policy)
+        try (FramePool pool = builder().count(8).bufferSize(BUFFER).groups(GROUPS).overflow(policy)
                 .waitStrategy(WaitStrategy.spinYield()).jmx(false).build()) {
             var failures = new ConcurrentLinkedQueue<String>();
             var producersDone = new AtomicBoolean();
@@ -85,7 +88,7 @@ class PoolStressTest {
             for (int p = 0; p < PRODUCERS; p++) {
                 final long id = p;
                 producers.add(Thread.ofPlatform().name("p-" + p).start(() -> {
-                    for (long i = 0; i < FRAMES; i++) {
+                    for (long i = 0; i < frames(); i++) {
                         Frame f;
                         while ((f = pool.acquireFree(Duration.ofMillis(50))) == null) {
                             refused.incrementAndGet();
@@ -102,7 +105,7 @@ class PoolStressTest {
 
             assertTrue(failures.isEmpty(), () -> failures.size() + " failures, first: " + failures.peek());
             PoolStats s = pool.stats();
-            long published = PRODUCERS * FRAMES;
+            long published = PRODUCERS * frames();
             assertEquals(published, s.published());
             for (int g = 0; g < GROUPS.length; g++) {
                 GroupStats gs = s.groups().get(g);

@@ -23,11 +23,20 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-class FramePoolTest {
+abstract class FramePoolConformance extends PoolConformance {
 
-    static FramePool pool(int count, String... groups) {
-        return FramePool.builder().count(count).bufferSize(8192).groups(groups.length == 0 ? new String[]{"default"} : groups)
+    FramePool pool(int count, String... groups) {
+        return builder().count(count).bufferSize(8192).groups(groups.length == 0 ? new String[]{"default"} : groups)
                 .jmx(false).build();
+    }
+
+    @Test
+    void theSuiteRunsOnItsBacking() {
+        try (FramePool p = pool(2)) {
+            boolean shared = getClass().getSimpleName().contains("Shared");
+            assertEquals(shared, p.isShared(), p.backing());
+            assertEquals(shared ? 1 : 0, p.peers().size(), "this process's entry in the process table");
+        }
     }
 
     @Test
@@ -133,7 +142,7 @@ class FramePoolTest {
     @Test
     void layoutGivesPlanesAndDefaultMetadata() {
         FrameLayout layout = FrameLayout.of(PixelFormat.NV12, 64, 32);
-        try (FramePool pool = FramePool.builder().layout(layout).count(2).jmx(false).build()) {
+        try (FramePool pool = builder().layout(layout).count(2).jmx(false).build()) {
             assertEquals(layout.frameBytes(), pool.getBufferSize());
             Frame f = pool.tryAcquireFree();
             assertEquals(64, f.width());
@@ -156,7 +165,7 @@ class FramePoolTest {
 
     @Test
     void buffersArePageAlignedAndPreFaultedZero() {
-        try (FramePool pool = FramePool.builder().count(3).bufferSize(10_000).jmx(false).build()) {
+        try (FramePool pool = builder().count(3).bufferSize(10_000).jmx(false).build()) {
             for (int i = 0; i < 3; i++) {
                 BufferInfo b = pool.getBufferById(i).orElseThrow();
                 assertEquals(0, b.segment().address() % 4096);
@@ -169,7 +178,7 @@ class FramePoolTest {
             assertTrue(pool.getBufferById(-1).isEmpty());
             // Seed 001: under 1 KB of metadata per buffer. Measured as the cost of each added
             // buffer, beside the fixed part (header, group records, a shared pool's process table).
-            try (FramePool bigger = FramePool.builder().count(35).bufferSize(10_000).jmx(false).build()) {
+            try (FramePool bigger = builder().count(35).bufferSize(10_000).jmx(false).build()) {
                 long perBuffer = (bigger.stats().controlBytes() - pool.stats().controlBytes()) / 32;
                 assertTrue(perBuffer < 1024, "under 1 KB of metadata per buffer (seed 001): " + perBuffer);
             }
@@ -305,14 +314,14 @@ class FramePoolTest {
 
     @Test
     void buildRejectsBadInputWithClearMessages() {
-        assertMessage(() -> FramePool.builder().count(0), "buffer count 0 is outside 1..65536");
-        assertMessage(() -> FramePool.builder().bufferSize(0), "buffer size 0 is not positive");
-        assertMessage(() -> FramePool.builder().alignment(3000), "alignment 3000 is not a power of two");
-        assertMessage(() -> FramePool.builder().groups("a", "a"), "'a' is given twice");
-        assertMessage(() -> FramePool.builder().groups(), "0 consumer groups is outside 1..16");
-        assertMessage(() -> FramePool.builder().groups("x".repeat(32)), "must be 1..31 UTF-8 bytes");
-        assertMessage(() -> FramePool.builder().bufferSize(10).build(), "buffer count not set");
-        assertMessage(() -> FramePool.builder().count(1).build(), "buffer size not set");
+        assertMessage(() -> builder().count(0), "buffer count 0 is outside 1..65536");
+        assertMessage(() -> builder().bufferSize(0), "buffer size 0 is not positive");
+        assertMessage(() -> builder().alignment(3000), "alignment 3000 is not a power of two");
+        assertMessage(() -> builder().groups("a", "a"), "'a' is given twice");
+        assertMessage(() -> builder().groups(), "0 consumer groups is outside 1..16");
+        assertMessage(() -> builder().groups("x".repeat(32)), "must be 1..31 UTF-8 bytes");
+        assertMessage(() -> builder().bufferSize(10).build(), "buffer count not set");
+        assertMessage(() -> builder().count(1).build(), "buffer size not set");
         try (FramePool p = pool(1)) {
             assertMessage(() -> p.consumer("nope"), "'nope' is not one of this pool's groups [default]");
         }
@@ -345,7 +354,7 @@ class FramePoolTest {
     @Test
     void registersAndUnregistersAnMBean() throws Exception {
         var server = ManagementFactory.getPlatformMBeanServer();
-        FramePool pool = FramePool.builder().name("jmx-test").count(2).bufferSize(4096).build();
+        FramePool pool = builder().name("jmx-test").count(2).bufferSize(4096).build();
         ObjectName on = new ObjectName("dev.vbuf:type=FramePool,name=\"jmx-test\"");
         assertEquals(2, server.getAttribute(on, "TotalCount"));
         assertEquals(2, server.getAttribute(on, "FreeCount"));

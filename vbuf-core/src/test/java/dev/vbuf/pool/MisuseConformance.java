@@ -5,9 +5,9 @@ import org.junit.jupiter.api.Test;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** Every illegal transition of S1.2 throws a FrameStateException naming frame, state and expected state. */
-class MisuseTest {
-    private static FramePool pool() {
-        return FramePool.builder().count(2).bufferSize(4096).groups("g1", "g2").jmx(false).build();
+abstract class MisuseConformance extends PoolConformance {
+    FramePool pool() {
+        return builder().count(2).bufferSize(4096).groups("g1", "g2").jmx(false).build();
     }
 
     private static void expect(Class<? extends FrameStateException> type, FrameState actual, FrameState expected,
@@ -100,7 +100,7 @@ class MisuseTest {
 
     @Test
     void staleHandleAfterTheBufferWasReclaimedNamesTheNewGeneration() {
-        try (FramePool pool = FramePool.builder().count(1).bufferSize(4096).overflow(Overflow.DROP_OLDEST).jmx(false).build()) {
+        try (FramePool pool = builder().count(1).bufferSize(4096).overflow(Overflow.DROP_OLDEST).jmx(false).build()) {
             Frame p = pool.tryAcquireFree();
             p.submit();
             Frame q = pool.tryAcquireFree(); // reclaims the only frame (nobody held it)

@@ -1,0 +1,568 @@
+package dev.vbuf.pool;
+
+import dev.vbuf.format.FrameLayout;
+import dev.vbuf.stats.AcquireTimeoutEvent;
+import dev.vbuf.stats.FrameDroppedEvent;
+import dev.vbuf.stats.FrameReclaimedEvent;
+
+/**
+ * The hand-off: every transition of a slot between producers and consumer groups, over one
+ * {@link ControlBlock}. {@link FramePool} is its facade; {@link CrashRecovery} uses its
+ * transitions to give back what a dead process had.
+ *
+ * <h2>Overview</h2>
+ * <pre>
+ *   takeFree      free ring head (slot, gen)   FREE(gen)            -CAS-&gt; PRODUCER(gen, owner=me)
+ *   publish       (metadata, pixels written)   PRODUCER(gen)        -CAS-&gt; PUBLISHED(gen, pending=all, held=0)
+ *                                              then the entry is offered to every group's ring
+ *   takeFilled    ring g head (slot, gen)      PUBLISHED(.., held)  -CAS-&gt; PUBLISHED(.., held | g)
+ *   leave(g, s)   release / drop / crash       PUBLISHED(pending, held)
+ *                                                -CAS-&gt; PUBLISHED(pending &amp; ~g, held &amp; ~g)
+ *                                                    or FREE(gen + 1) when g was the last: to the free ring
+ *   reclaim       oldest PUBLISHED(held = 0)   -CAS-&gt; PRODUCER(gen + 1): its entries become stale
+ *   abort         PRODUCER(gen)                -CAS-&gt; FREE(gen + 1)
+ * </pre>
+ * Every transition is one CAS of the slot word; the rings only say where to look, and an entry
+ * whose generation no longer matches its slot (or whose group already left it) is stale: whoever
+ * finds it removes it. A taker peeks the ring's head entry, records the take on the slot word,
+ * and only then removes the entry, so a value never leaves a ring before its taker has recorded
+ * it (a process killed at any point leaves a state {@link CrashRecovery} repairs).
+ *
+ * <p>Group g leaving slot s is one transition, {@link #leave}, whatever the cause: a consumer
+ * releases it ({@link #RELEASED}), the producer drops an entry of a group whose ring is full
+ * ({@link #DROPPED}), or a consumer process died holding it ({@link #LOST_TO_CRASH}).
+ *
+ * <h2>Waiting</h2>
+ * One loop ({@link #acquire}) for both sides: after each failed attempt the pool's
+ * {@link WaitStrategy} waits once at the side's {@link WaitPoint}; whoever queues something
+ * signals the wait point with the pool's signaller.
+ */
+final class HandOff {
+    /** {@link #leave} causes. */
+    static final int RELEASED = 0;
+    static final int DROPPED = 1;
+    static final int LOST_TO_CRASH = 2;
+
+    /**
+     * Test hook for the crash tests (DESIGN.md: "a test hook can stop a process between any two
+     * writes"): with {@code -Dvbuf.test.crashPoint=N} a process stops for ever at point N,
+     * after printing {@code CRASH-POINT N} on standard output, so that the test can SIGKILL it
+     * there. 0 (the default) compiles away. Points: 1 submit, after the PUBLISHED CAS and before
+     * any ring offer; 2 release, after the CAS that frees the slot and before it is queued; 3
+     * acquireFilled, after the holder claim and before the slot word CAS; 4 acquireFree, after
+     * the FREE to PRODUCER CAS and before the ring entry is removed.
+     */
+    private static final int CRASH_POINT = Integer.getInteger("vbuf.test.crashPoint", 0);
+
+    private final FramePool pool;
+    final ControlBlock cb;
+    final MpmcRing freeRing;
+    final MpmcRing[] groupRings;
+    final int slotCount;
+    final int groupCount;
+    final int allGroups;
+    /** This process's index in a shared pool's process table; 0 in a private pool. */
+    final int me;
+    /** Shared pools record which process holds each slot for each group (crash recovery). */
+    final boolean tracked;
+    private final FrameLayout layout;
+    private final int layoutFormat;
+    private final boolean timestamps;
+    private final WaitStrategy waitStrategy;
+    /** Wakes sleepers after a queue: the futex strategy in a shared pool (peers may sleep on it), else the pool's. */
+    private final WaitStrategy signaller;
+    final WaitPoint freePoint;
+    final WaitPoint[] groupPoints;
+    private final Frame[] producerFrames;
+    private final Frame[][] consumerFrames;
+    private volatile boolean closed;
+
+    HandOff(FramePool pool, ControlBlock cb, ControlBlock.Geometry g, int me, boolean tracked, FrameLayout layout,
+            boolean timestamps, WaitStrategy waitStrategy) {
+        this.pool = pool;
+        this.cb = cb;
+        this.slotCount = g.slotCount();
+        this.groupCount = g.groupCount();
+        this.allGroups = (1 << groupCount) - 1;
+        this.me = me;
+        this.tracked = tracked;
+        this.layout = layout;
+        this.layoutFormat = layout == null ? 0 : FramePool.formatId(layout.format());
+        this.timestamps = timestamps;
+        this.waitStrategy = waitStrategy;
+        this.signaller = tracked ? WaitStrategy.futex() : waitStrategy;
+        this.freeRing = new MpmcRing(cb.segment(), g.freeRingOffset(), g.freeRingCapacity());
+        this.groupRings = new MpmcRing[groupCount];
+        this.groupPoints = new WaitPoint[groupCount];
+        for (int i = 0; i < groupCount; i++) {
+            groupRings[i] = new MpmcRing(cb.segment(), g.groupRingOffset(i), g.groupRingCapacity());
+            long rec = cb.group(i);
+            groupPoints[i] = new WaitPoint(cb, groupRings[i], this, rec + ControlBlock.G_FUTEX, rec + ControlBlock.G_WAITERS,
+                    rec + ControlBlock.G_SLEEP_DEADLINE, rec + ControlBlock.G_ACQUIRE_WAITS, rec + ControlBlock.G_ACQUIRE_TIMEOUTS);
+        }
+        this.freePoint = new WaitPoint(cb, freeRing, this, ControlBlock.P_FREE_FUTEX, ControlBlock.P_FREE_WAITERS,
+                ControlBlock.P_FREE_SLEEP_DEADLINE, ControlBlock.P_ACQUIRE_WAITS, ControlBlock.P_ACQUIRE_TIMEOUTS);
+        this.producerFrames = new Frame[slotCount];
+        this.consumerFrames = new Frame[groupCount][slotCount];
+        for (int s = 0; s < slotCount; s++) {
+            producerFrames[s] = new Frame(pool, cb, s, -1);
+            for (int k = 0; k < groupCount; k++) consumerFrames[k][s] = new Frame(pool, cb, s, k);
+        }
+    }
+
+    /** Queues every slot in the free ring (a freshly formatted pool). */
+    void fillFreeRing() {
+        for (int s = 0; s < slotCount; s++) {
+            if (!freeRing.offer(SlotWord.entry(s, 0))) {
+                throw new AssertionError("free ring of capacity " + freeRing.capacity() + " cannot hold " + slotCount);
+            }
+        }
+    }
+
+    private static void crashPoint(int n) {
+        if (CRASH_POINT == n) {
+            System.out.println("CRASH-POINT " + n);
+            System.out.flush();
+            for (;;) java.util.concurrent.locks.LockSupport.park();
+        }
+    }
+
+    // =====================================================================================
+    // Life cycle
+    // =====================================================================================
+
+    boolean closed() { return closed; }
+
+    void close() { closed = true; }
+
+    /** True when waiters should stop waiting: the pool closed here, or its producer ended the stream. */
+    boolean stopping() { return closed || endOfStream(); }
+
+    boolean endOfStream() {
+        return (cb.lvInt(ControlBlock.H_STATE) & ControlBlock.STATE_CLOSED) != 0;
+    }
+
+    void markEndOfStream() {
+        cb.getAndBitwiseOrInt(ControlBlock.H_STATE, ControlBlock.STATE_CLOSED);
+        signalAll();
+    }
+
+    /** Wakes every sleeper of every wait point (close, end of stream). */
+    void signalAll() {
+        signaller.signalAllWhenBlocking(freePoint);
+        for (WaitPoint p : groupPoints) signaller.signalAllWhenBlocking(p);
+    }
+
+    // =====================================================================================
+    // Waiting: one loop for both sides
+    // =====================================================================================
+
+    /**
+     * Takes a free buffer (g &lt; 0, applying {@code policy}) or group g's next frame, waiting up
+     * to {@code timeoutNanos} with the pool's wait strategy. Null on timeout, FAIL, close,
+     * interrupt, or (consumers) end of stream with nothing queued.
+     */
+    Frame acquire(int g, Overflow policy, long timeoutNanos) {
+        Frame f = g < 0 ? takeFree() : takeFilled(g);
+        if (f != null) return f;
+        if (g < 0) {
+            if (closed) return null;
+            if (policy != Overflow.FAIL) {
+                f = reclaim(policy);
+                if (f != null) return f;
+            }
+            if (policy == Overflow.FAIL || timeoutNanos <= 0) {
+                cb.increment(ControlBlock.P_ACQUIRE_FAILS);
+                return null;
+            }
+        } else {
+            if (timeoutNanos <= 0 || closed) return null;
+            if (endOfStream() && groupRings[g].size() == 0) return null;
+        }
+        WaitPoint p = g < 0 ? freePoint : groupPoints[g];
+        cb.increment(p.waitsOffset);
+        final long start = System.nanoTime();
+        final long deadline = timeoutNanos == Long.MAX_VALUE || start + timeoutNanos < start ? Long.MAX_VALUE : start + timeoutNanos;
+        for (int attempt = 0; ; attempt++) {
+            waitStrategy.waitFor(p, attempt, deadline);
+            if (g < 0) {
+                f = takeFree();
+                if (f == null) f = reclaim(policy);
+            } else {
+                f = takeFilled(g);
+            }
+            if (f != null) return f;
+            if (closed || Thread.currentThread().isInterrupted()) return null;
+            if (g >= 0 && endOfStream() && groupRings[g].size() == 0) return null;
+            if (deadline != Long.MAX_VALUE && System.nanoTime() - deadline >= 0) {
+                cb.increment(p.timeoutsOffset);
+                timeoutEvent(g < 0 ? "producer" : pool.groupName(g), timeoutNanos);
+                return null;
+            }
+        }
+    }
+
+    // =====================================================================================
+    // Producer side
+    // =====================================================================================
+
+    /**
+     * Takes the free ring's head slot. Peek, then CAS the slot word FREE to PRODUCER(owner),
+     * then remove the ring entry: a producer that dies at any point leaves either the entry in
+     * the ring (the slot still FREE) or the slot recorded as its own (recovered when it is
+     * found dead); the entry of a slot already taken is stale and whoever sees it removes it.
+     */
+    Frame takeFree() {
+        for (;;) {
+            long h = freeRing.head();
+            long e = freeRing.peek(h);
+            if (e < 0) {
+                if (e == MpmcRing.EMPTY) return null;
+                if (e == MpmcRing.TAKEN) freeRing.advance(h);
+                else freeRing.repairHead(h); // RETRY: a malformed cell is skipped, never spun on
+                continue;
+            }
+            int s = SlotWord.entrySlot(e);
+            long gen = SlotWord.entryGen(e);
+            if (s >= slotCount) { // never trust an index: drop the entry
+                freeRing.remove(h, e);
+                continue;
+            }
+            long w = cb.lvWord(s);
+            if (SlotWord.phase(w) != SlotWord.FREE || SlotWord.gen(w) != gen) { // stale entry
+                freeRing.remove(h, e);
+                continue;
+            }
+            if (pool.isExternal(s) && !pool.isAlive(s)) {
+                if (cb.casWord(s, w, SlotWord.make(SlotWord.RETIRED, 0, 0, gen))) cb.increment(ControlBlock.P_RETIRED);
+                freeRing.remove(h, e);
+                continue;
+            }
+            if (cb.casWord(s, w, SlotWord.make(SlotWord.PRODUCER, me, 0, gen))) {
+                if (CRASH_POINT != 0) crashPoint(4);
+                freeRing.remove(h, e);
+                return openProducer(s, gen);
+            }
+        }
+    }
+
+    private Frame openProducer(int s, long gen) {
+        Frame f = producerFrames[s];
+        f.gen = gen;
+        f.open = true;
+        cb.spLong(s, ControlBlock.S_SEQUENCE, -1L);
+        cb.spLong(s, ControlBlock.S_CAPTURE_NANOS, 0L);
+        cb.spLong(s, ControlBlock.S_PTS, 0L);
+        cb.spLong(s, ControlBlock.S_SUBMIT_NANOS, 0L);
+        cb.spInt(s, ControlBlock.S_FLAGS, 0);
+        if (layout != null) {
+            cb.spLong(s, ControlBlock.S_PAYLOAD_BYTES, layout.frameBytes());
+            cb.spInt(s, ControlBlock.S_WIDTH, layout.width());
+            cb.spInt(s, ControlBlock.S_HEIGHT, layout.height());
+            cb.spInt(s, ControlBlock.S_FORMAT, layoutFormat);
+        } else {
+            cb.spLong(s, ControlBlock.S_PAYLOAD_BYTES, pool.bufferSize(s));
+        }
+        return f;
+    }
+
+    /**
+     * Publishes a producer frame to every group (the caller checked it is a producer frame of
+     * this pool): the next sequence number, PRODUCER to PUBLISHED(pending = all groups), then an
+     * entry in every group's ring, a full ring giving up its oldest entry. {@code signal}: wake
+     * each group's sleepers now (false for a batch, which signals once at its end).
+     */
+    void publish(Frame f, boolean signal) {
+        if (!f.open) throw pool.staleHandle("submitFilled", f);
+        int s = f.slot;
+        long gen = f.gen;
+        long w = cb.lvWord(s);
+        if (SlotWord.phase(w) != SlotWord.PRODUCER || SlotWord.gen(w) != gen) throw pool.staleHandle("submitFilled", f);
+        long seq = cb.getAndAdd(ControlBlock.P_NEXT_SEQUENCE, 1);
+        cb.spLong(s, ControlBlock.S_SEQUENCE, seq);
+        if (timestamps) cb.spLong(s, ControlBlock.S_SUBMIT_NANOS, System.nanoTime());
+        f.open = false;
+        // SYNC POINT: the CAS publishes the pixels and the metadata written above.
+        if (!cb.casWord(s, w, SlotWord.make(SlotWord.PUBLISHED, allGroups, 0, gen))) {
+            throw pool.staleHandle("submitFilled", f);
+        }
+        if (CRASH_POINT != 0) crashPoint(1);
+        long e = SlotWord.entry(s, gen);
+        for (int g = 0; g < groupCount; g++) {
+            MpmcRing ring = groupRings[g];
+            while (!ring.offer(e)) {
+                // Full of frames the group does not read (and entries of frames taken back):
+                // its oldest entry gives way, counted as a drop if still live.
+                long old = ring.poll();
+                if (old != MpmcRing.EMPTY) {
+                    cb.increment(cb.group(g) + ControlBlock.G_FULL_POPS);
+                    int os = SlotWord.entrySlot(old);
+                    if (os < slotCount) leave(g, os, SlotWord.entryGen(old), DROPPED, "queue full");
+                }
+            }
+            if (signal) signaller.signalAllWhenBlocking(groupPoints[g]);
+        }
+    }
+
+    /** Wakes group g's sleepers (after a batch). */
+    void signalGroup(int g) { signaller.signalAllWhenBlocking(groupPoints[g]); }
+
+    /** Gives an unsubmitted producer frame back: PRODUCER(gen) to FREE(gen + 1). */
+    void abort(Frame f) {
+        if (!f.open) throw pool.staleHandle("abort", f);
+        long w = cb.lvWord(f.slot);
+        if (SlotWord.phase(w) != SlotWord.PRODUCER || SlotWord.gen(w) != f.gen) throw pool.staleHandle("abort", f);
+        f.open = false;
+        long ng = SlotWord.nextGen(f.gen);
+        if (!cb.casWord(f.slot, w, SlotWord.make(SlotWord.FREE, 0, 0, ng))) throw pool.staleHandle("abort", f);
+        offerFree(f.slot, ng);
+    }
+
+    /**
+     * Returns an IDLE slot to the free ring and wakes producers asleep on it. The ring has room
+     * for two entries per slot, so it can only be full after crash recovery re-queued entries
+     * (duplicates): then its oldest entries are popped, and any that is still a live free slot
+     * is queued again, so no slot is ever lost.
+     */
+    void offerFree(int s, long gen) {
+        queueFree(SlotWord.entry(s, gen));
+        signaller.signalAllWhenBlocking(freePoint);
+    }
+
+    private void queueFree(long e) {
+        while (!freeRing.offer(e)) {
+            long old = freeRing.poll();
+            // a live entry popped to make room goes back first (the cell just freed is for it)
+            if (old != MpmcRing.EMPTY && old != e && isLiveFree(old)) queueFree(old);
+        }
+    }
+
+    private boolean isLiveFree(long e) {
+        int s = SlotWord.entrySlot(e);
+        if (s >= slotCount) return false;
+        long w = cb.lvWord(s);
+        return SlotWord.phase(w) == SlotWord.FREE && SlotWord.gen(w) == SlotWord.entryGen(e);
+    }
+
+    // =====================================================================================
+    // Overflow: taking a victim back
+    // =====================================================================================
+
+    private Frame reclaim(Overflow policy) {
+        return switch (policy) {
+            case DROP_OLDEST -> reclaimOldestWarm(policy);
+            case ADAPTIVE -> hotRatio() > Overflow.ADAPTIVE_HOT_RATIO ? reclaimOldestWarm(policy) : null;
+            default -> null;
+        };
+    }
+
+    /** HOT buffers (being filled or read) over all buffers, seed 000's hot_count / pool_size. */
+    double hotRatio() {
+        int hot = 0;
+        for (int s = 0; s < slotCount; s++) {
+            long w = cb.lvWord(s);
+            int p = SlotWord.phase(w);
+            if (p == SlotWord.PRODUCER || (p == SlotWord.PUBLISHED && SlotWord.held(w) != 0)) hot++;
+        }
+        return (double) hot / slotCount;
+    }
+
+    /**
+     * Takes back the least recently submitted frame that no consumer holds: one CAS from
+     * PUBLISHED(gen, held=0) to PRODUCER(gen+1). Its ring entries become stale and are skipped;
+     * a drop is counted for every group that had it pending.
+     */
+    private Frame reclaimOldestWarm(Overflow policy) {
+        for (int tries = 0; tries < 4; tries++) {
+            int best = -1;
+            long bestSeq = Long.MAX_VALUE;
+            long bestWord = 0;
+            for (int s = 0; s < slotCount; s++) {
+                long w = cb.lvWord(s);
+                if (SlotWord.phase(w) == SlotWord.PUBLISHED && SlotWord.held(w) == 0) {
+                    long seq = cb.lpLong(s, ControlBlock.S_SEQUENCE);
+                    if (seq < bestSeq) {
+                        bestSeq = seq;
+                        best = s;
+                        bestWord = w;
+                    }
+                }
+            }
+            if (best < 0) return null;
+            long ng = SlotWord.nextGen(SlotWord.gen(bestWord));
+            if (cb.casWord(best, bestWord, SlotWord.make(SlotWord.PRODUCER, me, 0, ng))) {
+                int pending = SlotWord.pending(bestWord);
+                for (int g = 0; g < groupCount; g++) {
+                    if ((pending & (1 << g)) != 0) {
+                        cb.increment(cb.group(g) + ControlBlock.G_DROPPED);
+                        dropEvent(g, best, bestSeq, policy == Overflow.ADAPTIVE ? "adaptive: LRU warm" : "drop-oldest");
+                    }
+                }
+                cb.increment(ControlBlock.P_RECLAIMS);
+                FrameReclaimedEvent ev = new FrameReclaimedEvent();
+                if (ev.shouldCommit()) {
+                    ev.pool = pool.name();
+                    ev.frameId = best;
+                    ev.sequence = bestSeq;
+                    ev.groupsDropped = Integer.bitCount(pending);
+                    ev.policy = policy.name();
+                    ev.commit();
+                }
+                return openProducer(best, ng);
+            }
+        }
+        return null;
+    }
+
+    // =====================================================================================
+    // Consumer side
+    // =====================================================================================
+
+    /**
+     * Takes group g's next frame. Peek the ring's head entry, (shared pools: claim the slot's
+     * holder field for this process), CAS the group's held bit on, then remove the entry. A
+     * consumer that dies at any point leaves the entry queued, or the frame recorded as held by
+     * its process (recovered when it is found dead); an entry whose frame was already taken by
+     * the group, released, or taken back is stale and removed by whoever sees it.
+     */
+    Frame takeFilled(int g) {
+        MpmcRing ring = groupRings[g];
+        int bit = 1 << g;
+        long rec = cb.group(g);
+        for (int busy = 0; ; ) {
+            long h = ring.head();
+            long e = ring.peek(h);
+            if (e < 0) {
+                if (e == MpmcRing.EMPTY) return null;
+                if (e == MpmcRing.TAKEN) ring.advance(h);
+                else if (ring.repairHead(h)) cb.increment(rec + ControlBlock.G_STALE_SKIPPED);
+                continue;
+            }
+            int s = SlotWord.entrySlot(e);
+            long gen = SlotWord.entryGen(e);
+            if (s >= slotCount) { // never trust an index
+                if (ring.remove(h, e)) cb.increment(rec + ControlBlock.G_STALE_SKIPPED);
+                continue;
+            }
+            long w = cb.lvWord(s);
+            if (SlotWord.phase(w) != SlotWord.PUBLISHED || SlotWord.gen(w) != gen
+                    || (SlotWord.pending(w) & bit) == 0 || (SlotWord.held(w) & bit) != 0) {
+                if (ring.remove(h, e)) cb.increment(rec + ControlBlock.G_STALE_SKIPPED);
+                continue;
+            }
+            if (tracked && !cb.casHolder(s, g, 0, me)) {
+                // Another consumer of the group is taking this very entry: let it finish.
+                if (busy++ < 64) Thread.onSpinWait(); else Thread.yield();
+                continue;
+            }
+            if (CRASH_POINT != 0) crashPoint(3);
+            if (cb.casWord(s, w, SlotWord.make(SlotWord.PUBLISHED, SlotWord.pending(w), SlotWord.held(w) | bit, gen))) {
+                ring.remove(h, e);
+                cb.increment(rec + ControlBlock.G_TAKEN);
+                Frame f = consumerFrames[g][s];
+                f.gen = gen;
+                f.open = true;
+                return f;
+            }
+            if (tracked) cb.soHolder(s, g, 0);
+        }
+    }
+
+    /** A consumer releases its frame (the caller checked it is a consumer frame of this pool). */
+    void release(Frame f) {
+        if (!f.open) throw pool.staleHandle("releaseFilled", f);
+        // Close the handle before the CAS: once the CAS lands, another consumer of this
+        // group may be issued the same handle object for the buffer's next use.
+        f.open = false;
+        if (!leave(f.group, f.slot, f.gen, RELEASED, null)) {
+            f.open = true;
+            throw pool.staleHandle("releaseFilled", f);
+        }
+    }
+
+    /**
+     * Group g leaves slot s: the one transition by which a group lets go of a published frame.
+     * <pre>
+     *   PUBLISHED(gen, pending, held) -CAS-&gt; PUBLISHED(gen, pending &amp; ~g, held &amp; ~g)
+     *                                 or    FREE(gen + 1) when g was the last pending group,
+     *                                       then queued in the free ring
+     * </pre>
+     * What the word must show first depends on the cause: {@link #RELEASED} and
+     * {@link #LOST_TO_CRASH} need g's held bit (the frame is held), {@link #DROPPED} needs g
+     * pending and not held (an unread entry). {@code gen} must match unless it is -1 (crash
+     * recovery: whatever generation the dead holder had). When g held the frame its holder field
+     * is cleared after the CAS and before the slot is queued free (so it never clears a later
+     * holder's claim). Drops and crash losses are counted for the group and reported as
+     * FrameDropped events ({@code reason}).
+     *
+     * @return false when the word no longer allows it (stale: someone else already moved it)
+     */
+    boolean leave(int g, int s, long gen, int cause, String reason) {
+        int bit = 1 << g;
+        boolean mustHold = cause != DROPPED;
+        for (;;) {
+            long w = cb.lvWord(s);
+            long wgen = SlotWord.gen(w);
+            if (SlotWord.phase(w) != SlotWord.PUBLISHED || (gen >= 0 && wgen != gen)
+                    || (SlotWord.pending(w) & bit) == 0 || ((SlotWord.held(w) & bit) != 0) != mustHold) {
+                return false;
+            }
+            int pending = SlotWord.pending(w) & ~bit;
+            long ng = SlotWord.nextGen(wgen);
+            long nw = pending == 0 ? SlotWord.make(SlotWord.FREE, 0, 0, ng)
+                    : SlotWord.make(SlotWord.PUBLISHED, pending, SlotWord.held(w) & ~bit, wgen);
+            if (!cb.casWord(s, w, nw)) continue;
+            if (CRASH_POINT != 0 && pending == 0 && cause == RELEASED) crashPoint(2);
+            if (mustHold && tracked) cb.soHolder(s, g, 0);
+            if (cause != RELEASED) {
+                long rec = cb.group(g);
+                cb.increment(rec + ControlBlock.G_DROPPED);
+                if (cause == LOST_TO_CRASH) cb.increment(rec + ControlBlock.G_LOST_TO_CRASH);
+                dropEvent(g, s, cb.lpLong(s, ControlBlock.S_SEQUENCE), reason);
+            }
+            if (pending == 0) offerFree(s, ng);
+            return true;
+        }
+    }
+
+    // =====================================================================================
+    // Counters and events
+    // =====================================================================================
+
+    /** Frames submitted: the sequence counter (no counter of its own, so submit does one atomic add less). */
+    long published() { return cb.lvCounter(ControlBlock.P_NEXT_SEQUENCE); }
+
+    /** Frames group g's consumers acquired. */
+    long taken(int g) { return cb.lvCounter(cb.group(g) + ControlBlock.G_TAKEN); }
+
+    /** Frames published to group g and not yet taken or dropped. */
+    long lag(int g) {
+        // A frame lost to a dead consumer was taken and also counted dropped: count it once.
+        long rec = cb.group(g);
+        long lag = published() - taken(g) - cb.lvCounter(rec + ControlBlock.G_DROPPED)
+                + cb.lvCounter(rec + ControlBlock.G_LOST_TO_CRASH);
+        return Math.max(0, lag);
+    }
+
+    void dropEvent(int g, int slot, long seq, String reason) {
+        FrameDroppedEvent ev = new FrameDroppedEvent();
+        if (ev.shouldCommit()) {
+            ev.pool = pool.name();
+            ev.group = pool.groupName(g);
+            ev.frameId = slot;
+            ev.sequence = seq;
+            ev.reason = reason;
+            ev.commit();
+        }
+    }
+
+    private void timeoutEvent(String side, long timeoutNanos) {
+        AcquireTimeoutEvent ev = new AcquireTimeoutEvent();
+        if (ev.shouldCommit()) {
+            ev.pool = pool.name();
+            ev.side = side;
+            ev.timeout = timeoutNanos;
+            ev.commit();
+        }
+    }
+}

@@ -1,0 +1,138 @@
+package dev.vbuf.pool;
+
+import dev.vbuf.memory.AlignedAllocator;
+import dev.vbuf.memory.Ownership;
+import dev.vbuf.shm.Peer;
+import dev.vbuf.stats.GroupStats;
+import dev.vbuf.stats.PoolStats;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Inspection and printing: snapshots of buffers, statistics, consistency checks and the
+ * buffer table, all read off the control block (slot words and counters) without changing it.
+ * Nothing here is on the hot path.
+ */
+final class PoolInspector {
+    private final FramePool pool;
+    private final HandOff h;
+    private final ControlBlock cb;
+
+    PoolInspector(FramePool pool, HandOff h) {
+        this.pool = pool;
+        this.h = h;
+        this.cb = h.cb;
+    }
+
+    int count(FrameState st) {
+        int n = 0;
+        for (int s = 0; s < h.slotCount; s++) if (SlotWord.state(cb.lvWord(s)) == st) n++;
+        return n;
+    }
+
+    Optional<BufferInfo> bufferById(int id) {
+        if (id < 0 || id >= h.slotCount) return Optional.empty();
+        long w = cb.lvWord(id);
+        MemorySegment b = pool.bufferFor(id);
+        return Optional.of(new BufferInfo(id, b, pool.physicalAddress(id), b.byteSize(), pool.ownership(id),
+                SlotWord.state(w), Integer.bitCount(SlotWord.refs(w)), SlotWord.gen(w), pool.fd(id),
+                cb.lpLong(id, ControlBlock.S_SEQUENCE), cb.lpLong(id, ControlBlock.S_CAPTURE_NANOS),
+                cb.lpLong(id, ControlBlock.S_PTS), cb.lpLong(id, ControlBlock.S_PAYLOAD_BYTES),
+                cb.lpInt(id, ControlBlock.S_WIDTH), cb.lpInt(id, ControlBlock.S_HEIGHT),
+                FramePool.formatOf(cb.lpInt(id, ControlBlock.S_FORMAT)), cb.lpInt(id, ControlBlock.S_FLAGS),
+                groupsOf(SlotWord.refs(w)), groupsOf(SlotWord.held(w)), pool.isAlive(id)));
+    }
+
+    private List<String> groupsOf(int mask) {
+        var l = new ArrayList<String>();
+        for (int g = 0; g < h.groupCount; g++) if ((mask & (1 << g)) != 0) l.add(pool.groupName(g));
+        return l;
+    }
+
+    /** See {@link FramePool#validateBuffer(int)}. */
+    boolean validate(int id) {
+        if (id < 0 || id >= h.slotCount) return false;
+        MemorySegment b = pool.bufferFor(id);
+        boolean external = pool.isExternal(id);
+        if (!b.scope().isAlive() || (external && !pool.isAlive(id))) return false;
+        if (b.byteSize() < pool.getBufferSize()) return false;
+        if (!external && b.address() % AlignedAllocator.PAGE != 0) return false;
+        long w = cb.lvWord(id);
+        int pending = SlotWord.pending(w), held = SlotWord.held(w);
+        int phase = SlotWord.phase(w);
+        if (phase == SlotWord.PRODUCER) return held == 0 && (h.tracked || pending == 0); // pending = owner
+        if ((pending & ~h.allGroups) != 0 || (held & ~pending) != 0) return false;
+        if (phase == SlotWord.PUBLISHED) return pending != 0;
+        if (phase == SlotWord.RETIRED) return false;
+        return pending == 0 && held == 0;
+    }
+
+    PoolStats stats() {
+        int[] byState = new int[FrameState.values().length];
+        int[] heldBy = new int[h.groupCount];
+        for (int s = 0; s < h.slotCount; s++) {
+            long w = cb.lvWord(s);
+            byState[SlotWord.state(w).ordinal()]++;
+            int held = SlotWord.held(w);
+            for (int g = 0; g < h.groupCount; g++) if ((held & (1 << g)) != 0) heldBy[g]++;
+        }
+        var groups = new ArrayList<GroupStats>(h.groupCount);
+        for (int g = 0; g < h.groupCount; g++) {
+            long rec = cb.group(g);
+            groups.add(new GroupStats(pool.groupName(g), h.lag(g), h.taken(g),
+                    cb.lvCounter(rec + ControlBlock.G_DROPPED), cb.lvCounter(rec + ControlBlock.G_STALE_SKIPPED),
+                    heldBy[g], cb.lvCounter(rec + ControlBlock.G_ACQUIRE_WAITS),
+                    cb.lvCounter(rec + ControlBlock.G_ACQUIRE_TIMEOUTS)));
+        }
+        long totalBytes = 0;
+        for (int s = 0; s < h.slotCount; s++) totalBytes += pool.bufferSize(s);
+        return new PoolStats(pool.name(), h.slotCount, byState[FrameState.IDLE.ordinal()],
+                byState[FrameState.LOCKED_BY_PRODUCER.ordinal()], byState[FrameState.READY_FOR_CONSUME.ordinal()],
+                byState[FrameState.LOCKED_BY_CONSUMER.ordinal()], byState[FrameState.RETIRED.ordinal()],
+                pool.getBufferSize(), totalBytes, cb.segment().byteSize(), pool.backing(),
+                h.published(), cb.lvCounter(ControlBlock.P_ACQUIRE_WAITS),
+                cb.lvCounter(ControlBlock.P_ACQUIRE_TIMEOUTS), cb.lvCounter(ControlBlock.P_ACQUIRE_FAILS),
+                cb.lvCounter(ControlBlock.P_RECLAIMS), List.copyOf(groups));
+    }
+
+    /** The buffer table of {@link FramePool#printAllBuffers()}. */
+    String buffersReport() {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format("pool '%s': %d buffers%n", pool.name(), h.slotCount));
+        sb.append(String.format("%5s %-19s %4s %6s %10s %18s %12s %9s %-9s %s%n",
+                "id", "state", "refs", "gen", "sequence", "address", "phys", "bytes", "owner", "held by"));
+        for (int s = 0; s < h.slotCount; s++) {
+            BufferInfo i = bufferById(s).orElseThrow();
+            sb.append(String.format("%5d %-19s %4d %6d %10d %#18x %#12x %9d %-9s %s%n", s, i.state(), i.refCount(),
+                    i.generation(), i.sequence(), i.segment().address(), i.physicalAddress(), i.size(),
+                    i.ownership(), i.heldBy().isEmpty() ? "-" : String.join(",", i.heldBy())));
+        }
+        return sb.toString();
+    }
+
+    /** See {@link FramePool#ownersOf(int)}. */
+    String ownersOf(int id, List<Peer> peers) {
+        if (!h.tracked || id < 0 || id >= h.slotCount) return "-";
+        var sb = new StringBuilder();
+        long w = cb.lvWord(id);
+        if (SlotWord.phase(w) == SlotWord.PRODUCER) sb.append("filling: ").append(peer(peers, SlotWord.owner(w)));
+        for (int g = 0; g < h.groupCount; g++) {
+            int holder = cb.lvHolder(id, g);
+            if (holder == 0) continue;
+            if (sb.length() > 0) sb.append("; ");
+            sb.append((SlotWord.held(w) & (1 << g)) != 0 ? "held by " : "claimed by ").append(pool.groupName(g)).append(' ')
+                    .append(peer(peers, holder));
+        }
+        return sb.length() == 0 ? "-" : sb.toString();
+    }
+
+    private static String peer(List<Peer> peers, int index) {
+        for (Peer p : peers) if (p.index() == index) return "#" + index + " pid " + p.pid() + (p.alive() ? "" : " (dead)");
+        return "#" + index + " (no such process entry)";
+    }
+
+    Ownership ownership(int s) { return pool.ownership(s); }
+}
