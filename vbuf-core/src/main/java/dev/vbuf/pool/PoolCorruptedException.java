@@ -8,8 +8,9 @@ package dev.vbuf.pool;
  * ({@code vbuf shm rm NAME}) and start its producer again.
  */
 public final class PoolCorruptedException extends IllegalStateException {
-    public PoolCorruptedException(String pool, String what) {
-        super("shared pool " + pool + ": " + what + "; a process wrote what no vbuf party writes there. Detach, remove"
+    /** @param where the pool ("shared pool /dev/shm/vbuf.NAME") or the structure, @param what the field and its state */
+    public PoolCorruptedException(String where, String what) {
+        super(where + ": " + what + "; a process wrote what no vbuf party writes there. Detach, remove"
                 + " the pool (vbuf shm rm NAME) and start the producer again");
     }
 }

@@ -56,4 +56,37 @@ class PoolMemoryCheckTest {
         assertTrue(mem > 0, "MemAvailable is readable here");
         assertThrows(BufferAllocationException.class, () -> Negotiator.checkPoolFits("huge", 2, mem, 0, false));
     }
+
+    /** A pool sized above MemAvailable is refused before its allocator is asked for anything. */
+    @Test
+    void aPoolAboveMemAvailableIsRefusedWithoutAllocating() {
+        var calls = new java.util.concurrent.atomic.AtomicInteger();
+        Allocator counting = new Allocator() {
+            @Override public String name() { return "counting"; }
+            @Override public Allocation allocate(int count, long bufferBytes, long alignment) {
+                calls.incrementAndGet();
+                return new AlignedAllocator().allocate(count, bufferBytes, alignment);
+            }
+        };
+        long frame = 7680L * 4320 * 4; // 8K RGBA
+        var e = assertThrows(BufferAllocationException.class, () -> dev.vbuf.pool.FramePool.builder().name("huge")
+                .count(16000).bufferSize(frame).allocator(counting).jmx(false).build());
+        assertEquals(0, calls.get(), "no buffer was asked for");
+        assertTrue(e.getMessage().contains("pool 'huge' asks 16000 buffers") && e.getMessage().contains("MemAvailable"),
+                e.getMessage());
+        try (var ok = dev.vbuf.pool.FramePool.builder().name("small").count(2).bufferSize(4096).allocator(counting)
+                .jmx(false).build()) {
+            assertEquals(1, calls.get(), "a pool that fits is allocated");
+        }
+    }
+
+    @Test
+    void aSharedPoolAboveWhatDevShmCanHoldIsRefusedBeforeItsFileExists() {
+        String name = "memcheck" + ProcessHandle.current().pid();
+        var e = assertThrows(BufferAllocationException.class, () -> dev.vbuf.pool.FramePool.builder().shared(name)
+                .count(60000).bufferSize(1L << 30).jmx(false).build());
+        assertTrue(e.getMessage().contains("/dev/shm free"), e.getMessage());
+        assertFalse(java.nio.file.Files.exists(dev.vbuf.shm.ShmNames.path(name)));
+        assertTrue(dev.vbuf.shm.ShmNames.tempFiles(name).isEmpty(), "no temporary file either");
+    }
 }

@@ -74,7 +74,7 @@ class HostilePoolTest {
 
     @Test
     void aFrameClaimedByAnUnusedProcessEntryEndsInAnErrorNamingTheField() throws Exception {
-        for (WaitStrategy w : new WaitStrategy[] {WaitStrategy.spin(), WaitStrategy.futex()}) {
+        for (WaitStrategy w : new WaitStrategy[] {WaitStrategy.busySpin(), WaitStrategy.futex()}) {
             try (FramePool pool = create(4, w); Arena arena = Arena.ofConfined()) {
                 int s = submitOne(pool);
                 MemorySegment m = map(path, arena);
@@ -94,7 +94,7 @@ class HostilePoolTest {
 
     @Test
     void aHolderBeyondTheProcessTableEndsInAnError() throws Exception {
-        try (FramePool pool = create(4, WaitStrategy.spin()); Arena arena = Arena.ofConfined()) {
+        try (FramePool pool = create(4, WaitStrategy.busySpin()); Arena arena = Arena.ofConfined()) {
             int s = submitOne(pool);
             MemorySegment m = map(path, arena);
             m.set(ValueLayout.JAVA_INT, holder(m, s, 0), -1);
@@ -106,7 +106,7 @@ class HostilePoolTest {
 
     @Test
     void aClaimOfALiveProcessIsWaitedForWithinTheTimeoutAndInterruption() throws Exception {
-        try (FramePool pool = create(4, WaitStrategy.spin()); Arena arena = Arena.ofConfined()) {
+        try (FramePool pool = create(4, WaitStrategy.busySpin()); Arena arena = Arena.ofConfined()) {
             int s = submitOne(pool);
             MemorySegment m = map(path, arena);
             int self = pool.peers().stream().filter(p -> p.pid() == ProcessHandle.current().pid()).findFirst()
@@ -136,7 +136,7 @@ class HostilePoolTest {
 
     @Test
     void aFreeRingFullOfDuplicatesOfAFreeSlotDoesNotStopARelease() throws Exception {
-        try (FramePool pool = create(2, WaitStrategy.spin()); Arena arena = Arena.ofConfined()) {
+        try (FramePool pool = create(2, WaitStrategy.busySpin()); Arena arena = Arena.ofConfined()) {
             Frame f = pool.acquireFree(Duration.ofSeconds(5));
             MemorySegment m = map(path, arena);
             long ring = m.get(ValueLayout.JAVA_LONG, ControlBlock.H_FREE_RING_OFFSET);
@@ -171,7 +171,7 @@ class HostilePoolTest {
     @Test
     void fuzzedLiveStateNeverHangs() throws Exception {
         Map<String, Integer> outcomes = new TreeMap<>();
-        for (WaitStrategy w : new WaitStrategy[] {WaitStrategy.spin(), WaitStrategy.futex()}) {
+        for (WaitStrategy w : new WaitStrategy[] {WaitStrategy.busySpin(), WaitStrategy.futex()}) {
             try (FramePool pool = create(4, w); Arena arena = Arena.ofConfined()) {
                 MemorySegment m = map(path, arena);
                 int slots = 4, groups = 2;

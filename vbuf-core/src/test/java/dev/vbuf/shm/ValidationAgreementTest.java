@@ -50,7 +50,7 @@ class ValidationAgreementTest {
     }
 
     /** A real pool's file image, made by the Java creator with keepFile so it outlives the pool. */
-    byte[] image(String suffix, FramePool.Builder b) throws IOException {
+    byte[] image(String suffix, dev.vbuf.pool.PoolBuilder b) throws IOException {
         String name = base + suffix;
         Path p = ShmNames.path(name);
         files.add(p);
@@ -213,7 +213,7 @@ class ValidationAgreementTest {
 
     /** Java's verdict: null when attach (observing: no registration) accepts, else its message. */
     static String javaVerdict(String name) {
-        try (FramePool p = FramePool.attach(name, new FramePool.AttachOptions().jmx(false).observe(true))) {
+        try (FramePool p = FramePool.attach(name, new dev.vbuf.pool.PoolBuilder.AttachOptions().jmx(false).observe(true))) {
             return p.getTotalCount() > 0 ? null : "no slots";
         } catch (RuntimeException e) {
             return e.getMessage() == null ? e.toString() : e.getMessage();
