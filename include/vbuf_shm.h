@@ -39,7 +39,7 @@
  *   ring head / tail / cells     seq_cst     CAS seq_cst
  *   futex words, waiter counts   seq_cst     fetch_add seq_cst         (a Dekker pair, below)
  *   sleep deadlines              seq_cst     CAS seq_cst (raise only)  the waker's check
- *   process entry word           seq_cst     CAS 0->pid<<8|1; store release 0
+ *   process entry word           seq_cst     CAS 0->pid<<8|3, store release pid<<8|1; CAS ->0
  *   statistics counters          relaxed     fetch_add relaxed          nothing (numbers only)
  *
  * A frame's pixels and metadata are written by the producer with plain stores and published
@@ -214,6 +214,7 @@ _Static_assert(sizeof(_Atomic uint32_t) == 4, "32-bit atomics are 4 bytes");
 #define VBUF_PR_ATTACH_MILLIS      24  /* u64 wall-clock ms at attach */
 #define VBUF_PROC_LIVE             1
 #define VBUF_PROC_RECLAIMING       2
+#define VBUF_PROC_CLAIMING         3 /* claimed, start time not yet written: judge by the pid alone */
 #define VBUF_ROLE_CREATOR          1
 #define VBUF_ROLE_ATTACHED         2
 
@@ -295,6 +296,7 @@ static inline uint64_t vbuf_entry_gen(uint64_t e) { return (e >> 16) & VBUF_SW_G
 #define VBUF_RING_VALUE_MASK       ((1ULL << VBUF_RING_VALUE_BITS) - 1)
 #define VBUF_RING_FULL             (1ULL << VBUF_RING_VALUE_BITS)
 #define VBUF_RING_LAP_SHIFT        47
+#define VBUF_RING_RETRIES          1048576 /* looks at a tail or head that keeps changing before a ring loop gives up */
 #define VBUF_RING_LAP_MASK         ((1ULL << (64 - VBUF_RING_LAP_SHIFT)) - 1)
 
 /* ============================================================================================
@@ -644,7 +646,7 @@ enum vbuf_result {
  * writes, ends a loop in VBUF_ECORRUPT (with pool->problem naming the field) instead of a hang.
  * Honest contention needs a handful of retries; these are orders of magnitude above that.
  */
-#define VBUF_CAS_RETRIES           (1 << 20) /* attempts of one CAS loop on one word */
+#define VBUF_CAS_RETRIES           VBUF_RING_RETRIES /* attempts of one CAS loop on one word */
 #define VBUF_STUCK_HOLDER_CHECKS   64        /* busy looks at a holder before its process entry is checked */
 
 static inline struct vbuf_header *vbuf_hdr(const struct vbuf_pool *p) { return (struct vbuf_header *)p->base; }
@@ -1173,9 +1175,11 @@ static inline int64_t vbuf_proc_start_time(long pid) {
 }
 
 /*
- * Claims an entry of the process table for this process (CAS of its word 0 -> pid << 8 | LIVE,
- * then start time, role and attach time), so that the survivors can recover what this
- * process holds if it dies. Returns 0 (p->me is the 1-based index), or -1 with a message.
+ * Claims an entry of the process table for this process (CAS of its word 0 -> pid << 8 |
+ * CLAIMING, then start time, role and attach time, then pid << 8 | LIVE with a release store:
+ * a freed entry keeps its last process's start time, and a reader trusts the start time only
+ * under LIVE), so that the survivors can recover what this process holds if it dies. Returns 0
+ * (p->me is the 1-based index), or -1 with a message.
  */
 static inline int vbuf_register(struct vbuf_pool *p, char *err, size_t errlen) {
     long pid = (long)getpid();
@@ -1184,13 +1188,14 @@ static inline int vbuf_register(struct vbuf_pool *p, char *err, size_t errlen) {
         struct vbuf_process *e = vbuf_process_at(p, i);
         uint64_t expect = 0;
         if (atomic_load(&e->word) != 0) continue;
-        if (atomic_compare_exchange_strong(&e->word, &expect, ((uint64_t)pid << 8) | VBUF_PROC_LIVE)) {
+        if (atomic_compare_exchange_strong(&e->word, &expect, ((uint64_t)pid << 8) | VBUF_PROC_CLAIMING)) {
             struct timespec now;
             clock_gettime(CLOCK_REALTIME, &now);
             atomic_store_explicit(&e->start_time, start > 0 ? (uint64_t)start : 0, memory_order_relaxed);
             atomic_store_explicit(&e->role, VBUF_ROLE_ATTACHED, memory_order_relaxed);
             atomic_store_explicit(&e->attach_millis, (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000,
-                                  memory_order_release);
+                                  memory_order_relaxed);
+            atomic_store_explicit(&e->word, ((uint64_t)pid << 8) | VBUF_PROC_LIVE, memory_order_release); /* SYNC POINT */
             p->me = i + 1;
             return 0;
         }
@@ -1199,8 +1204,10 @@ static inline int vbuf_register(struct vbuf_pool *p, char *err, size_t errlen) {
     for (uint32_t i = 0; i < p->geo.process_capacity; i++) {
         struct vbuf_process *e = vbuf_process_at(p, i);
         uint64_t w = atomic_load(&e->word);
+        if (w == 0 || (w & 0xFF) == VBUF_PROC_CLAIMING) continue;
         int64_t st = vbuf_proc_start_time((long)(w >> 8));
-        if (w != 0 && (st < 0 || (uint64_t)st != atomic_load(&e->start_time))) dead++;
+        uint64_t recorded = atomic_load(&e->start_time);
+        if (st < 0 || (recorded != 0 && (uint64_t)st != recorded)) dead++;
     }
     if (dead > 0)
         vbuf_msg(err, errlen, "shared pool %s has all %u process entries in use, %u of them by processes that are gone;"
