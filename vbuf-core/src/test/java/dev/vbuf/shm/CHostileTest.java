@@ -176,4 +176,27 @@ class CHostileTest {
             assertTrue(r.err().contains("(signal)"), r.err());
         }
     }
+
+    /** A caller with buffers larger than the header's (4 KiB path and message) builds with -O2 -Werror. */
+    @Test
+    void aCallerWithLargeBuffersBuildsWithoutFormatTruncationWarnings() throws Exception {
+        Path src = CBuild.outDir().resolve("large_buffers.c");
+        Files.writeString(src, """
+                #define _GNU_SOURCE
+                #include "vbuf_shm.h"
+                int main(int argc, char **argv) {
+                    char path[4096], err[4096];
+                    snprintf(path, sizeof path, "%s", argc > 1 ? argv[1] : "/dev/shm/vbuf.none");
+                    struct vbuf_pool p;
+                    if (vbuf_attach(path, 0, &p, err, sizeof err)) { fputs(err, stderr); return 2; }
+                    vbuf_detach(&p);
+                    return 0;
+                }
+                """);
+        Path exe = CBuild.compile(src, CBuild.outDir().resolve("large_buffers")); // fails the test on any warning
+        Process p = new ProcessBuilder(exe.toString(), "/dev/shm/vbuf.no-such-pool-" + System.nanoTime()).start();
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(2, p.exitValue());
+        assertTrue(new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).contains("does not exist"));
+    }
 }
