@@ -139,7 +139,7 @@ _Static_assert(sizeof(_Atomic uint32_t) == 4, "32-bit atomics are 4 bytes");
 #define VBUF_H_SLOT_BYTES          24  /* u32, 256 */
 #define VBUF_H_FREE_RING_CAPACITY  28  /* u32, power of two */
 #define VBUF_H_GROUP_RING_CAPACITY 32  /* u32, power of two */
-#define VBUF_H_FLAGS               36  /* u32 */
+#define VBUF_H_FLAGS               36  /* u32, bits VBUF_SINGLE_PRODUCER, VBUF_SINGLE_CONSUMERS: declared roles */
 #define VBUF_H_BUFFER_BYTES        40  /* u64, bytes per buffer */
 #define VBUF_H_SLOTS_OFFSET        48  /* u64 */
 #define VBUF_H_FREE_RING_OFFSET    56  /* u64 */
@@ -155,6 +155,10 @@ _Static_assert(sizeof(_Atomic uint32_t) == 4, "32-bit atomics are 4 bytes");
 #define VBUF_H_PROCESS_CAPACITY    120 /* u32, 1..VBUF_MAX_PROCESS_CAPACITY */
 #define VBUF_H_STATE               124 /* u32, bit VBUF_STATE_CLOSED: end of stream */
 #define VBUF_STATE_CLOSED          1
+/* H_FLAGS bits. A pool that declares one consumer per group expects one reader per group at a
+ * time: a C consumer of such a pool must be its group's only reader. */
+#define VBUF_SINGLE_PRODUCER       1
+#define VBUF_SINGLE_CONSUMERS      2
 /* producer line (offset 128) */
 #define VBUF_P_NEXT_SEQUENCE       128 /* u64, the next sequence number (= frames submitted) */
 #define VBUF_P_FREE_FUTEX          136 /* u32 futex word producers sleep on when no buffer is free */
@@ -167,6 +171,11 @@ _Static_assert(sizeof(_Atomic uint32_t) == 4, "32-bit atomics are 4 bytes");
 #define VBUF_P_PEER_RECOVERIES     184
 #define VBUF_P_SLOTS_RECOVERED     192
 #define VBUF_P_FREE_SLEEP_DEADLINE 200 /* i64 CLOCK_MONOTONIC ns until which a producer may sleep on P_FREE_FUTEX */
+/* u64 LIFO hint: the free slot released last, as its ring entry + 1 (0 = none). Releasers may
+ * CAS it from 0 instead of offering to the free ring; producers look here first. Only a hint:
+ * every take is the slot word's CAS, and a slot that is FREE but neither here nor in the free
+ * ring is an orphan that recovery queues again. */
+#define VBUF_P_HOT_FREE            208
 
 /* ---- slot descriptor (256 bytes each, slotCount of them at H_SLOTS_OFFSET) ---- */
 #define VBUF_SLOT_BYTES            256
@@ -337,7 +346,8 @@ struct vbuf_header {
     _Atomic uint64_t peer_recoveries;   /* 184 */
     _Atomic uint64_t slots_recovered;   /* 192 */
     _Atomic int64_t free_sleep_deadline; /* 200 */
-    uint8_t reserved[48];               /* 208..255 */
+    _Atomic uint64_t hot_free;          /* 208: LIFO hint, entry + 1 (0 = none) */
+    uint8_t reserved[40];               /* 216..255 */
 };
 
 struct vbuf_slot {
@@ -429,6 +439,7 @@ VBUF_CHECK_OFFSET(vbuf_header, retired, VBUF_P_RETIRED);
 VBUF_CHECK_OFFSET(vbuf_header, peer_recoveries, VBUF_P_PEER_RECOVERIES);
 VBUF_CHECK_OFFSET(vbuf_header, slots_recovered, VBUF_P_SLOTS_RECOVERED);
 VBUF_CHECK_OFFSET(vbuf_header, free_sleep_deadline, VBUF_P_FREE_SLEEP_DEADLINE);
+VBUF_CHECK_OFFSET(vbuf_header, hot_free, VBUF_P_HOT_FREE);
 _Static_assert(sizeof(struct vbuf_header) == VBUF_HEADER_BYTES, "header is 256 bytes");
 
 VBUF_CHECK_OFFSET(vbuf_slot, word, VBUF_S_WORD);

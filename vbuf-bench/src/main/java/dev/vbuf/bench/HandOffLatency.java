@@ -74,7 +74,7 @@ public final class HandOffLatency {
             int n = park ? parkSamples : spinSamples;
             long gap = park ? 500_000 : 5_000;
             long vbufP50 = 0;
-            for (String peer : List.of("vbuf", "arrayBlockingQueuePool", "jctoolsSpsc", "agronaOneToOneRingBuffer",
+            for (String peer : List.of("vbuf", "vbufSingleWriter", "arrayBlockingQueuePool", "jctoolsSpsc", "agronaOneToOneRingBuffer",
                     "disruptor")) {
                 try (Arena arena = Arena.ofShared()) {
                     Pipe pipe = pipe(peer, park, arena);
@@ -136,7 +136,8 @@ public final class HandOffLatency {
 
     static Pipe pipe(String peer, boolean park, Arena arena) {
         return switch (peer) {
-            case "vbuf" -> vbuf(park);
+            case "vbuf" -> vbuf(park, false);
+            case "vbufSingleWriter" -> vbuf(park, true);
             case "arrayBlockingQueuePool" -> abq(park, arena);
             case "jctoolsSpsc" -> jctools(park, arena);
             case "agronaOneToOneRingBuffer" -> agrona(park, arena);
@@ -145,8 +146,10 @@ public final class HandOffLatency {
         };
     }
 
-    static Pipe vbuf(boolean park) {
+    /** {@code singleWriter}: the pool declares one producer and one consumer per group (release stores, no RMW where one party writes). */
+    static Pipe vbuf(boolean park, boolean singleWriter) {
         FramePool pool = FramePool.builder().count(COUNT).bufferSize(BYTES).groups("g").overflow(Overflow.BLOCK)
+                .singleProducer(singleWriter).singleConsumers(singleWriter)
                 .waitStrategy(park ? WaitStrategy.spinPark() : WaitStrategy.busySpin()).jmx(false).build();
         Consumer c = pool.consumer("g");
         return new Pipe() {

@@ -56,6 +56,9 @@ public class RoundTripBenchmark {
     public static class VbufState {
         @Param({"1", "3"})
         int groups;
+        /** mpmc: any number of producers and consumers; single: one producer, one consumer per group (declared). */
+        @Param({"mpmc", "single"})
+        String roles;
         FramePool pool;
         Consumer[] consumers;
 
@@ -63,7 +66,9 @@ public class RoundTripBenchmark {
         public void setUp() {
             String[] names = new String[groups];
             for (int i = 0; i < groups; i++) names[i] = "g" + i;
-            pool = FramePool.builder().count(COUNT).bufferSize(BYTES).groups(names).jmx(false).build();
+            boolean single = roles.equals("single");
+            pool = FramePool.builder().count(COUNT).bufferSize(BYTES).groups(names).jmx(false)
+                    .singleProducer(single).singleConsumers(single).build();
             consumers = new Consumer[groups];
             for (int i = 0; i < groups; i++) consumers[i] = pool.consumer(names[i]);
         }

@@ -26,7 +26,7 @@ sealed interface Backing permits PrivateBacking, SharedBacking {
     boolean fresh();
 
     /** Formats a fresh control block; called once, before {@link #controlBlock()}, only when {@link #fresh()}. */
-    void format(long bufferBytes, String[] groupNames, FrameLayout layout);
+    void format(long bufferBytes, String[] groupNames, FrameLayout layout, int flags);
 
     /** This process's 1-based index in the process table; 0 when the pool has no table. */
     int me();

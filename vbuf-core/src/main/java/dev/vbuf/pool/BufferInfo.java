@@ -7,7 +7,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.List;
 
 /**
- * A snapshot of one buffer (seed 001's Buffer: id, virtual and physical address, size,
+ * A snapshot of one buffer (id, virtual and physical address, size,
  * ownership, state, reference count, DMA-BUF fd) with its last frame's metadata.
  *
  * @param refCount   consumer groups that have not released the frame yet

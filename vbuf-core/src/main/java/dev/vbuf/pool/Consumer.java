@@ -3,7 +3,7 @@ package dev.vbuf.pool;
 import java.time.Duration;
 
 /**
- * A reader in one consumer group (S1.4). Every group sees every frame; the consumers of one
+ * A reader in one consumer group. Every group sees every frame; the consumers of one
  * group share its frames (each frame goes to one of them). Create one per reading thread with
  * {@link FramePool#consumer(String)}; a Consumer itself holds no state that threads would
  * contend on, so it is cheap, but it is meant for one thread.

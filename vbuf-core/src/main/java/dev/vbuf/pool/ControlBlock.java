@@ -21,7 +21,8 @@ import java.nio.charset.StandardCharsets;
  *     |   0 magic u64 "VBUFPOOL"   8 version u32  12 headerBytes  |
  *     |  16 slotCount u32  20 groupCount u32  24 slotBytes u32     |
  *     |  28 freeRingCapacity u32   32 groupRingCapacity u32        |
- *     |  36 flags u32  40 bufferBytes u64  48 slotsOffset u64      |
+ *     |  36 flags u32 (1 single producer, 2 single consumers)       |
+ *     |  40 bufferBytes u64  48 slotsOffset u64                    |
  *     |  56 freeRingOffset u64  64 groupsOffset u64                |
  *     |  72 totalBytes u64 (control block, incl. process table)    |
  *     |  80 dataOffset u64 (buffers in the same file; 0 = none)    |
@@ -32,7 +33,7 @@ import java.nio.charset.StandardCharsets;
  *     | 128 producer line: nextSequence, freeFutex u32,            |
  *     |     freeWaiters u32, acquireWaits, acquireTimeouts,        |
  *     |     acquireFails, reclaims, retired, peerRecoveries,       |
- *     |     slotsRecovered, freeSleepDeadline (u64)                |
+ *     |     slotsRecovered, freeSleepDeadline (u64), hotFree (u64) |
  * 256 +-----------------------------------------------------------+
  *     | SLOT DESCRIPTORS: slotCount x 256 B (see below)           |
  *     +-----------------------------------------------------------+
@@ -115,6 +116,10 @@ public final class ControlBlock {
     public static final long H_PROCESS_OFFSET = 112;
     public static final long H_PROCESS_CAPACITY = 120;
     public static final long H_STATE = 124;
+    /** {@link #H_FLAGS} bit: one producer (thread, in one process) at a time; it publishes with release stores. */
+    public static final int SINGLE_PRODUCER = 1;
+    /** {@link #H_FLAGS} bit: one consumer (thread) per group at a time; it takes with release stores. */
+    public static final int SINGLE_CONSUMERS = 2;
     /** {@link #H_STATE} bit: the creating producer closed the pool (end of stream). */
     public static final int STATE_CLOSED = 1;
     public static final long P_NEXT_SEQUENCE = 128;
@@ -137,6 +142,13 @@ public final class ControlBlock {
      * the count of a SIGKILLed sleeper stops costing wake-ups once it passes.
      */
     public static final long P_FREE_SLEEP_DEADLINE = 200;
+    /**
+     * u64 the free slot released last, as its ring entry + 1 (0 = none): the LIFO hint. A
+     * releaser puts the slot it frees here when the word is 0 (CAS), else in the free ring; a
+     * producer takes it from here first, so the next frame is written into the buffer whose
+     * lines are most likely still in cache. Only a hint: every take is the slot word's CAS.
+     */
+    public static final long P_HOT_FREE = 208;
     public static final int HEADER_BYTES = 256;
 
     // ---- slot descriptor ----
@@ -322,6 +334,8 @@ public final class ControlBlock {
     // ---- slot word: the only field whose writes hand a slot from one party to the next ----
     long lvWord(int s) { return (long) LONG.getVolatile(seg, slot(s) + S_WORD); }
     boolean casWord(int s, long expect, long update) { return LONG.compareAndSet(seg, slot(s) + S_WORD, expect, update); }
+    /** Release store of the word: only where one party may change it now (the single producer's own slot). */
+    void soWord(int s, long update) { LONG.setRelease(seg, slot(s) + S_WORD, update); }
 
     // ---- slot metadata: plain accesses, ordered by the word CAS ----
     long lpLong(int s, long field) { return seg.get(ValueLayout.JAVA_LONG, slot(s) + field); }
@@ -345,6 +359,13 @@ public final class ControlBlock {
     long lvCounter(long offset) { return (long) LONG.getVolatile(seg, offset); }
     long getAndAdd(long offset, long delta) { return (long) LONG.getAndAdd(seg, offset, delta); }
     void increment(long offset) { LONG.getAndAdd(seg, offset, 1L); }
+    /** Adds one to a counter only this party writes (single-writer: a plain read and a release store, no atomic). */
+    void incrementSingleWriter(long offset) { LONG.setRelease(seg, offset, (long) LONG.get(seg, offset) + 1); }
+    void soCounter(long offset, long v) { LONG.setRelease(seg, offset, v); }
+    long lpCounter(long offset) { return (long) LONG.get(seg, offset); }
+    long getAndSetCounter(long offset, long v) { return (long) LONG.getAndSet(seg, offset, v); }
+    boolean casCounter(long offset, long expect, long update) { return LONG.compareAndSet(seg, offset, expect, update); }
+    int flags() { return seg.get(ValueLayout.JAVA_INT, H_FLAGS); }
 
     /** Raises the u64 at {@code offset} to at least {@code v} (signed comparison of nanoTime values). */
     void setMax(long offset, long v) {

@@ -40,7 +40,7 @@ final class CrashRecovery implements PeerMonitor.Recovery {
                 if (SlotWord.phase(w) != SlotWord.PRODUCER || SlotWord.owner(w) != owner) break;
                 long ng = SlotWord.nextGen(SlotWord.gen(w));
                 if (cb.casWord(s, w, SlotWord.make(SlotWord.FREE, 0, 0, ng))) {
-                    h.offerFree(s, ng);
+                    h.offerFree(s, ng, false);
                     recovered++;
                     break;
                 }
@@ -69,7 +69,7 @@ final class CrashRecovery implements PeerMonitor.Recovery {
             long gen = SlotWord.gen(w);
             long e = SlotWord.entry(s, gen);
             if (SlotWord.phase(w) == SlotWord.FREE) {
-                if (!h.freeRing.contains(e)) h.offerFree(s, gen);
+                if (!h.freeQueued(e)) h.offerFree(s, gen, false);
             } else if (SlotWord.phase(w) == SlotWord.PUBLISHED) {
                 int unread = SlotWord.pending(w) & ~SlotWord.held(w);
                 for (int g = 0; g < h.groupCount; g++) {

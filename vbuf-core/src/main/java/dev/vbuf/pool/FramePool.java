@@ -24,7 +24,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A pool of preallocated off-heap frame buffers with lock-free hand-off from producers to
- * consumer groups (S1, DESIGN.md). This class is the facade: the public API and the pool's life
+ * consumer groups. This class is the facade: the public API and the pool's life
  * cycle. The parts of the algorithm live in their own classes:
  * <ul>
  *   <li>{@link PoolBuilder}: building a pool, and the options of {@link #attach}.</li>
@@ -133,10 +133,14 @@ public final class FramePool implements AutoCloseable {
         this.backing = backing;
 
         boolean fresh = backing.fresh();
-        if (fresh) backing.format(bufferBytes, groupNames, layout);
+        if (fresh) backing.format(bufferBytes, groupNames, layout, b.roleFlags());
         this.cb = backing.controlBlock();
+        // Across processes the default wait spins briefly, then sleeps on the futex (pure spinning
+        // on fewer cores than spinning threads is what gives millisecond tails).
+        WaitStrategy wait = b.waitStrategy != null ? b.waitStrategy
+                : backing.tracked() ? WaitStrategy.futex() : WaitStrategy.spinPark();
         this.handOff = new HandOff(this, cb, backing.geometry(), backing.me(), backing.tracked(), layout, b.timestamps,
-                b.waitStrategy);
+                wait);
         this.planes = layout == null ? null : new MemorySegment[slotCount][];
         for (int s = 0; s < slotCount; s++) {
             if (planes != null) {
@@ -159,23 +163,23 @@ public final class FramePool implements AutoCloseable {
     }
 
     // =====================================================================================
-    // Construction (seed 001's three ways, in Java form)
+    // Construction (three ways: allocated, external, with lifetime handles)
     // =====================================================================================
 
     /** A builder of a pool; see {@link PoolBuilder}. */
     public static PoolBuilder builder() { return new PoolBuilder(); }
 
-    /** Seed 001 way 1: {@code count} buffers of {@code bufferBytes}, from the default allocator. */
+    /** {@code count} buffers of {@code bufferBytes}, from the default allocator. */
     public static FramePool allocate(int count, long bufferBytes) {
         return builder().count(count).bufferSize(bufferBytes).build();
     }
 
-    /** Seed 001 way 2: the user's buffers, scheduled but never freed by the pool. */
+    /** The user's buffers, scheduled but never freed by the pool. */
     public static FramePool ofExternal(List<ExternalBuffer> buffers) {
         return builder().external(buffers).build();
     }
 
-    /** Seed 001 way 3: the user's buffers with lifetime handles; the pool closes them when it closes. */
+    /** The user's buffers with lifetime handles; the pool closes them when it closes. */
     public static FramePool ofHandles(List<BufferHandle> handles) {
         return builder().handles(handles).build();
     }
@@ -230,7 +234,7 @@ public final class FramePool implements AutoCloseable {
     }
 
     /**
-     * Batched publication (S4.2): publishes {@code frames[0..count)} in order, like as many
+     * Batched publication: publishes {@code frames[0..count)} in order, like as many
      * {@link #submitFilled(Frame)} calls, but wakes each group's sleepers (a system call in a
      * shared pool with futex waiters) once for the batch instead of once per frame.
      */
@@ -262,7 +266,7 @@ public final class FramePool implements AutoCloseable {
         }
     }
 
-    /** HOT buffers (being filled or read) over all buffers, seed 000's hot_count / pool_size. */
+    /** HOT buffers (being filled or read) over all buffers. */
     public double hotRatio() { return handOff.hotRatio(); }
 
     // =====================================================================================
@@ -279,7 +283,7 @@ public final class FramePool implements AutoCloseable {
         throw new IllegalArgumentException("consumer group '" + group + "' " + what + " " + Arrays.toString(groupNames));
     }
 
-    /** The first group's next frame at once, or null (seed 001's single-queue form). */
+    /** The first group's next frame at once, or null. */
     public Frame tryAcquireFilled() { return acquireFilled(0, 0); }
 
     /** Waits for the first group's next frame; null when the pool closed or the thread was interrupted. */
@@ -306,7 +310,7 @@ public final class FramePool implements AutoCloseable {
     }
 
     // =====================================================================================
-    // Queries (seed 001's names)
+    // Queries
     // =====================================================================================
 
     public String name() { return name; }
@@ -344,15 +348,15 @@ public final class FramePool implements AutoCloseable {
         return true;
     }
 
-    /** Statistics now (S1.3, S6.1). */
+    /** Statistics now. */
     public PoolStats stats() { return inspector.stats(); }
 
-    /** Seed 001's printStats, to standard output. */
+    /** The statistics, to standard output. */
     public void printStats() { printStats(System.out); }
 
     public void printStats(PrintStream out) { out.println(stats()); }
 
-    /** Seed 001's printAllBuffers: one line per buffer. */
+    /** The buffer table, one line per buffer. */
     public void printAllBuffers() { printAllBuffers(System.out); }
 
     public void printAllBuffers(PrintStream out) { out.print(buffersReport()); }

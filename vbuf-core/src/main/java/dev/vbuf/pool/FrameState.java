@@ -1,7 +1,7 @@
 package dev.vbuf.pool;
 
 /**
- * The state of a frame buffer (S1.2). The legal cycle is
+ * The state of a frame buffer. The legal cycle is
  * IDLE &rarr; LOCKED_BY_PRODUCER &rarr; READY_FOR_CONSUME &rarr; LOCKED_BY_CONSUMER &rarr; IDLE;
  * a producer may also abort (LOCKED_BY_PRODUCER &rarr; IDLE), and a frame fanned out to several
  * consumer groups stays READY_FOR_CONSUME / LOCKED_BY_CONSUMER until the last group releases it.
@@ -14,7 +14,7 @@ public enum FrameState {
     LOCKED_BY_CONSUMER(Bank.HOT),
     RETIRED(Bank.NONE);
 
-    /** Seed 000's tri-state banking: HOT being processed, WARM queued, COLD reusable. */
+    /** The three banks: HOT being processed, WARM queued, COLD reusable. */
     public enum Bank { HOT, WARM, COLD, NONE }
 
     private final Bank bank;

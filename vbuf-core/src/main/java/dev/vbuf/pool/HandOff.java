@@ -65,6 +65,15 @@ final class HandOff {
     final int me;
     /** Shared pools record which process holds each slot for each group (crash recovery). */
     final boolean tracked;
+    /** Declared roles (header flags): one producer; one consumer per group. */
+    final boolean singleProducer;
+    final boolean singleConsumers;
+    /**
+     * One group read by one consumer: that consumer is the only party that releases frames, so
+     * it alone sets the LIFO hint and its release is a release store (no other party may change
+     * a held frame's word: reclaims and drops need it unheld, recovery needs its holder dead).
+     */
+    final boolean soleReleaser;
     private final FrameLayout layout;
     private final int layoutFormat;
     private final boolean timestamps;
@@ -98,6 +107,9 @@ final class HandOff {
         this.allGroups = (1 << groupCount) - 1;
         this.me = me;
         this.tracked = tracked;
+        this.singleProducer = (cb.flags() & ControlBlock.SINGLE_PRODUCER) != 0;
+        this.singleConsumers = (cb.flags() & ControlBlock.SINGLE_CONSUMERS) != 0;
+        this.soleReleaser = singleConsumers && g.groupCount() == 1;
         this.layout = layout;
         this.layoutFormat = layout == null ? 0 : FramePool.formatId(layout.format());
         this.timestamps = timestamps;
@@ -191,7 +203,7 @@ final class HandOff {
             }
         } else {
             if (timeoutNanos <= 0 || closed) return null;
-            if (endOfStream() && groupRings[g].size() == 0) return null;
+            if (endOfStream() && groupRings[g].isEmpty()) return null;
         }
         WaitPoint p = g < 0 ? freePoint : groupPoints[g];
         cb.increment(p.waitsOffset);
@@ -207,7 +219,7 @@ final class HandOff {
             }
             if (f != null) return f;
             if (closed || Thread.currentThread().isInterrupted()) return null;
-            if (g >= 0 && endOfStream() && groupRings[g].size() == 0) return null;
+            if (g >= 0 && endOfStream() && groupRings[g].isEmpty()) return null;
             if (deadline != Long.MAX_VALUE && System.nanoTime() - deadline >= 0) {
                 cb.increment(p.timeoutsOffset);
                 timeoutEvent(g < 0 ? "producer" : pool.groupName(g), timeoutNanos);
@@ -227,6 +239,8 @@ final class HandOff {
      * found dead); the entry of a slot already taken is stale and whoever sees it removes it.
      */
     Frame takeFree() {
+        Frame f = takeHotFree();
+        if (f != null) return f;
         for (int looks = 0; ; looks++) {
             if (looks > 4 * freeRing.capacity() + 256) {
                 throw corrupt("the free ring (offset " + freeRing.offset() + ") keeps giving entries that are neither"
@@ -256,12 +270,57 @@ final class HandOff {
                 freeRing.remove(h, e);
                 continue;
             }
-            if (cb.casWord(s, w, SlotWord.make(SlotWord.PRODUCER, me, 0, gen))) {
+            if (claimFree(s, w, gen)) {
                 if (CRASH_POINT != 0) crashPoint(4);
                 freeRing.remove(h, e);
                 return openProducer(s, gen);
             }
         }
+    }
+
+    /**
+     * Takes the slot released last (the LIFO hint, {@link ControlBlock#P_HOT_FREE}) if it is
+     * still FREE with the generation it was left under. A single producer is the only party that
+     * clears the hint (releasers only set it when it is clear), so it reads and clears it with
+     * plain accesses; several producers swap it out atomically. A producer that dies between
+     * its word CAS and clearing the hint leaves a stale hint, which the next one clears.
+     */
+    private Frame takeHotFree() {
+        long hot;
+        if (singleProducer) {
+            hot = cb.lvCounter(ControlBlock.P_HOT_FREE);
+            if (hot == 0) return null;
+            cb.soCounter(ControlBlock.P_HOT_FREE, 0);
+        } else {
+            if (cb.lvCounter(ControlBlock.P_HOT_FREE) == 0) return null;
+            hot = cb.getAndSetCounter(ControlBlock.P_HOT_FREE, 0);
+            if (hot == 0) return null;
+        }
+        long e = hot - 1;
+        int s = SlotWord.entrySlot(e);
+        long gen = SlotWord.entryGen(e);
+        if (s >= slotCount) return null; // never trust an index
+        long w = cb.lvWord(s);
+        if (SlotWord.phase(w) != SlotWord.FREE || SlotWord.gen(w) != gen) return null; // stale hint
+        if (pool.isExternal(s) && !pool.isAlive(s)) {
+            if (cb.casWord(s, w, SlotWord.make(SlotWord.RETIRED, 0, 0, gen))) cb.increment(ControlBlock.P_RETIRED);
+            return null;
+        }
+        if (!claimFree(s, w, gen)) return null;
+        if (CRASH_POINT != 0) crashPoint(4);
+        return openProducer(s, gen);
+    }
+
+    /**
+     * FREE(gen) to PRODUCER(gen, owner = me). Only producers take FREE slots (crash recovery
+     * changes only slots a dead process owned or held), so a single producer does it with a
+     * release store; several producers race for it with a CAS.
+     */
+    private boolean claimFree(int s, long w, long gen) {
+        long nw = SlotWord.make(SlotWord.PRODUCER, me, 0, gen);
+        if (!singleProducer) return cb.casWord(s, w, nw);
+        cb.soWord(s, nw);
+        return true;
     }
 
     private Frame openProducer(int s, long gen) {
@@ -296,19 +355,29 @@ final class HandOff {
         long gen = f.gen;
         long w = cb.lvWord(s);
         if (SlotWord.phase(w) != SlotWord.PRODUCER || SlotWord.gen(w) != gen) throw pool.staleHandle("submitFilled", f);
-        long seq = cb.getAndAdd(ControlBlock.P_NEXT_SEQUENCE, 1);
+        long seq;
+        if (singleProducer) {
+            seq = cb.lpCounter(ControlBlock.P_NEXT_SEQUENCE);
+            cb.soCounter(ControlBlock.P_NEXT_SEQUENCE, seq + 1);
+        } else {
+            seq = cb.getAndAdd(ControlBlock.P_NEXT_SEQUENCE, 1);
+        }
         cb.spLong(s, ControlBlock.S_SEQUENCE, seq);
         if (timestamps) cb.spLong(s, ControlBlock.S_SUBMIT_NANOS, System.nanoTime());
         f.open = false;
-        // SYNC POINT: the CAS publishes the pixels and the metadata written above.
-        if (!cb.casWord(s, w, SlotWord.make(SlotWord.PUBLISHED, allGroups, 0, gen))) {
+        // SYNC POINT: the CAS (or, for the single producer, whose slot nobody else may change
+        // now, the release store) publishes the pixels and the metadata written above.
+        long published = SlotWord.make(SlotWord.PUBLISHED, allGroups, 0, gen);
+        if (singleProducer) {
+            cb.soWord(s, published);
+        } else if (!cb.casWord(s, w, published)) {
             throw pool.staleHandle("submitFilled", f);
         }
         if (CRASH_POINT != 0) crashPoint(1);
         long e = SlotWord.entry(s, gen);
         for (int g = 0; g < groupCount; g++) {
             MpmcRing ring = groupRings[g];
-            for (int pops = 0; !ring.offer(e); pops++) {
+            for (int pops = 0; !(singleProducer ? ring.offerSingleWriter(e) : ring.offer(e)); pops++) {
                 if (pops > 4 * ring.capacity() + 64) {
                     throw corrupt("group '" + pool.groupName(g) + "''s ring (offset " + ring.offset()
                             + ") stays full however many entries are taken out");
@@ -337,7 +406,7 @@ final class HandOff {
         f.open = false;
         long ng = SlotWord.nextGen(f.gen);
         if (!cb.casWord(f.slot, w, SlotWord.make(SlotWord.FREE, 0, 0, ng))) throw pool.staleHandle("abort", f);
-        offerFree(f.slot, ng);
+        offerFree(f.slot, ng, false);
     }
 
     /**
@@ -346,9 +415,29 @@ final class HandOff {
      * (duplicates): then its oldest entries are popped, and any that is still a live free slot
      * is queued again, so no slot is ever lost.
      */
-    void offerFree(int s, long gen) {
-        queueFree(SlotWord.entry(s, gen));
+    void offerFree(int s, long gen, boolean released) {
+        long e = SlotWord.entry(s, gen);
+        // LIFO: the slot freed last goes where the producer looks first, if that place is clear.
+        if (soleReleaser) {
+            // Only the one consumer sets the hint (the producer only clears it, recovery and
+            // aborts use the ring), so a clear hint stays clear until this store.
+            if (released && cb.lvCounter(ControlBlock.P_HOT_FREE) == 0) cb.soCounter(ControlBlock.P_HOT_FREE, e + 1);
+            else queueFree(e);
+        } else if (cb.lvCounter(ControlBlock.P_HOT_FREE) != 0 || !cb.casCounter(ControlBlock.P_HOT_FREE, 0, e + 1)) {
+            queueFree(e);
+        }
         signaller.signalAllWhenBlocking(freePoint);
+    }
+
+    /** True when free entry {@code e} is queued: in the free ring or as the hint (for crash recovery). */
+    boolean freeQueued(long e) {
+        return cb.lvCounter(ControlBlock.P_HOT_FREE) == e + 1 || freeRing.contains(e);
+    }
+
+    /** Something to take at {@code p} (a futex sleeper's last look before it sleeps). */
+    boolean hasWork(WaitPoint p) {
+        if (!p.ring.isEmpty()) return true;
+        return p == freePoint && cb.lvCounter(ControlBlock.P_HOT_FREE) != 0;
     }
 
     private void queueFree(long e) {
@@ -427,7 +516,7 @@ final class HandOff {
         };
     }
 
-    /** HOT buffers (being filled or read) over all buffers, seed 000's hot_count / pool_size. */
+    /** HOT buffers (being filled or read) over all buffers. */
     double hotRatio() {
         int hot = 0;
         for (int s = 0; s < slotCount; s++) {
@@ -535,8 +624,13 @@ final class HandOff {
             }
             if (CRASH_POINT != 0) crashPoint(3);
             if (cb.casWord(s, w, SlotWord.make(SlotWord.PUBLISHED, SlotWord.pending(w), SlotWord.held(w) | bit, gen))) {
-                ring.remove(h, e);
-                cb.increment(rec + ControlBlock.G_TAKEN);
+                if (singleConsumers) {
+                    ring.removeSingleReader(h, e);
+                    cb.incrementSingleWriter(rec + ControlBlock.G_TAKEN);
+                } else {
+                    ring.remove(h, e);
+                    cb.increment(rec + ControlBlock.G_TAKEN);
+                }
                 Frame f = consumerFrames[g][s];
                 f.gen = gen;
                 f.open = true;
@@ -578,6 +672,18 @@ final class HandOff {
     boolean leave(int g, int s, long gen, int cause, String reason) {
         int bit = 1 << g;
         boolean mustHold = cause != DROPPED;
+        if (cause == RELEASED && soleReleaser) {
+            // PUBLISHED(gen, pending = held = {g}) -> FREE(gen + 1) by release store: nobody else
+            // may change a frame the one consumer holds.
+            long w = cb.lvWord(s);
+            if (SlotWord.phase(w) != SlotWord.PUBLISHED || SlotWord.gen(w) != gen || (SlotWord.held(w) & bit) == 0) return false;
+            long ng = SlotWord.nextGen(gen);
+            cb.soWord(s, SlotWord.make(SlotWord.FREE, 0, 0, ng));
+            if (CRASH_POINT != 0) crashPoint(2);
+            if (tracked) cb.soHolder(s, g, 0);
+            offerFree(s, ng, true);
+            return true;
+        }
         for (int tries = 0; ; tries++) {
             if (tries >= CAS_RETRIES) {
                 throw corrupt("slot " + s + "'s word kept changing for " + CAS_RETRIES + " attempts to let group '"
@@ -602,7 +708,7 @@ final class HandOff {
                 if (cause == LOST_TO_CRASH) cb.increment(rec + ControlBlock.G_LOST_TO_CRASH);
                 dropEvent(g, s, cb.lpLong(s, ControlBlock.S_SEQUENCE), reason);
             }
-            if (pending == 0) offerFree(s, ng);
+            if (pending == 0) offerFree(s, ng, cause == RELEASED);
             return true;
         }
     }

@@ -130,6 +130,37 @@ final class MpmcRing {
         }
     }
 
+    /**
+     * {@link #offer} for a ring with one offering party (the single producer of a group ring):
+     * the cell is still taken by CAS (crash recovery may write cells too), but the tail, which
+     * only this party moves, is moved with a release store. A cell found already written at the
+     * tail (by recovery, or by a predecessor that died before moving the tail) is stepped over.
+     *
+     * @return true if queued, false if the ring is full
+     */
+    boolean offerSingleWriter(long value) {
+        if ((value & ~VALUE_MASK) != 0) throw new IllegalArgumentException("ring value " + value + " is outside 0..2^46-1");
+        for (int looks = 0; ; looks++) {
+            if (looks >= RETRIES) throw changing("tail and cells");
+            long t = (long) LONG.getAcquire(seg, tailOff);
+            long off = cellOff(t);
+            long c = (long) LONG.getVolatile(seg, off);
+            long lap = lap(t);
+            if (c == empty(lap)) {
+                if (LONG.compareAndSet(seg, off, c, full(lap, value))) { // SYNC POINT: the value is in
+                    LONG.setRelease(seg, tailOff, t + 1);
+                    return true;
+                }
+            } else if ((c & ~VALUE_MASK) == (empty(lap) | FULL) || c == empty(lap + 1)) {
+                LONG.compareAndSet(seg, tailOff, t, t + 1); // written at t by someone else: step over it
+            } else if ((c & ~VALUE_MASK) == (empty(lap - 1) | FULL)) {
+                return false; // one lap back still unread: full
+            } else {
+                LONG.compareAndSet(seg, off, c, empty(lap)); // a hostile cell: reset it rather than spin
+            }
+        }
+    }
+
     /** @return the oldest value, or {@link #EMPTY}. */
     long poll() {
         for (int looks = 0; ; looks++) {
@@ -193,6 +224,32 @@ final class MpmcRing {
         boolean fixed = LONG.compareAndSet(seg, off, c, empty(lap + 1));
         advance(h);
         return fixed;
+    }
+
+    /**
+     * {@link #remove} for the one consuming party of a ring (a group read by one consumer): the
+     * cell is taken by CAS (a producer dropping the oldest entry of a full ring may race for it),
+     * the head moved with a release store... unless someone else moved it meanwhile (CAS then).
+     */
+    boolean removeSingleReader(long h, long v) {
+        long lap = lap(h);
+        boolean took = LONG.compareAndSet(seg, cellOff(h), full(lap, v), empty(lap + 1));
+        if (took) LONG.setRelease(seg, headOff, h + 1);
+        else advance(h);
+        return took;
+    }
+
+    /** True when the head cell holds nothing to take (a cell check, not the index difference of {@link #size()}). */
+    boolean isEmpty() {
+        for (int looks = 0; ; looks++) {
+            if (looks >= RETRIES) throw changing("head and cells");
+            long h = head();
+            long v = peek(h);
+            if (v == EMPTY) return true;
+            if (v >= 0) return false;
+            if (v == TAKEN) advance(h);
+            else if (!repairHead(h) && head() == h) return false; // RETRY on a stable head: something is there
+        }
     }
 
     /** Moves the head from {@code h} to {@code h + 1} if nobody has yet. */

@@ -1,7 +1,7 @@
 package dev.vbuf.pool;
 
 /**
- * What {@code acquireFree} does when no buffer is free (S1.5, S0.2, S0.9).
+ * What {@code acquireFree} does when no buffer is free.
  * Every frame taken back from the consumers is counted as a drop for each consumer group that
  * had not yet released it. A frame a consumer holds is never taken back.
  */
@@ -17,13 +17,13 @@ public enum Overflow {
      */
     DROP_OLDEST,
     /**
-     * Seed 000's adaptive rule: when the pool is dry and the HOT ratio (frames being filled or
+     * The adaptive rule: when the pool is dry and the HOT ratio (frames being filled or
      * read / all frames) exceeds 0.8, take back the least recently used WARM frame (queued,
      * not held: the oldest submitted); otherwise wait for the first COLD frame (the first one
      * returned to the free ring), as BLOCK, re-evaluating the ratio while waiting.
      */
     ADAPTIVE;
 
-    /** The HOT ratio above which ADAPTIVE reclaims a WARM frame (seed 000). */
+    /** The HOT ratio above which ADAPTIVE reclaims a WARM frame. */
     public static final double ADAPTIVE_HOT_RATIO = 0.8;
 }

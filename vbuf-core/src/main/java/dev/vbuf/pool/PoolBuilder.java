@@ -31,7 +31,10 @@ public final class PoolBuilder {
     private long alignment = AlignedAllocator.PAGE;
     List<String> groups = List.of("default");
     Overflow overflow = Overflow.BLOCK;
-    WaitStrategy waitStrategy = WaitStrategy.spinPark();
+    /** null: spin-then-park for a private pool, spin-then-futex for a shared one. */
+    WaitStrategy waitStrategy;
+    private boolean singleProducer;
+    private boolean singleConsumers;
     boolean timestamps;
     boolean jmx = true;
     private List<ExternalBuffer> externals;
@@ -186,6 +189,32 @@ public final class PoolBuilder {
         return this;
     }
 
+    /**
+     * Declares that one producer (one thread, in one process) fills this pool at a time: the
+     * pool then publishes with release stores where only the producer writes (sequence
+     * numbers, the groups' queue tails) instead of atomic read-modify-writes. A shared pool
+     * records the declaration in its header, so every process that attaches follows it.
+     * Default false (any number of producers).
+     */
+    public PoolBuilder singleProducer(boolean one) {
+        this.singleProducer = one;
+        return this;
+    }
+
+    /**
+     * Declares that each consumer group is read by one consumer (one thread) at a time: it then
+     * takes frames with release stores where only it writes (its queue head, its counters).
+     * Default false (any number of consumers per group).
+     */
+    public PoolBuilder singleConsumers(boolean one) {
+        this.singleConsumers = one;
+        return this;
+    }
+
+    int roleFlags() {
+        return (singleProducer ? ControlBlock.SINGLE_PRODUCER : 0) | (singleConsumers ? ControlBlock.SINGLE_CONSUMERS : 0);
+    }
+
     /** Record System.nanoTime() at submit in each frame (for hand-off latency); off by default. */
     public PoolBuilder recordTimestamps(boolean on) {
         this.timestamps = on;
@@ -275,7 +304,9 @@ public final class PoolBuilder {
         try {
             PoolFileValidator.Validated v = file.validated();
             PoolBuilder b = FramePool.builder().name(name).groups(v.groups()).overflow(o.overflow).waitStrategy(o.waitStrategy)
-                    .jmx(o.jmx).recordTimestamps(o.timestamps).count(v.geometry().slotCount());
+                    .jmx(o.jmx).recordTimestamps(o.timestamps).count(v.geometry().slotCount())
+                .singleProducer((v.flags() & ControlBlock.SINGLE_PRODUCER) != 0)
+                .singleConsumers((v.flags() & ControlBlock.SINGLE_CONSUMERS) != 0);
             if (v.layout() != null) b.layout(v.layout());
             b.bufferSize(v.bufferBytes());
             return new FramePool(b, Memory.shared(file, v.geometry().slotCount(), v.bufferBytes()), backing);

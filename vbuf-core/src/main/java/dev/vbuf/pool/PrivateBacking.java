@@ -23,9 +23,9 @@ final class PrivateBacking implements Backing {
     @Override public boolean fresh() { return true; }
 
     @Override
-    public void format(long bufferBytes, String[] groupNames, FrameLayout layout) {
+    public void format(long bufferBytes, String[] groupNames, FrameLayout layout, int flags) {
         cb = ControlBlock.format(Arena.ofAuto().allocate(geometry.totalBytes(), ControlBlock.ALIGN), geometry,
-                bufferBytes, groupNames, 0, 0, 0, layout);
+                bufferBytes, groupNames, flags, 0, 0, layout);
     }
 
     @Override public ControlBlock controlBlock() { return cb; }

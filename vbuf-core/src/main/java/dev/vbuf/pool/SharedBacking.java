@@ -123,10 +123,10 @@ final class SharedBacking implements Backing {
     @Override public boolean fresh() { return file.creator(); }
 
     @Override
-    public void format(long bufferBytes, String[] groupNames, FrameLayout layout) {
+    public void format(long bufferBytes, String[] groupNames, FrameLayout layout, int flags) {
         // The process table was zero when the creator claimed its entry; formatting writes the
         // header, slots, rings and groups, never the table.
-        cb = ControlBlock.format(file.controlBlock(), file.geometry(), bufferBytes, groupNames, 0,
+        cb = ControlBlock.format(file.controlBlock(), file.geometry(), bufferBytes, groupNames, flags,
                 file.dataOffset(), file.bufferStride(), layout);
     }
 

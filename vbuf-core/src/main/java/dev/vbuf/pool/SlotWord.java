@@ -59,7 +59,7 @@ final class SlotWord {
     static int entrySlot(long e) { return (int) (e & 0xFFFF); }
     static long entryGen(long e) { return (e >>> 16) & GEN_MASK; }
 
-    /** The public state a slot word shows (S1.2), from the point of view of the whole pool. */
+    /** The public state a slot word shows, from the point of view of the whole pool. */
     static FrameState state(long w) {
         return switch (phase(w)) {
             case FREE -> FrameState.IDLE;

@@ -39,6 +39,6 @@ public final class WaitPoint {
 
     /** True when a waiter should not (go to) sleep: something is queued, or the pool is closing. */
     boolean ready() {
-        return ring.size() > 0 || handOff.stopping();
+        return handOff.hasWork(this) || handOff.stopping();
     }
 }

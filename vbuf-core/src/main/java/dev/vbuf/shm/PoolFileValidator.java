@@ -33,9 +33,10 @@ public final class PoolFileValidator {
      * @param groups      the consumer groups' names
      * @param bufferBytes bytes per buffer
      * @param layout      the frame layout, or null when the pool has none
+     * @param flags       the pool's declared roles ({@link ControlBlock#SINGLE_PRODUCER}, {@link ControlBlock#SINGLE_CONSUMERS})
      */
     public record Validated(ControlBlock.Geometry geometry, long dataOffset, long stride, String[] groups,
-                            long bufferBytes, FrameLayout layout) {}
+                            long bufferBytes, FrameLayout layout, int flags) {}
 
     /** A shared file that is not a valid pool: says which file, what is wrong, and what to do. */
     static final class BufferValidation extends BufferValidationException {
@@ -153,7 +154,10 @@ public final class PoolFileValidator {
                         + " bytes in buffers of " + bufferBytes);
             }
         }
-        return new Validated(g, dataOffset, stride, names, bufferBytes, layout);
+        // Role bits only choose between two paths of the same algorithm; other bits are ignored
+        // (as the C consumer ignores them), never trusted for anything else.
+        int flags = m.get(ValueLayout.JAVA_INT, ControlBlock.H_FLAGS) & (ControlBlock.SINGLE_PRODUCER | ControlBlock.SINGLE_CONSUMERS);
+        return new Validated(g, dataOffset, stride, names, bufferBytes, layout, flags);
     }
 
     private static void range(Path path, String what, long v, long lo, long hi) {

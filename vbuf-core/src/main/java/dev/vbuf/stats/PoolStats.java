@@ -3,7 +3,7 @@ package dev.vbuf.stats;
 import java.util.List;
 
 /**
- * A snapshot of a pool's figures (S1.3, S6.1). Counts per state are read slot by slot, so under
+ * A snapshot of a pool's figures. Counts per state are read slot by slot, so under
  * load they are a consistent-enough picture, not an atomic one.
  *
  * @param name             the pool's name

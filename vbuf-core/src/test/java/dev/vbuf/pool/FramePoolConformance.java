@@ -36,6 +36,8 @@ abstract class FramePoolConformance extends PoolConformance {
             boolean shared = getClass().getSimpleName().contains("Shared");
             assertEquals(shared, p.isShared(), p.backing());
             assertEquals(shared ? 1 : 0, p.peers().size(), "this process's entry in the process table");
+            assertEquals(singleWriter(), p.handOff().singleProducer, "the single-producer path");
+            assertEquals(singleWriter(), p.handOff().singleConsumers, "the single-consumer path");
         }
     }
 
@@ -275,6 +277,10 @@ abstract class FramePoolConformance extends PoolConformance {
                     assertEquals(0, g.id());
                     g.close();
                 }
+                Frame held = pool.tryAcquireFree(); // buffer 0 (released last: handed out first)
+                assertEquals(0, held.id());
+                assertNull(pool.tryAcquireFree(), "buffer 1's owner freed it: it is never handed out");
+                held.close();
                 assertEquals(FrameState.RETIRED, pool.getBufferById(1).orElseThrow().state());
                 assertEquals(1, pool.stats().retired());
             }

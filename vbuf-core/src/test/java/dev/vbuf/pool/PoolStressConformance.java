@@ -39,6 +39,12 @@ abstract class PoolStressConformance extends PoolConformance {
     /** Frames per producer on this backing. */
     long frames() { return FRAMES; }
 
+    /** Producer threads: one where the suite runs the single-writer path. */
+    int producers() { return singleWriter() ? 1 : PRODUCERS; }
+
+    /** Consumer threads per group: one where the suite runs the single-writer path. */
+    int consumersPerGroup() { return singleWriter() ? 1 : CONSUMERS_PER_GROUP; }
+
     @ParameterizedTest
     @EnumSource(Overflow.class)
     void nothingLostDuplicatedOrTorn(Overflow policy) throws Exception {
@@ -54,7 +60,7 @@ abstract class PoolStressConformance extends PoolConformance {
             List<Thread> consumers = new ArrayList<>();
             for (int g = 0; g < GROUPS.length; g++) {
                 final int group = g;
-                for (int c = 0; c < CONSUMERS_PER_GROUP; c++) {
+                for (int c = 0; c < consumersPerGroup(); c++) {
                     Consumer consumer = pool.consumer(GROUPS[g]);
                     consumers.add(Thread.ofPlatform().name("c-" + GROUPS[g] + "-" + c).start(() -> {
                         long n = 0;
@@ -85,7 +91,7 @@ abstract class PoolStressConformance extends PoolConformance {
                 }
             }
             List<Thread> producers = new ArrayList<>();
-            for (int p = 0; p < PRODUCERS; p++) {
+            for (int p = 0; p < producers(); p++) {
                 final long id = p;
                 producers.add(Thread.ofPlatform().name("p-" + p).start(() -> {
                     for (long i = 0; i < frames(); i++) {
@@ -105,7 +111,7 @@ abstract class PoolStressConformance extends PoolConformance {
 
             assertTrue(failures.isEmpty(), () -> failures.size() + " failures, first: " + failures.peek());
             PoolStats s = pool.stats();
-            long published = PRODUCERS * frames();
+            long published = producers() * frames();
             assertEquals(published, s.published());
             for (int g = 0; g < GROUPS.length; g++) {
                 GroupStats gs = s.groups().get(g);

@@ -134,4 +134,33 @@ public final class RingStress {
             if (next != 6 || r.poll() != MpmcRing.EMPTY) res.r2 = -100 - next;
         }
     }
+
+    @JCStressTest
+    @Description("The single-writer pair: offerSingleWriter (cell CAS, tail by release store) against "
+            + "peek + removeSingleReader (cell CAS, head by release store): a value taken comes with what "
+            + "was written before it was offered, and nothing is taken twice.")
+    @Outcome(id = "-1, 0, 7", expect = ACCEPTABLE, desc = "ring still empty; the value is there afterwards")
+    @Outcome(id = "7, 42, -1", expect = ACCEPTABLE, desc = "value taken with its payload; the ring is empty afterwards")
+    @Outcome(id = "7, 0, -1", expect = FORBIDDEN, desc = "value seen without its payload")
+    @Outcome(expect = FORBIDDEN, desc = "a value lost or taken twice")
+    @State
+    public static class SingleWriterOfferTake {
+        final MemorySegment payload = Arena.ofAuto().allocate(8, 8);
+        final MpmcRing r = ring(segment(2), 2);
+        @Actor public void producer() {
+            payload.set(ValueLayout.JAVA_LONG, 0, 42);
+            r.offerSingleWriter(7);
+        }
+        @Actor public void consumer(JJJ_Result res) {
+            long h = r.head();
+            long v = r.peek(h);
+            if (v >= 0 && r.removeSingleReader(h, v)) {
+                res.r1 = v;
+                res.r2 = payload.get(ValueLayout.JAVA_LONG, 0);
+            } else {
+                res.r1 = MpmcRing.EMPTY;
+            }
+        }
+        @Arbiter public void check(JJJ_Result res) { res.r3 = r.poll(); }
+    }
 }

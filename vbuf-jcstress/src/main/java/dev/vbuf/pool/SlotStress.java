@@ -24,10 +24,14 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 public final class SlotStress {
     private SlotStress() {}
 
-    static FramePool pool(Overflow overflow, String... groups) {
+    static FramePool pool(Overflow overflow, String... groups) { return pool(false, overflow, groups); }
+
+    /** {@code singleWriter}: the single-writer path (one producer, one consumer per group declared). */
+    static FramePool pool(boolean singleWriter, Overflow overflow, String... groups) {
         List<ExternalBuffer> bufs = new ArrayList<>();
         bufs.add(ExternalBuffer.of(Arena.ofAuto().allocate(64, 64)));
-        return FramePool.builder().external(bufs).groups(groups).overflow(overflow).jmx(false).build();
+        return FramePool.builder().external(bufs).groups(groups).overflow(overflow).jmx(false)
+                .singleProducer(singleWriter).singleConsumers(singleWriter).build();
     }
 
     @JCStressTest
@@ -40,6 +44,44 @@ public final class SlotStress {
     @State
     public static class ReleaseAgainstReclaim {
         final FramePool pool = pool(Overflow.DROP_OLDEST, "a", "b");
+        final Frame held;
+        {
+            pool.tryAcquireFree().submit();
+            held = pool.consumer("a").tryAcquireFilled();
+        }
+
+        @Actor public void consumer(III_Result r) {
+            try {
+                held.release();
+                r.r1 = 1;
+            } catch (RuntimeException e) {
+                r.r1 = -1;
+            }
+        }
+
+        @Actor public void producer(III_Result r) {
+            r.r2 = pool.acquireFree(Overflow.DROP_OLDEST, 0) != null ? 1 : 0;
+        }
+
+        @Arbiter public void check(III_Result r) {
+            var st = pool.stats();
+            long dropsA = st.groups().get(0).dropped(), dropsB = st.groups().get(1).dropped();
+            r.r3 = (int) (dropsB + 10 * dropsA);
+            FrameState expected = r.r2 == 1 ? FrameState.LOCKED_BY_PRODUCER : FrameState.READY_FOR_CONSUME;
+            if (pool.getBufferById(0).orElseThrow().state() != expected || !pool.validateAllBuffers()) r.r3 = -1;
+        }
+    }
+
+    @JCStressTest
+    @Description("Single-writer path: Group a releases a frame while the producer, with no free buffer, tries to take back the "
+            + "oldest frame no group holds (DROP_OLDEST): the victim is taken only once a has let go, and "
+            + "then counted as dropped for group b alone.")
+    @Outcome(id = "1, 1, 1", expect = ACCEPTABLE, desc = "released first; the producer took the frame back (b's drop)")
+    @Outcome(id = "1, 0, 0", expect = ACCEPTABLE, desc = "the producer looked while a still held it: nothing taken")
+    @Outcome(expect = FORBIDDEN, desc = "a held frame taken back, a release refused, or a drop miscounted")
+    @State
+    public static class ReleaseAgainstReclaimSingleWriter {
+        final FramePool pool = pool(true, Overflow.DROP_OLDEST, "a", "b");
         final Frame held;
         {
             pool.tryAcquireFree().submit();
@@ -105,6 +147,42 @@ public final class SlotStress {
     }
 
     @JCStressTest
+    @Description("Single-writer path: A consumer takes a queued frame while the producer drops the same entry for that group "
+            + "(its ring was full): exactly one of them wins the slot word.")
+    @Outcome(id = "1, 0, 0", expect = ACCEPTABLE, desc = "the consumer took it first; the drop found it held (stale)")
+    @Outcome(id = "0, 1, 1", expect = ACCEPTABLE, desc = "dropped first (counted); the consumer found nothing")
+    @Outcome(expect = FORBIDDEN, desc = "taken and dropped, or neither, or a wrong final state")
+    @State
+    public static class TakeFilledAgainstDropSingleWriter {
+        final FramePool pool = pool(true, Overflow.BLOCK, "g");
+        final HandOff h = pool.handOff();
+        final Consumer c = pool.consumer("g");
+        final long gen;
+        {
+            Frame f = pool.tryAcquireFree();
+            gen = f.generation();
+            f.submit();
+        }
+
+        @Actor public void consumer(III_Result r) {
+            r.r1 = c.tryAcquireFilled() != null ? 1 : 0;
+        }
+
+        @Actor public void producer(III_Result r) {
+            // what publish does with the oldest entry of a full ring: poll it, and the group leaves the slot
+            long e = h.groupRings[0].poll();
+            r.r2 = e != MpmcRing.EMPTY && h.leave(0, SlotWord.entrySlot(e), SlotWord.entryGen(e), HandOff.DROPPED, "queue full")
+                    ? 1 : 0;
+        }
+
+        @Arbiter public void check(III_Result r) {
+            r.r3 = (int) pool.stats().groups().get(0).dropped();
+            FrameState expected = r.r1 == 1 ? FrameState.LOCKED_BY_CONSUMER : FrameState.IDLE;
+            if (pool.getBufferById(0).orElseThrow().state() != expected || !pool.validateAllBuffers()) r.r3 = -1;
+        }
+    }
+
+    @JCStressTest
     @Description("Two groups release the same frame at once: both succeed, and exactly one of them (the last "
             + "out) frees the slot, which is then queued free once.")
     @Outcome(id = "1, 1, 1", expect = ACCEPTABLE, desc = "both released; the slot is free and queued once")
@@ -126,6 +204,42 @@ public final class SlotStress {
             Frame once = pool.tryAcquireFree();
             Frame twice = pool.tryAcquireFree();
             r.r3 = once != null && twice == null && pool.handOff().freeRing.size() == 0 ? 1 : 0;
+        }
+    }
+
+    @JCStressTest
+    @Description("Single-writer path, one group: the one consumer releases by release store (it alone may change "
+            + "a held frame) and sets the LIFO hint, while the producer, with no free buffer, acquires with "
+            + "DROP_OLDEST: it gets the buffer only once released (through the hint), never while it is held.")
+    @Outcome(id = "1, 1, 0", expect = ACCEPTABLE, desc = "released first; the producer took the freed buffer from the hint")
+    @Outcome(id = "1, 0, 0", expect = ACCEPTABLE, desc = "the producer looked while the consumer still held it")
+    @Outcome(expect = FORBIDDEN, desc = "a held frame taken back, a release refused, a drop counted, or a wrong final state")
+    @State
+    public static class SoleReleaserAgainstAcquire {
+        final FramePool pool = pool(true, Overflow.DROP_OLDEST, "g");
+        final Frame held;
+        {
+            pool.tryAcquireFree().submit();
+            held = pool.consumer("g").tryAcquireFilled();
+        }
+
+        @Actor public void consumer(III_Result r) {
+            try {
+                held.release();
+                r.r1 = 1;
+            } catch (RuntimeException e) {
+                r.r1 = -1;
+            }
+        }
+
+        @Actor public void producer(III_Result r) {
+            r.r2 = pool.acquireFree(Overflow.DROP_OLDEST, 0) != null ? 1 : 0;
+        }
+
+        @Arbiter public void check(III_Result r) {
+            r.r3 = (int) pool.stats().groups().get(0).dropped();
+            FrameState expected = r.r2 == 1 ? FrameState.LOCKED_BY_PRODUCER : FrameState.IDLE;
+            if (pool.getBufferById(0).orElseThrow().state() != expected || !pool.validateAllBuffers()) r.r3 = -1;
         }
     }
 }
