@@ -325,6 +325,10 @@ public final class FramePool implements AutoCloseable {
     public Overflow overflow() { return overflow; }
     public FrameLayout layout() { return layout; }
     public boolean isClosed() { return handOff.closed(); }
+    /** True when the pool declares one producer at a time (the single-writer path; a shared pool's header says so to every process). */
+    public boolean isSingleProducer() { return handOff.singleProducer; }
+    /** True when the pool declares one consumer per group at a time. */
+    public boolean isSingleConsumers() { return handOff.singleConsumers; }
     public String backing() { return backingText; }
 
     /** Frames published to group {@code g} and not yet taken or dropped. */

@@ -199,7 +199,18 @@ class CrossProcessTest {
 
     @Test
     void consumerKilledWhileHoldingAFrame() throws Exception {
-        try (FramePool pool = create(4); TestPattern pattern = new TestPattern(LAYOUT)) {
+        consumerKilledWhileHolding(create(4));
+    }
+
+    /** The same on the single-writer path: the held frame was taken and would be released by release stores. */
+    @Test
+    void singleWriterConsumerKilledWhileHoldingAFrame() throws Exception {
+        consumerKilledWhileHolding(FramePool.builder().shared(name).layout(LAYOUT).count(4).groups("g").jmx(false)
+                .reclaimAfter(Duration.ofMillis(200)).singleProducer(true).singleConsumers(true).build());
+    }
+
+    private void consumerKilledWhileHolding(FramePool created) throws Exception {
+        try (FramePool pool = created; TestPattern pattern = new TestPattern(LAYOUT)) {
             produce(pool, pattern, 0, 3);
             Child c = new Child(0, "hold", name, "g");
             String holding = c.await("HOLDING", new ArrayList<>());

@@ -77,6 +77,29 @@ class SharedPoolTest {
     }
 
     @Test
+    void declaredRolesAreInTheHeaderAndEveryAttachmentFollowsThem() {
+        try (FramePool producer = FramePool.builder().shared(name).layout(LAYOUT).count(4).groups("g").jmx(false)
+                .singleProducer(true).singleConsumers(true).build();
+             FramePool consumerSide = FramePool.attach(name, new PoolBuilder.AttachOptions().jmx(false));
+             TestPattern pattern = new TestPattern(LAYOUT)) {
+            assertTrue(consumerSide.isSingleProducer() && consumerSide.isSingleConsumers(), "the attachment read the roles");
+            Consumer c = consumerSide.consumer("g");
+            for (long i = 0; i < 100; i++) {
+                Frame f = producer.acquireFree(Duration.ofSeconds(5));
+                pattern.write(f.segment(), i);
+                f.captureTimeNs(i);
+                f.submit();
+                Frame r = c.acquireFilled(Duration.ofSeconds(5));
+                assertEquals(i, r.sequence());
+                assertEquals(-1, pattern.verify(r.segment(), i), "frame " + i + ": every byte as written");
+                r.release();
+            }
+            assertEquals(100, producer.stats().groups().get(0).taken());
+            assertEquals(4, producer.stats().idle());
+        }
+    }
+
+    @Test
     void endOfStreamAfterTheQueuedFrames() {
         FramePool producer = create(4, "g");
         try (FramePool consumerSide = FramePool.attach(name, new PoolBuilder.AttachOptions().jmx(false))) {
