@@ -39,7 +39,7 @@
  *   ring head / tail / cells     seq_cst     CAS seq_cst
  *   futex words, waiter counts   seq_cst     fetch_add seq_cst         (a Dekker pair, below)
  *   sleep deadlines              seq_cst     CAS seq_cst (raise only)  the waker's check
- *   process entry word           seq_cst     CAS 0->pid<<8|1; store release 0
+ *   process entry word           seq_cst     CAS 0->pid<<8|3, store release pid<<8|1; CAS ->0
  *   statistics counters          relaxed     fetch_add relaxed          nothing (numbers only)
  *
  * A frame's pixels and metadata are written by the producer with plain stores and published
@@ -66,7 +66,12 @@
  * cannot move an access outside the mapping. Slot indices read from rings are checked against
  * the slot count, and a frame's buffer offset and payload size against the validated geometry,
  * before any pointer is formed. (A file truncated by someone else after it was mapped still
- * raises SIGBUS on access, as for any mapped file.)
+ * raises SIGBUS on access, as for any mapped file.) The rules are the numbered list
+ * "Validation rules" of docs/SHARED.md, the same in Java and here.
+ *
+ * Nothing loops without a bound over shared state: a claim naming no live process entry, a
+ * free ring full of duplicates, or a word that keeps changing ends in VBUF_ECORRUPT with
+ * pool->problem naming the pool and the field; waits read the caller's stop flag.
  *
  * ---------------------------------------------------------------------------------------------
  * Crash safety (what the protocol guarantees if this process is killed at any instruction)
@@ -94,6 +99,7 @@
 #include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -217,6 +223,7 @@ _Static_assert(sizeof(_Atomic uint32_t) == 4, "32-bit atomics are 4 bytes");
 #define VBUF_PR_ATTACH_MILLIS      24  /* u64 wall-clock ms at attach */
 #define VBUF_PROC_LIVE             1
 #define VBUF_PROC_RECLAIMING       2
+#define VBUF_PROC_CLAIMING         3 /* claimed, start time not yet written: judge by the pid alone */
 #define VBUF_ROLE_CREATOR          1
 #define VBUF_ROLE_ATTACHED         2
 
@@ -231,6 +238,7 @@ _Static_assert(sizeof(_Atomic uint32_t) == 4, "32-bit atomics are 4 bytes");
 #define VBUF_MAX_SLEEP_NANOS       100000000LL /* longest single futex sleep */
 #define VBUF_SLEEP_DEADLINE_SLACK_NANOS 50000000LL /* a sleep registration is honoured this long past it */
 #define VBUF_SHM_PREFIX            "vbuf." /* pool NAME is the file /dev/shm/vbuf.NAME */
+#define VBUF_SHM_TEMP_PREFIX       ".tmp.vbuf." /* .tmp.vbuf.NAME.PID.NANOS: a pool being formatted by PID (stale once PID is gone) */
 #define VBUF_FLAG_KEY_FRAME        1
 #define VBUF_FLAG_END_OF_STREAM    2
 #define VBUF_FLAG_CORRUPT          4
@@ -297,6 +305,7 @@ static inline uint64_t vbuf_entry_gen(uint64_t e) { return (e >> 16) & VBUF_SW_G
 #define VBUF_RING_VALUE_MASK       ((1ULL << VBUF_RING_VALUE_BITS) - 1)
 #define VBUF_RING_FULL             (1ULL << VBUF_RING_VALUE_BITS)
 #define VBUF_RING_LAP_SHIFT        47
+#define VBUF_RING_RETRIES          1048576 /* looks at a tail or head that keeps changing before a ring loop gives up */
 #define VBUF_RING_LAP_MASK         ((1ULL << (64 - VBUF_RING_LAP_SHIFT)) - 1)
 
 /* ============================================================================================
@@ -511,6 +520,91 @@ static inline uint64_t vbuf_group_ring_offset(const struct vbuf_geometry *g, uin
 }
 
 /* ============================================================================================
+ * Pixel formats and the frame layout (dev.vbuf.format.PixelFormat and FrameLayout)
+ *
+ * H_FORMAT and S_FORMAT hold a format id: 0 = none, else the 1-based index in this table (the
+ * Java enum's ordinal + 1). A plane's row holds (width / h_div) x unit_bytes bytes of data and
+ * height / v_div rows; its stride is the row rounded up to the stride alignment, and each plane
+ * starts at an offset aligned to it, right after the previous one. The frame's size is the end of
+ * the last plane. 4:2:x formats need a width that is a multiple of 2 (width_multiple), 4:2:0
+ * formats a height too (height_multiple). Width and height are 1..VBUF_MAX_DIMENSION, the stride
+ * alignment a power of two 1..VBUF_MAX_STRIDE_ALIGN. docs/C-ABI.md has the table in prose.
+ * ============================================================================================ */
+#define VBUF_MAX_DIMENSION         16384
+#define VBUF_MAX_STRIDE_ALIGN      4096
+#define VBUF_FORMAT_COUNT          16
+#define VBUF_FMT_NONE 0
+#define VBUF_FMT_NV12 1
+#define VBUF_FMT_NV21 2
+#define VBUF_FMT_I420 3
+#define VBUF_FMT_YV12 4
+#define VBUF_FMT_NV16 5
+#define VBUF_FMT_P010 6
+#define VBUF_FMT_YUYV 7
+#define VBUF_FMT_UYVY 8
+#define VBUF_FMT_RGB24 9
+#define VBUF_FMT_BGR24 10
+#define VBUF_FMT_RGBA 11
+#define VBUF_FMT_BGRA 12
+#define VBUF_FMT_ARGB 13
+#define VBUF_FMT_RGBA64 14
+#define VBUF_FMT_GRAY8 15
+#define VBUF_FMT_GRAY16 16
+
+struct vbuf_plane_spec { uint8_t h_div, v_div, unit_bytes; };
+struct vbuf_format_info {
+    const char *name;
+    uint8_t width_multiple, height_multiple, plane_count;
+    struct vbuf_plane_spec plane[3];
+};
+
+/* The format with id 1..VBUF_FORMAT_COUNT, or NULL. */
+static inline const struct vbuf_format_info *vbuf_format_info(uint32_t id) {
+    static const struct vbuf_format_info table[VBUF_FORMAT_COUNT] = {
+        {"NV12", 2, 2, 2, {{1, 1, 1}, {2, 2, 2}}},
+        {"NV21", 2, 2, 2, {{1, 1, 1}, {2, 2, 2}}},
+        {"I420", 2, 2, 3, {{1, 1, 1}, {2, 2, 1}, {2, 2, 1}}},
+        {"YV12", 2, 2, 3, {{1, 1, 1}, {2, 2, 1}, {2, 2, 1}}},
+        {"NV16", 2, 1, 2, {{1, 1, 1}, {2, 1, 2}}},
+        {"P010", 2, 2, 2, {{1, 1, 2}, {2, 2, 4}}},
+        {"YUYV", 2, 1, 1, {{2, 1, 4}}},
+        {"UYVY", 2, 1, 1, {{2, 1, 4}}},
+        {"RGB24", 1, 1, 1, {{1, 1, 3}}},
+        {"BGR24", 1, 1, 1, {{1, 1, 3}}},
+        {"RGBA", 1, 1, 1, {{1, 1, 4}}},
+        {"BGRA", 1, 1, 1, {{1, 1, 4}}},
+        {"ARGB", 1, 1, 1, {{1, 1, 4}}},
+        {"RGBA64", 1, 1, 1, {{1, 1, 8}}},
+        {"GRAY8", 1, 1, 1, {{1, 1, 1}}},
+        {"GRAY16", 1, 1, 1, {{1, 1, 2}}},
+    };
+    return id >= 1 && id <= VBUF_FORMAT_COUNT ? &table[id - 1] : NULL;
+}
+
+struct vbuf_plane { uint64_t offset, stride, row_bytes, rows; };
+
+/*
+ * The planes of a width x height frame of format id with the given stride alignment (all
+ * already checked: see vbuf_layout_problem) into out[0 .. plane_count), and the frame's size.
+ */
+static inline uint64_t vbuf_layout(uint32_t id, uint32_t width, uint32_t height, uint32_t stride_align,
+                                   struct vbuf_plane out[3]) {
+    const struct vbuf_format_info *fi = vbuf_format_info(id);
+    uint64_t a = stride_align, offset = 0;
+    for (unsigned i = 0; fi && i < fi->plane_count; i++) {
+        uint64_t row = (uint64_t)(width / fi->plane[i].h_div) * fi->plane[i].unit_bytes;
+        uint64_t stride = (row + a - 1) & ~(a - 1);
+        offset = (offset + a - 1) & ~(a - 1);
+        out[i].offset = offset;
+        out[i].stride = stride;
+        out[i].row_bytes = row;
+        out[i].rows = height / fi->plane[i].v_div;
+        offset += stride * out[i].rows;
+    }
+    return offset;
+}
+
+/* ============================================================================================
  * A mapped, validated pool
  * ============================================================================================ */
 struct vbuf_ring {
@@ -531,6 +625,7 @@ struct vbuf_pool {
     struct vbuf_ring group_rings[VBUF_MAX_GROUPS];
     uint32_t me;                   /* this process's 1-based process-table index; 0 = not registered */
     char path[256];
+    char problem[384];             /* after VBUF_ECORRUPT: the pool, the field and what to do */
 };
 
 /* A frame taken for a group. */
@@ -553,7 +648,17 @@ enum vbuf_result {
     VBUF_STOPPED = 5,   /* the caller's stop flag was set */
     VBUF_STALE = -2,    /* release of a frame this process no longer holds (it was recovered) */
     VBUF_EINVAL = -3,   /* bad argument (group index, not registered) */
+    VBUF_ECORRUPT = -4, /* the pool's shared words hold what no party writes (a hostile or broken writer): the
+                           pool's `problem` says which field; detach, remove the pool and start again */
 };
+
+/*
+ * Bounds on every loop over shared state: a word that keeps changing, or holds what no party
+ * writes, ends a loop in VBUF_ECORRUPT (with pool->problem naming the field) instead of a hang.
+ * Honest contention needs a handful of retries; these are orders of magnitude above that.
+ */
+#define VBUF_CAS_RETRIES           VBUF_RING_RETRIES /* attempts of one CAS loop on one word */
+#define VBUF_STUCK_HOLDER_CHECKS   64        /* busy looks at a holder before its process entry is checked */
 
 static inline struct vbuf_header *vbuf_hdr(const struct vbuf_pool *p) { return (struct vbuf_header *)p->base; }
 static inline struct vbuf_slot *vbuf_slot_at(const struct vbuf_pool *p, uint32_t s) {
@@ -567,6 +672,38 @@ static inline struct vbuf_process *vbuf_process_at(const struct vbuf_pool *p, ui
 }
 static inline bool vbuf_end_of_stream(const struct vbuf_pool *p) {
     return (atomic_load(&vbuf_hdr(p)->state) & VBUF_STATE_CLOSED) != 0;
+}
+
+/*
+ * Formats a message into buf (always NUL-terminated, cut at len - 1). Through vsnprintf, so a
+ * caller's buffer of any size never trips gcc's -Wformat-truncation in a -Werror build.
+ */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static inline int vbuf_msg(char *buf, size_t len, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, len, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+/* Records why an operation on the pool gave up (VBUF_ECORRUPT): the pool file, the field, what to do. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static inline int vbuf_corrupt(struct vbuf_pool *p, const char *fmt, ...) {
+    va_list ap;
+    int n = vbuf_msg(p->problem, sizeof p->problem, "shared pool %s: ", p->path);
+    if (n < 0 || (size_t)n >= sizeof p->problem) return VBUF_ECORRUPT;
+    va_start(ap, fmt);
+    int m = vsnprintf(p->problem + n, sizeof p->problem - (size_t)n, fmt, ap);
+    va_end(ap);
+    if (m >= 0 && (size_t)(n + m) < sizeof p->problem)
+        vbuf_msg(p->problem + n + m, sizeof p->problem - (size_t)(n + m), "; a process wrote what no vbuf party writes"
+                 " there. Detach, remove the pool (vbuf shm rm NAME) and start the producer again");
+    return VBUF_ECORRUPT;
 }
 
 static inline uint64_t vbuf_rd64(const uint8_t *b, uint64_t off) { uint64_t v; memcpy(&v, b + off, 8); return v; }
@@ -604,9 +741,9 @@ static inline void vbuf_ring_init(struct vbuf_ring *r, uint8_t *base, uint64_t o
 }
 
 #define VBUF_INVALID(...) do { \
-        int n_ = snprintf(err, errlen, "shared pool file %s ", path); \
-        if (n_ >= 0 && (size_t)n_ < errlen) n_ += snprintf(err + n_, errlen - (size_t)n_, __VA_ARGS__); \
-        if (n_ >= 0 && (size_t)n_ < errlen) snprintf(err + n_, errlen - (size_t)n_, "; it was not written by a" \
+        int n_ = vbuf_msg(err, errlen, "shared pool file %s ", path); \
+        if (n_ >= 0 && (size_t)n_ < errlen) n_ += vbuf_msg(err + n_, errlen - (size_t)n_, __VA_ARGS__); \
+        if (n_ >= 0 && (size_t)n_ < errlen) vbuf_msg(err + n_, errlen - (size_t)n_, "; it was not written by a" \
             " compatible vbuf, or it is damaged. Remove it (vbuf shm rm NAME) and start the producer again"); \
         return -1; \
     } while (0)
@@ -691,8 +828,37 @@ static inline int vbuf_validate(uint8_t *base, uint64_t file_bytes, const char *
         if (!vbuf_utf8_valid(rec, len)) VBUF_INVALID("has a group %d name that is not UTF-8", i);
         memcpy(p->group_names[i], rec, len);
         p->group_names[i][len] = 0;
+        for (int32_t j = 0; j < i; j++)
+            if (strcmp(p->group_names[j], p->group_names[i]) == 0)
+                VBUF_INVALID("names consumer group '%s' twice (groups %d and %d): consumers could not tell them apart",
+                             p->group_names[i], j, i);
     }
 #undef VBUF_EXPECT
+    uint32_t format = vbuf_rd32(h, VBUF_H_FORMAT);
+    if (format != 0) {
+        int64_t w = (int32_t)vbuf_rd32(h, VBUF_H_WIDTH), ht = (int32_t)vbuf_rd32(h, VBUF_H_HEIGHT);
+        int64_t sa = (int32_t)vbuf_rd32(h, VBUF_H_STRIDE_ALIGN);
+        if ((int32_t)format < 1 || format > VBUF_FORMAT_COUNT)
+            VBUF_INVALID("declares pixel format id %d, outside 1..%d", (int32_t)format, VBUF_FORMAT_COUNT);
+        const struct vbuf_format_info *fi = vbuf_format_info(format);
+        if (w < 1 || w > VBUF_MAX_DIMENSION) VBUF_INVALID("declares width %lld, outside 1..%d", (long long)w, VBUF_MAX_DIMENSION);
+        if (ht < 1 || ht > VBUF_MAX_DIMENSION) VBUF_INVALID("declares height %lld, outside 1..%d", (long long)ht, VBUF_MAX_DIMENSION);
+        if (sa < 1 || sa > VBUF_MAX_STRIDE_ALIGN)
+            VBUF_INVALID("declares stride alignment %lld, outside 1..%d", (long long)sa, VBUF_MAX_STRIDE_ALIGN);
+        if ((sa & (sa - 1)) != 0)
+            VBUF_INVALID("declares a frame layout vbuf rejects (stride alignment %lld is not a power of two)", (long long)sa);
+        if (w % fi->width_multiple != 0)
+            VBUF_INVALID("declares a frame layout vbuf rejects (width %lld of %s is not a multiple of %d)", (long long)w,
+                         fi->name, fi->width_multiple);
+        if (ht % fi->height_multiple != 0)
+            VBUF_INVALID("declares a frame layout vbuf rejects (height %lld of %s is not a multiple of %d)", (long long)ht,
+                         fi->name, fi->height_multiple);
+        struct vbuf_plane planes[3];
+        uint64_t frame = vbuf_layout(format, (uint32_t)w, (uint32_t)ht, (uint32_t)sa, planes);
+        if (frame > (uint64_t)buffer_bytes)
+            VBUF_INVALID("declares %s %lldx%lld frames of %llu bytes in buffers of %lld", fi->name, (long long)w,
+                         (long long)ht, (unsigned long long)frame, (long long)buffer_bytes);
+    }
     p->base = base;
     p->file_bytes = file_bytes;
     p->geo = g;
@@ -706,7 +872,9 @@ static inline int vbuf_validate(uint8_t *base, uint64_t file_bytes, const char *
     vbuf_ring_init(&p->free_ring, base, g.free_ring_offset, g.free_ring_capacity);
     for (int32_t i = 0; i < groups; i++)
         vbuf_ring_init(&p->group_rings[i], base, vbuf_group_ring_offset(&g, (uint32_t)i), g.group_ring_capacity);
-    snprintf(p->path, sizeof p->path, "%s", path);
+    size_t plen = strnlen(path, sizeof p->path - 1); /* a longer path is cut (messages only): no format truncation */
+    memcpy(p->path, path, plen);
+    p->path[plen] = 0;
     return 0;
 }
 
@@ -729,20 +897,27 @@ static inline int vbuf_attach(const char *path, int flags, struct vbuf_pool *p, 
     if (fd < 0) {
         int e = errno;
         if (e == ENOENT)
-            snprintf(err, errlen, "no shared pool at %s (the file does not exist); start its producer first"
+            vbuf_msg(err, errlen, "no shared pool at %s (the file does not exist); start its producer first"
                      " (e.g. 'vbuf run --shared NAME'), or list pools with 'vbuf shm ls'", path);
         else if (e == ELOOP)
-            snprintf(err, errlen, "%s is a symbolic link; vbuf never follows links to a shared pool. Remove it"
+            vbuf_msg(err, errlen, "%s is a symbolic link; vbuf never follows links to a shared pool. Remove it"
                      " ('vbuf shm rm NAME')", path);
+        else if (e == EISDIR)
+            vbuf_msg(err, errlen, "%s is a directory, not a shared pool file; remove or rename it (rmdir, or 'vbuf shm rm"
+                     " NAME' when it is empty), or give the pool another name", path);
+        else if (e == EACCES || e == EPERM)
+            vbuf_msg(err, errlen, "cannot open shared pool %s: %s (errno %d); run as the pool's owner, or check the"
+                     " permissions of the file and its directory", path, strerror(e), e);
         else
-            snprintf(err, errlen, "cannot open shared pool %s: %s (errno %d)", path, strerror(e), e);
+            vbuf_msg(err, errlen, "cannot open shared pool %s: %s (errno %d); check that the path is a vbuf pool file"
+                     " ('vbuf shm ls')", path, strerror(e), e);
         return -1;
     }
     struct stat st;
     if (fstat(fd, &st) != 0) {
         int e = errno;
         close(fd);
-        snprintf(err, errlen, "cannot fstat %s: %s (errno %d)", path, strerror(e), e);
+        vbuf_msg(err, errlen, "cannot fstat %s: %s (errno %d)", path, strerror(e), e);
         return -1;
     }
     const char *refuse = NULL;
@@ -764,12 +939,12 @@ static inline int vbuf_attach(const char *path, int flags, struct vbuf_pool *p, 
     }
     if (refuse) {
         close(fd);
-        snprintf(err, errlen, "%s %s", path, refuse);
+        vbuf_msg(err, errlen, "%s %s", path, refuse);
         return -1;
     }
     if ((uint64_t)st.st_size < VBUF_HEADER_BYTES) {
         close(fd);
-        snprintf(err, errlen, "shared pool file %s is %lld bytes long, shorter than the %d-byte header: truncated, or"
+        vbuf_msg(err, errlen, "shared pool file %s is %lld bytes long, shorter than the %d-byte header: truncated, or"
                  " not a vbuf pool. Remove it (vbuf shm rm NAME) and start the producer again",
                  path, (long long)st.st_size, VBUF_HEADER_BYTES);
         return -1;
@@ -778,7 +953,7 @@ static inline int vbuf_attach(const char *path, int flags, struct vbuf_pool *p, 
     int e = errno;
     close(fd);
     if (m == MAP_FAILED) {
-        snprintf(err, errlen, "cannot map %s (%lld bytes): %s (errno %d)", path, (long long)st.st_size, strerror(e), e);
+        vbuf_msg(err, errlen, "cannot map %s (%lld bytes): %s (errno %d)", path, (long long)st.st_size, strerror(e), e);
         return -1;
     }
     if (vbuf_validate((uint8_t *)m, (uint64_t)st.st_size, path, p, err, errlen) != 0) {
@@ -835,10 +1010,13 @@ static inline bool vbuf_ring_remove(const struct vbuf_ring *r, uint64_t h, uint6
     return took;
 }
 
-/* Queues v (0..2^46-1); false when the ring is full. */
-static inline bool vbuf_ring_offer(const struct vbuf_ring *r, uint64_t v) {
+enum { VBUF_RING_GAVE_UP = -4 }; /* poll: the head cell kept changing for VBUF_CAS_RETRIES looks */
+
+/* Queues v (0..2^46-1): 1 queued, 0 the ring is full, -1 gave up after VBUF_CAS_RETRIES looks at
+   a tail and cells that kept changing under it (a hostile writer: honest peers finish in a few). */
+static inline int vbuf_ring_try_offer(const struct vbuf_ring *r, uint64_t v) {
     v &= VBUF_RING_VALUE_MASK;
-    for (;;) {
+    for (long tries = 0; tries < VBUF_CAS_RETRIES; tries++) {
         uint64_t t = atomic_load(&r->hdr->tail);
         _Atomic uint64_t *cell = vbuf_ring_cell(r, t);
         uint64_t c = atomic_load(cell);
@@ -847,13 +1025,13 @@ static inline bool vbuf_ring_offer(const struct vbuf_ring *r, uint64_t v) {
             if (atomic_compare_exchange_strong(cell, &c, vbuf_cell_full(lap, v))) { /* SYNC POINT: the value is in */
                 uint64_t expect = t;
                 atomic_compare_exchange_strong(&r->hdr->tail, &expect, t + 1);
-                return true;
+                return 1;
             }
         } else if ((c & ~VBUF_RING_VALUE_MASK) == (vbuf_cell_empty(lap) | VBUF_RING_FULL) || c == vbuf_cell_empty(lap + 1)) {
             uint64_t expect = t; /* written (maybe read) at t: help the tail on */
             atomic_compare_exchange_strong(&r->hdr->tail, &expect, t + 1);
         } else if ((c & ~VBUF_RING_VALUE_MASK) == (vbuf_cell_empty(lap - 1) | VBUF_RING_FULL)) {
-            if (atomic_load(&r->hdr->tail) == t) return false; /* one lap back still unread: full */
+            if (atomic_load(&r->hdr->tail) == t) return 0; /* one lap back still unread: full */
         } else if (atomic_load(&r->hdr->tail) == t) {
             /* the tail has not moved, yet the cell is none of the shapes a party writes at this
                position: a hostile writer put it there. Reset it rather than spin for ever. */
@@ -861,7 +1039,11 @@ static inline bool vbuf_ring_offer(const struct vbuf_ring *r, uint64_t v) {
         }
         /* else: the tail we read is stale; read it again */
     }
+    return -1;
 }
+
+/* Queues v; false when the ring is full (or kept changing: see vbuf_ring_try_offer). */
+static inline bool vbuf_ring_offer(const struct vbuf_ring *r, uint64_t v) { return vbuf_ring_try_offer(r, v) > 0; }
 
 /*
  * After peek said RETRY: if h is still the head, its cell can only be EMPTY(lap), FULL(lap, v),
@@ -883,9 +1065,9 @@ static inline bool vbuf_ring_repair_head(const struct vbuf_ring *r, uint64_t h) 
     return fixed;
 }
 
-/* The oldest value, or VBUF_RING_EMPTY. */
+/* The oldest value, VBUF_RING_EMPTY, or VBUF_RING_GAVE_UP (the head kept changing under us). */
 static inline int64_t vbuf_ring_poll(const struct vbuf_ring *r) {
-    for (;;) {
+    for (long tries = 0; tries < VBUF_CAS_RETRIES; tries++) {
         uint64_t h = vbuf_ring_head(r);
         int64_t v = vbuf_ring_peek(r, h);
         if (v >= 0) {
@@ -898,18 +1080,18 @@ static inline int64_t vbuf_ring_poll(const struct vbuf_ring *r) {
             vbuf_ring_repair_head(r, h);
         }
     }
+    return VBUF_RING_GAVE_UP;
 }
 
 /* Entries queued: exact when quiescent, a snapshot otherwise. */
 static inline uint32_t vbuf_ring_size(const struct vbuf_ring *r) {
-    for (;;) {
-        uint64_t head = vbuf_ring_head(r);
-        uint64_t tail = atomic_load(&r->hdr->tail);
-        if (head == vbuf_ring_head(r)) {
-            int64_t d = (int64_t)(tail - head);
-            return d <= 0 ? 0 : d >= (int64_t)r->capacity ? r->capacity : (uint32_t)d;
-        }
+    uint64_t head = vbuf_ring_head(r), tail = atomic_load(&r->hdr->tail);
+    for (int tries = 0; tries < 64 && head != vbuf_ring_head(r); tries++) { /* bounded: a head that never settles */
+        head = vbuf_ring_head(r);
+        tail = atomic_load(&r->hdr->tail);
     }
+    int64_t d = (int64_t)(tail - head);
+    return d <= 0 ? 0 : d >= (int64_t)r->capacity ? r->capacity : (uint32_t)d;
 }
 
 /* ============================================================================================
@@ -933,7 +1115,8 @@ static inline void vbuf_futex_wake_all(_Atomic uint32_t *word) {
 
 /* Raises *word to at least v (signed comparison of CLOCK_MONOTONIC values). */
 static inline void vbuf_set_max(_Atomic int64_t *word, int64_t v) {
-    for (int64_t cur = atomic_load(word); cur - v < 0;)
+    int64_t cur = atomic_load(word);
+    for (int tries = 0; tries < 64 && cur - v < 0; tries++) /* bounded: a word someone keeps lowering */
         if (atomic_compare_exchange_strong(word, &cur, v)) return;
 }
 
@@ -1003,9 +1186,11 @@ static inline int64_t vbuf_proc_start_time(long pid) {
 }
 
 /*
- * Claims an entry of the process table for this process (CAS of its word 0 -> pid << 8 | LIVE,
- * then start time, role and attach time), so that the survivors can recover what this
- * process holds if it dies. Returns 0 (p->me is the 1-based index), or -1 with a message.
+ * Claims an entry of the process table for this process (CAS of its word 0 -> pid << 8 |
+ * CLAIMING, then start time, role and attach time, then pid << 8 | LIVE with a release store:
+ * a freed entry keeps its last process's start time, and a reader trusts the start time only
+ * under LIVE), so that the survivors can recover what this process holds if it dies. Returns 0
+ * (p->me is the 1-based index), or -1 with a message.
  */
 static inline int vbuf_register(struct vbuf_pool *p, char *err, size_t errlen) {
     long pid = (long)getpid();
@@ -1014,19 +1199,34 @@ static inline int vbuf_register(struct vbuf_pool *p, char *err, size_t errlen) {
         struct vbuf_process *e = vbuf_process_at(p, i);
         uint64_t expect = 0;
         if (atomic_load(&e->word) != 0) continue;
-        if (atomic_compare_exchange_strong(&e->word, &expect, ((uint64_t)pid << 8) | VBUF_PROC_LIVE)) {
+        if (atomic_compare_exchange_strong(&e->word, &expect, ((uint64_t)pid << 8) | VBUF_PROC_CLAIMING)) {
             struct timespec now;
             clock_gettime(CLOCK_REALTIME, &now);
             atomic_store_explicit(&e->start_time, start > 0 ? (uint64_t)start : 0, memory_order_relaxed);
             atomic_store_explicit(&e->role, VBUF_ROLE_ATTACHED, memory_order_relaxed);
             atomic_store_explicit(&e->attach_millis, (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000,
-                                  memory_order_release);
+                                  memory_order_relaxed);
+            atomic_store_explicit(&e->word, ((uint64_t)pid << 8) | VBUF_PROC_LIVE, memory_order_release); /* SYNC POINT */
             p->me = i + 1;
             return 0;
         }
     }
-    snprintf(err, errlen, "shared pool %s has all %u process entries in use; detach some processes, or create the"
-             " pool with a larger process capacity", p->path, p->geo.process_capacity);
+    uint32_t dead = 0;
+    for (uint32_t i = 0; i < p->geo.process_capacity; i++) {
+        struct vbuf_process *e = vbuf_process_at(p, i);
+        uint64_t w = atomic_load(&e->word);
+        if (w == 0 || (w & 0xFF) == VBUF_PROC_CLAIMING) continue;
+        int64_t st = vbuf_proc_start_time((long)(w >> 8));
+        uint64_t recorded = atomic_load(&e->start_time);
+        if (st < 0 || (recorded != 0 && (uint64_t)st != recorded)) dead++;
+    }
+    if (dead > 0)
+        vbuf_msg(err, errlen, "shared pool %s has all %u process entries in use, %u of them by processes that are gone;"
+                 " a Java peer of the pool frees those within its reclaim delay (1 s by default): try again then, or"
+                 " stop the pool's processes and create it again", p->path, p->geo.process_capacity, dead);
+    else
+        vbuf_msg(err, errlen, "shared pool %s has all %u process entries in use by live processes; stop some of them,"
+                 " or create the pool with a larger process capacity", p->path, p->geo.process_capacity);
     return -1;
 }
 
@@ -1047,20 +1247,38 @@ static inline bool vbuf_is_live_free(const struct vbuf_pool *p, uint64_t e) {
     return vbuf_sw_phase(w) == VBUF_SW_FREE && vbuf_sw_gen(w) == vbuf_entry_gen(e);
 }
 
-static inline void vbuf_offer_free(const struct vbuf_pool *p, uint32_t s, uint64_t gen) {
-    enum { STACK = 32 };
-    uint64_t todo[STACK];
-    int n = 0;
+/*
+ * A popped entry is queued again only if it is a live free slot popped for the first time in
+ * this call: a free slot needs one entry, so a value popped twice is a duplicate (left by
+ * recovery, or written by a hostile process) and is dropped. At most slotCount distinct live
+ * entries exist and the ring holds two per slot, so the loop ends; it is bounded all the same.
+ * Returns VBUF_OK, or VBUF_ECORRUPT (pool->problem says why) when the ring stays full anyway.
+ */
+static inline int vbuf_offer_free(struct vbuf_pool *p, uint32_t s, uint64_t gen) {
+    enum { STACK = 32, SEEN = 64 };
+    uint64_t todo[STACK], seen[SEEN];
+    int n = 0, nseen = 0;
     todo[n++] = vbuf_entry(s, gen);
+    long rounds = 0, limit = 4L * p->free_ring.capacity + 64;
     while (n > 0) {
         uint64_t e = todo[n - 1];
-        if (vbuf_ring_offer(&p->free_ring, e)) { n--; continue; }
-        if (n == STACK) { sched_yield(); continue; } /* never drop a live entry: wait for room */
+        int q = vbuf_ring_try_offer(&p->free_ring, e);
+        if (q > 0) { n--; continue; }
+        if (q < 0 || ++rounds > limit || n == STACK)
+            return vbuf_corrupt(p, "the free ring (offset %llu) stays full of entries that are not free slots, or keeps"
+                                " changing, while slot %u is returned", (unsigned long long)p->geo.free_ring_offset, s);
         int64_t old = vbuf_ring_poll(&p->free_ring);
-        if (old >= 0 && (uint64_t)old != e && vbuf_is_live_free(p, (uint64_t)old)) todo[n++] = (uint64_t)old;
+        if (old < 0 || (uint64_t)old == e || !vbuf_is_live_free(p, (uint64_t)old)) continue;
+        bool dup = false;
+        for (int k = 0; k < nseen && !dup; k++) dup = seen[k] == (uint64_t)old;
+        for (int k = 0; k < n && !dup; k++) dup = todo[k] == (uint64_t)old;
+        if (dup) continue; /* one entry of that slot is queued already */
+        if (nseen < SEEN) seen[nseen++] = (uint64_t)old;
+        todo[n++] = (uint64_t)old;
     }
     struct vbuf_header *h = vbuf_hdr(p);
     vbuf_wake(&h->free_futex, &h->free_waiters, &h->free_sleep_deadline);
+    return VBUF_OK;
 }
 
 static inline void vbuf_fill_frame(const struct vbuf_pool *p, uint32_t s, uint32_t g, uint64_t gen, struct vbuf_frame *f) {
@@ -1099,12 +1317,29 @@ static inline void vbuf_fill_frame(const struct vbuf_pool *p, uint32_t s, uint32
  * that are stale (frame taken back, released, or index out of range) are removed and counted.
  * Returns VBUF_OK (frame in *f: release it), VBUF_NONE, VBUF_BUSY or VBUF_EINVAL.
  */
-static inline int vbuf_try_take(const struct vbuf_pool *p, uint32_t g, struct vbuf_frame *f) {
+/*
+ * A consumer of group g found holders[g] of slot s set to `holder` again and again. A holder is
+ * a live process's 1-based index (or 0): parties clear their claims before their process entry
+ * is freed. So a holder beyond the table, or naming an entry that is free while the claim stays,
+ * was written by someone else: VBUF_ECORRUPT. A live (or dead, soon recovered) holder: 0, wait.
+ */
+static inline int vbuf_check_holder(struct vbuf_pool *p, uint32_t s, uint32_t g, uint32_t holder) {
+    if (holder > p->geo.process_capacity)
+        return vbuf_corrupt(p, "slot %u's holder for group '%s' is %u, beyond the %u entries of the process table",
+                            s, p->group_names[g], holder, p->geo.process_capacity);
+    if (atomic_load(&vbuf_process_at(p, holder - 1)->word) == 0 && atomic_load(&vbuf_slot_at(p, s)->holders[g]) == holder)
+        return vbuf_corrupt(p, "slot %u's holder for group '%s' is process entry %u, which is free (no process holds the"
+                            " frame, and nobody will clear the claim)", s, p->group_names[g], holder);
+    return 0;
+}
+
+static inline int vbuf_try_take(struct vbuf_pool *p, uint32_t g, struct vbuf_frame *f) {
     if (g >= p->geo.group_count || p->me == 0) return VBUF_EINVAL;
     const struct vbuf_ring *r = &p->group_rings[g];
     struct vbuf_group *rec = vbuf_group_at(p, g);
     uint32_t bit = 1u << g;
     unsigned busy = 0;
+    uint32_t stuck_slot = UINT32_MAX, stuck_holder = 0;
     for (uint32_t tries = 0; tries < 4 * r->capacity + 256; tries++) {
         uint64_t h = vbuf_ring_head(r);
         int64_t e = vbuf_ring_peek(r, h);
@@ -1130,8 +1365,14 @@ static inline int vbuf_try_take(const struct vbuf_pool *p, uint32_t g, struct vb
         }
         uint32_t nobody = 0;
         if (!atomic_compare_exchange_strong(&sl->holders[g], &nobody, p->me)) {
-            /* another consumer of the group is taking this very entry: let it finish */
-            if (busy++ < 64) vbuf_cpu_relax(); else sched_yield();
+            /* another consumer of the group is taking this very entry: let it finish. The same
+               claim seen again and again is checked: a claim no live party made is an error. */
+            if (s != stuck_slot || nobody != stuck_holder) { stuck_slot = s; stuck_holder = nobody; busy = 0; }
+            if (++busy % VBUF_STUCK_HOLDER_CHECKS == 0) {
+                int c = vbuf_check_holder(p, s, g, nobody);
+                if (c != 0) return c;
+            }
+            if (busy < 64) vbuf_cpu_relax(); else sched_yield();
             continue;
         }
         uint64_t nw = vbuf_sw_make(VBUF_SW_PUBLISHED, vbuf_sw_pending(w), vbuf_sw_held(w) | bit, gen);
@@ -1152,11 +1393,11 @@ static inline int vbuf_try_take(const struct vbuf_pool *p, uint32_t g, struct vb
  * holders[g], then (last group) queue the slot on the free ring and wake sleeping producers.
  * Returns VBUF_OK, or VBUF_STALE when this process no longer holds the frame.
  */
-static inline int vbuf_release(const struct vbuf_pool *p, const struct vbuf_frame *f) {
+static inline int vbuf_release(struct vbuf_pool *p, const struct vbuf_frame *f) {
     if (f->group >= p->geo.group_count || f->slot >= p->geo.slot_count) return VBUF_EINVAL;
     struct vbuf_slot *sl = vbuf_slot_at(p, f->slot);
     uint32_t bit = 1u << f->group;
-    for (;;) {
+    for (long tries = 0; tries < VBUF_CAS_RETRIES; tries++) {
         uint64_t w = atomic_load(&sl->word);
         if (vbuf_sw_phase(w) != VBUF_SW_PUBLISHED || vbuf_sw_gen(w) != f->gen || (vbuf_sw_held(w) & bit) == 0)
             return VBUF_STALE;
@@ -1166,35 +1407,50 @@ static inline int vbuf_release(const struct vbuf_pool *p, const struct vbuf_fram
                                    : vbuf_sw_make(VBUF_SW_PUBLISHED, pending, vbuf_sw_held(w) & ~bit, f->gen);
         if (atomic_compare_exchange_strong(&sl->word, &w, nw)) { /* SYNC POINT: the frame goes back */
             atomic_store_explicit(&sl->holders[f->group], 0, memory_order_release);
-            if (pending == 0) vbuf_offer_free(p, f->slot, ng);
-            return VBUF_OK;
+            return pending == 0 ? vbuf_offer_free(p, f->slot, ng) : VBUF_OK;
         }
     }
+    return vbuf_corrupt(p, "slot %u's word kept changing for %d attempts to release it", f->slot, VBUF_CAS_RETRIES);
+}
+
+/* Sleeps min(ns, left) nanoseconds (a signal ends it early: the caller checks its stop flag). */
+static inline void vbuf_nap(int64_t ns, int64_t left) {
+    if (left < ns) ns = left;
+    if (ns <= 0) return;
+    struct timespec ts = { (time_t)(ns / 1000000000LL), (long)(ns % 1000000000LL) };
+    nanosleep(&ts, NULL);
 }
 
 /*
  * Takes group g's next frame, waiting up to timeout_ns (< 0: no limit): VBUF_FUTEX_SPINS polls
- * (spinning, then yielding), then sleeps on the group's futex word between polls.
- * Returns VBUF_OK, VBUF_END (end of stream and nothing queued), VBUF_TIMEDOUT, VBUF_STOPPED
- * (*stop became non-zero; stop may be NULL) or VBUF_EINVAL.
+ * (spinning, then yielding), then sleeps on the group's futex word between polls. A queued frame
+ * that stays claimed by another consumer (VBUF_BUSY) is waited for with naps of up to 10 ms, not
+ * spun on. *stop (may be NULL) is read after every poll and every sleep.
+ * Returns VBUF_OK, VBUF_END (end of stream and nothing queued), VBUF_TIMEDOUT, VBUF_STOPPED,
+ * VBUF_EINVAL, or VBUF_ECORRUPT (p->problem names the field).
  */
-static inline int vbuf_acquire_filled(const struct vbuf_pool *p, uint32_t g, int64_t timeout_ns,
+static inline int vbuf_acquire_filled(struct vbuf_pool *p, uint32_t g, int64_t timeout_ns,
                                       volatile sig_atomic_t *stop, struct vbuf_frame *f) {
     int r = vbuf_try_take(p, g, f);
-    if (r == VBUF_OK || r == VBUF_EINVAL) return r;
+    if (r == VBUF_OK || r < 0) return r;
     const struct vbuf_ring *ring = &p->group_rings[g];
     if (vbuf_end_of_stream(p) && vbuf_ring_size(ring) == 0) return VBUF_END;
     if (timeout_ns == 0) return VBUF_TIMEDOUT;
     struct vbuf_group *rec = vbuf_group_at(p, g);
     atomic_fetch_add_explicit(&rec->acquire_waits, 1, memory_order_relaxed);
-    int64_t start = vbuf_now_ns();
+    int64_t start = vbuf_now_ns(), nap = 50000;
     for (int attempt = 0;; attempt++) {
+        if (stop && *stop) return VBUF_STOPPED;
         int64_t left = timeout_ns < 0 ? INT64_MAX : timeout_ns - (vbuf_now_ns() - start);
-        if (attempt >= VBUF_FUTEX_SPINS) vbuf_sleep_on(p, &rec->futex, &rec->waiters, &rec->sleep_deadline, ring, left);
-        else if (attempt < 100) vbuf_cpu_relax();
+        if (r == VBUF_BUSY && attempt >= 100) {
+            vbuf_nap(nap, left);
+            if (nap < 10000000) nap *= 2;
+        } else if (attempt >= VBUF_FUTEX_SPINS) {
+            vbuf_sleep_on(p, &rec->futex, &rec->waiters, &rec->sleep_deadline, ring, left);
+        } else if (attempt < 100) vbuf_cpu_relax();
         else sched_yield();
         r = vbuf_try_take(p, g, f);
-        if (r == VBUF_OK) return r;
+        if (r == VBUF_OK || r < 0) return r;
         if (stop && *stop) return VBUF_STOPPED;
         if (vbuf_end_of_stream(p) && vbuf_ring_size(ring) == 0) return VBUF_END;
         if (timeout_ns >= 0 && vbuf_now_ns() - start >= timeout_ns) {
@@ -1210,6 +1466,7 @@ static inline int vbuf_acquire_filled(const struct vbuf_pool *p, uint32_t g, int
  * the entry (CAS of its word from this process's pid << 8 | LIVE to 0, release).
  */
 static inline void vbuf_deregister(struct vbuf_pool *p) {
+    /* bounded: slots x groups, each release bounded itself */
     if (p->me == 0) return;
     for (uint32_t s = 0; s < p->geo.slot_count; s++) {
         struct vbuf_slot *sl = vbuf_slot_at(p, s);

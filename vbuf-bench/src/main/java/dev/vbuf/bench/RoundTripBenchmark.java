@@ -91,6 +91,24 @@ public class RoundTripBenchmark {
         return sum;
     }
 
+    /**
+     * The same round trip through Frame's checked accessors (a use after release throws), to
+     * measure what the check costs against {@link #vbuf} (raw segments) in the same run.
+     */
+    @Benchmark
+    public long vbufChecked(VbufState s) {
+        Frame f = s.pool.tryAcquireFree();
+        f.setLong(0, 42L);
+        f.submit();
+        long sum = 0;
+        for (Consumer c : s.consumers) {
+            Frame r = c.tryAcquireFilled();
+            sum += r.getLong(0);
+            r.release();
+        }
+        return sum;
+    }
+
     /** Seed 001's BufferPool: a free queue and a filled queue, each an ArrayBlockingQueue. */
     @State(Scope.Thread)
     public static class AbqState {

@@ -35,6 +35,9 @@ public final class InspectCommand implements Callable<Integer> {
     @Option(names = "--once", description = "Print once and exit, even on a terminal.")
     boolean once;
 
+    @Option(names = "--json", description = "Print the state once as one JSON object (pool, slots, processes, groups).")
+    boolean json;
+
     @Option(names = "--interval-ms", paramLabel = "MS", defaultValue = "500",
             description = "Refresh period on a terminal, 50..60000 ms. Default: ${DEFAULT-VALUE}.")
     int intervalMs;
@@ -43,10 +46,10 @@ public final class InspectCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         Flags.range(spec, "--interval-ms", intervalMs, 50, 60_000);
         PrintWriter out = spec.commandLine().getOut();
-        boolean live = !once && StatusLine.isTerminal();
+        boolean live = !once && !json && StatusLine.isTerminal();
         try (FramePool pool = FramePool.attach(name, new PoolBuilder.AttachOptions().observe(true).jmx(false))) {
             do {
-                String report = report(pool);
+                String report = json ? json(pool) + System.lineSeparator() : report(pool);
                 if (live) out.print("\u001b[H\u001b[2J");
                 out.print(report);
                 out.flush();
@@ -54,6 +57,40 @@ public final class InspectCommand implements Callable<Integer> {
             } while (live && !Thread.currentThread().isInterrupted());
             return pool.validateAllBuffers() ? 0 : 1;
         }
+    }
+
+    /** The same facts as {@link #report} as one JSON object (field names in the C header's terms). */
+    static String json(FramePool pool) {
+        PoolStats st = pool.stats();
+        Json j = new Json().begin().put("pool", pool.sharedName()).put("file", dev.vbuf.shm.ShmNames.path(pool.sharedName()).toString())
+                .put("buffers", st.total()).put("bufferBytes", st.bufferBytes())
+                .put("layout", pool.layout() == null ? null : pool.layout().toString())
+                .put("format", pool.layout() == null ? null : pool.layout().format().name())
+                .put("width", pool.layout() == null ? 0 : pool.layout().width())
+                .put("height", pool.layout() == null ? 0 : pool.layout().height())
+                .put("backing", st.backing()).put("endOfStream", pool.endOfStream())
+                .put("published", st.published()).put("peerRecoveries", pool.peerRecoveries())
+                .put("slotsRecovered", pool.slotsRecovered())
+                .begin("states").put("IDLE", st.idle()).put("LOCKED_BY_PRODUCER", st.producerLocked())
+                .put("READY_FOR_CONSUME", st.ready()).put("LOCKED_BY_CONSUMER", st.consumerLocked())
+                .put("RETIRED", st.retired()).end();
+        j.array("processes");
+        for (Peer p : pool.peers()) {
+            j.begin().put("index", p.index()).put("pid", p.pid()).put("startTime", p.startTime()).put("role", p.role())
+                    .put("state", p.state()).put("alive", p.alive()).put("attachMillis", p.attachMillis()).end();
+        }
+        j.endArray().array("groups");
+        for (GroupStats g : st.groups()) {
+            j.begin().put("name", g.name()).put("taken", g.taken()).put("lag", g.lag()).put("dropped", g.dropped())
+                    .put("lostToCrash", pool.lostToCrash(g.name())).put("held", g.held()).end();
+        }
+        j.endArray().array("slots");
+        for (int i = 0; i < st.total(); i++) {
+            BufferInfo info = pool.getBufferById(i).orElseThrow();
+            j.begin().put("id", i).put("state", info.state().name()).put("refs", info.refCount())
+                    .put("generation", info.generation()).put("sequence", info.sequence()).put("owners", pool.ownersOf(i)).end();
+        }
+        return j.endArray().end().toString();
     }
 
     static String report(FramePool pool) {

@@ -87,7 +87,25 @@ public final class ShmCommand implements Runnable {
                 }
                 out.printf(Locale.ROOT, "%-24s %-7s %12d %-10s %7s %6s  %s%n", name, state, bytes, mode, buffers, procs, detail);
             }
-            if (files.isEmpty()) out.println("(no shared pools in " + ShmNames.directory() + ")");
+            // Temporary files of creates: a creator killed before it published its pool leaves one.
+            List<ShmNames.TempFile> temps = ShmNames.tempFiles(null);
+            for (ShmNames.TempFile t : temps) {
+                long bytes = -1;
+                String mode = "?";
+                try {
+                    PosixFileAttributes a = Files.readAttributes(t.path(), PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                    bytes = a.size();
+                    mode = PosixFilePermissions.toString(a.permissions());
+                } catch (IOException e) {
+                    continue; // published or removed meanwhile
+                }
+                String why = t.staleReason();
+                out.printf(Locale.ROOT, "%-24s %-7s %12d %-10s %7s %6s  %s%n", t.pool() + " (temporary)",
+                        why == null ? "creating" : "stale", bytes, mode, "-", "-", (why == null
+                                ? "being formatted by process " + t.pid() + " (" + t.path().getFileName() + ")"
+                                : why + " (" + t.path().getFileName() + "); 'vbuf shm rm --stale' removes it"));
+            }
+            if (files.isEmpty() && temps.isEmpty()) out.println("(no shared pools in " + ShmNames.directory() + ")");
             out.flush();
         }
     }
@@ -122,7 +140,26 @@ public final class ShmCommand implements Runnable {
             }
             if (stale) for (Path p : poolFiles()) if (PoolFile.staleReason(p) != null) targets.add(p);
             int failed = 0;
+            // temporary files left by creators that died before publishing (all, or those of the names given)
+            if (stale) for (String r : ShmNames.removeStaleTemps(null)) out.println("removed " + r);
+            var cleaned = new java.util.HashSet<String>();
+            for (String n : names) {
+                for (String r : ShmNames.removeStaleTemps(n)) {
+                    out.println("removed " + r);
+                    cleaned.add(n);
+                }
+            }
+            if (targets.isEmpty() && names.isEmpty()) out.println("(no stale shared pools in " + ShmNames.directory() + ")");
             for (Path p : targets) {
+                if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS) && cleaned.contains(nameOf(p))) {
+                    continue; // only temporary files of that name, removed above
+                }
+                if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                    err.println("vbuf shm rm: " + p + " is a directory, not a pool file; vbuf does not remove directories:"
+                            + " remove it yourself (rmdir, or rm -r after checking what it holds)");
+                    failed++;
+                    continue;
+                }
                 if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
                     err.println("vbuf shm rm: no shared pool '" + nameOf(p) + "' (" + p + ")");
                     failed++;

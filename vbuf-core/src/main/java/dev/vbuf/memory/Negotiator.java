@@ -112,6 +112,59 @@ public final class Negotiator {
     }
 
     /**
+     * Checks, before the first buffer is allocated, that a pool of {@code count} buffers of
+     * {@code bufferBytes} (plus {@code overheadBytes} of control block) fits in what the system
+     * can give now: MemAvailable, the cgroup's headroom, and for a shared pool the free space of
+     * /dev/shm (see {@link Available}). A pool that does not fit is refused whole, with what was
+     * asked, what is available and what to do, instead of allocating buffer after buffer until
+     * the kernel's OOM killer ends the process.
+     *
+     * @throws BufferAllocationException when the pool does not fit
+     * @throws IllegalArgumentException  when the sizes are negative or their product overflows
+     */
+    public static void checkPoolFits(String pool, int count, long bufferBytes, long overheadBytes, boolean shared) {
+        checkPoolFits(pool, count, bufferBytes, overheadBytes, shared, Available.now());
+    }
+
+    /** {@link #checkPoolFits(String, int, long, long, boolean)} against the given availability (for tests). */
+    public static void checkPoolFits(String pool, int count, long bufferBytes, long overheadBytes, boolean shared,
+                                     Available available) {
+        if (count < 0 || bufferBytes < 0 || overheadBytes < 0) {
+            throw new IllegalArgumentException("pool '" + pool + "': " + count + " buffers of " + bufferBytes
+                    + " bytes (+ " + overheadBytes + ") is not a size; give a positive count and buffer size");
+        }
+        long total;
+        try {
+            total = Math.addExact(Math.multiplyExact((long) count, bufferBytes), overheadBytes);
+        } catch (ArithmeticException e) {
+            throw new BufferAllocationException("pool '" + pool + "' asks " + count + " buffers of " + bufferBytes
+                    + " bytes, more than 2^63 bytes; use fewer or smaller buffers");
+        }
+        long avail = available.bytes(shared);
+        if (total > avail) {
+            throw new BufferAllocationException("pool '" + pool + "' asks " + count + " buffers of " + human(bufferBytes)
+                    + (overheadBytes > 0 ? " plus " + human(overheadBytes) + " of control block" : "") + " = "
+                    + human(total) + ", but the system can give " + human(avail) + " now ("
+                    + available.describe(shared) + "); nothing was allocated. Use fewer buffers (at most "
+                    + Math.max(0, (avail - overheadBytes) / Math.max(1, bufferBytes)) + " of this size fit) or a smaller"
+                    + " frame size or format, or free memory" + (shared ? " (and /dev/shm: 'vbuf shm ls', 'vbuf shm rm')" : ""));
+        }
+    }
+
+    /** Bytes for people: "2199023255552 bytes (2.0 TiB)". */
+    static String human(long b) {
+        if (b == SystemMemory.UNLIMITED) return "unlimited";
+        String[] units = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+        double v = b;
+        int u = -1;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return u < 0 ? b + " bytes" : b + " bytes (" + String.format(java.util.Locale.ROOT, "%.1f", v) + " " + units[u] + ")";
+    }
+
+    /**
      * Allocates the granted buffers one at a time from {@code allocator}, all-or-nothing: when
      * buffer k fails, the k already allocated are freed before the error is thrown.
      */

@@ -5,6 +5,7 @@ import dev.vbuf.memory.BufferLifetimeException;
 import dev.vbuf.memory.Ownership;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * A handle on one frame buffer, held from an acquire until submit, abort or release (S1.1).
@@ -23,6 +24,23 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>A handle belongs to the thread that acquired it; hand it to another thread only with a
  * happens-before edge of your own (a queue, a future).
+ *
+ * <h2>Checked access to the pixels</h2>
+ * The accessors {@link #getLong}, {@link #setLong} (and the byte, short and int forms),
+ * {@link #copyFrom(byte[], int, long, int)}, {@link #copyTo(long, byte[], int, int)}, the
+ * segment forms of both, and {@link #fill} check the handle on every call: after submit, abort
+ * or release they throw {@link StaleFrameException} instead of writing into a buffer that
+ * another party may own by then. The check is one plain load and a branch of a field of this
+ * handle (RoundTripBenchmark's {@code vbufChecked} against {@code vbuf} measures it). Offsets
+ * are bytes from the start of the buffer, values in native byte order, any alignment.
+ *
+ * <p>{@link #segment()} and {@link #plane(int)} give the raw buffer, for zero-copy hand-off to
+ * native code and devices. Their result is <em>not</em> revoked at release: a segment cannot
+ * lose its memory without a per-hand-out {@code Arena}, whose close costs a handshake with every
+ * thread, far more than the whole hand-off. Do not keep it past submit/release. The same holds
+ * for this object itself: the pool issues it again for the buffer's next use, so a stale
+ * reference used after a re-issue reaches the new frame; keep {@link #id()} and
+ * {@link #sequence()}, never the object.
  */
 public final class Frame implements AutoCloseable {
     /** Flag: the frame is a key frame (an intra-coded picture). */
@@ -39,6 +57,13 @@ public final class Frame implements AutoCloseable {
     final int group;
     long gen;
     boolean open;
+    /** The buffer, fetched from the pool on first checked access (the pool's array of buffers is final). */
+    private MemorySegment buffer;
+
+    private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
+    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED;
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED;
+    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED;
 
     Frame(FramePool pool, ControlBlock cb, int slot, int group) {
         this.pool = pool;
@@ -86,6 +111,59 @@ public final class Frame implements AutoCloseable {
 
     /** Bytes in the buffer. */
     public long size() { return pool.bufferSize(slot); }
+
+    // ---- checked access to the buffer: a use after submit/abort/release throws ----
+
+    private MemorySegment buf() {
+        MemorySegment b = buffer;
+        if (b == null) buffer = b = pool.bufferFor(slot);
+        return b;
+    }
+
+    /** The byte at {@code offset}. @throws StaleFrameException after submit, abort or release */
+    public byte getByte(long offset) { checkOpen("getByte"); return buf().get(BYTE, offset); }
+    public Frame setByte(long offset, byte v) { checkOpen("setByte"); buf().set(BYTE, offset, v); return this; }
+    public short getShort(long offset) { checkOpen("getShort"); return buf().get(SHORT, offset); }
+    public Frame setShort(long offset, short v) { checkOpen("setShort"); buf().set(SHORT, offset, v); return this; }
+    public int getInt(long offset) { checkOpen("getInt"); return buf().get(INT, offset); }
+    public Frame setInt(long offset, int v) { checkOpen("setInt"); buf().set(INT, offset, v); return this; }
+    /** The 8 bytes at {@code offset} (native byte order, any alignment). @throws StaleFrameException after submit, abort or release */
+    public long getLong(long offset) { checkOpen("getLong"); return buf().get(LONG, offset); }
+    /** Writes 8 bytes at {@code offset}. @throws StaleFrameException after submit, abort or release */
+    public Frame setLong(long offset, long v) { checkOpen("setLong"); buf().set(LONG, offset, v); return this; }
+
+    /** Copies {@code length} bytes of {@code src} from {@code srcOffset} into the buffer at {@code offset}. */
+    public Frame copyFrom(byte[] src, int srcOffset, long offset, int length) {
+        checkOpen("copyFrom");
+        MemorySegment.copy(src, srcOffset, buf(), BYTE, offset, length);
+        return this;
+    }
+
+    /** Copies {@code length} bytes of the buffer from {@code offset} into {@code dst} at {@code dstOffset}. */
+    public void copyTo(long offset, byte[] dst, int dstOffset, int length) {
+        checkOpen("copyTo");
+        MemorySegment.copy(buf(), BYTE, offset, dst, dstOffset, length);
+    }
+
+    /** Copies {@code bytes} bytes of {@code src} from {@code srcOffset} into the buffer at {@code offset}. */
+    public Frame copyFrom(MemorySegment src, long srcOffset, long offset, long bytes) {
+        checkOpen("copyFrom");
+        MemorySegment.copy(src, srcOffset, buf(), offset, bytes);
+        return this;
+    }
+
+    /** Copies {@code bytes} bytes of the buffer from {@code offset} into {@code dst} at {@code dstOffset}. */
+    public void copyTo(long offset, MemorySegment dst, long dstOffset, long bytes) {
+        checkOpen("copyTo");
+        MemorySegment.copy(buf(), offset, dst, dstOffset, bytes);
+    }
+
+    /** Sets every byte of the buffer to {@code value}. */
+    public Frame fill(byte value) {
+        checkOpen("fill");
+        buf().fill(value);
+        return this;
+    }
 
     /** The physical address where the system exposes it, else 0 (S2.3). */
     public long physicalAddress() { return pool.physicalAddress(slot); }

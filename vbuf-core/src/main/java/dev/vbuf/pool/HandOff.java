@@ -85,6 +85,18 @@ final class HandOff {
     private final Frame[] producerFrames;
     private final Frame[][] consumerFrames;
     private volatile boolean closed;
+    /** The process table (shared pools), to tell a claim no live party made (hostile writers). */
+    private final long processOffset;
+    private final int processCapacity;
+
+    // Bounds on the loops over shared state (a hostile process of the same user can write
+    // anything into a shared pool): honest contention needs a handful of retries.
+    /** Attempts of one CAS loop on one word before the word is declared corrupt. */
+    static final int CAS_RETRIES = 1 << 20;
+    /** Busy looks at the same claim before its process entry is checked. */
+    static final int STUCK_HOLDER_CHECKS = 64;
+    /** Busy looks in one take before it returns to the caller's wait loop (timeout, interruption). */
+    static final int MAX_BUSY = 4096;
 
     HandOff(FramePool pool, ControlBlock cb, ControlBlock.Geometry g, int me, boolean tracked, FrameLayout layout,
             boolean timestamps, WaitStrategy waitStrategy) {
@@ -114,6 +126,8 @@ final class HandOff {
         }
         this.freePoint = new WaitPoint(cb, freeRing, this, ControlBlock.P_FREE_FUTEX, ControlBlock.P_FREE_WAITERS,
                 ControlBlock.P_FREE_SLEEP_DEADLINE, ControlBlock.P_ACQUIRE_WAITS, ControlBlock.P_ACQUIRE_TIMEOUTS);
+        this.processOffset = g.processOffset();
+        this.processCapacity = g.processCapacity();
         this.producerFrames = new Frame[slotCount];
         this.consumerFrames = new Frame[groupCount][slotCount];
         for (int s = 0; s < slotCount; s++) {
@@ -227,7 +241,11 @@ final class HandOff {
     Frame takeFree() {
         Frame f = takeHotFree();
         if (f != null) return f;
-        for (;;) {
+        for (int looks = 0; ; looks++) {
+            if (looks > 4 * freeRing.capacity() + 256) {
+                throw corrupt("the free ring (offset " + freeRing.offset() + ") keeps giving entries that are neither"
+                        + " free slots nor empty, or keeps changing");
+            }
             long h = freeRing.head();
             long e = freeRing.peek(h);
             if (e < 0) {
@@ -359,7 +377,11 @@ final class HandOff {
         long e = SlotWord.entry(s, gen);
         for (int g = 0; g < groupCount; g++) {
             MpmcRing ring = groupRings[g];
-            while (!(singleProducer ? ring.offerSingleWriter(e) : ring.offer(e))) {
+            for (int pops = 0; !(singleProducer ? ring.offerSingleWriter(e) : ring.offer(e)); pops++) {
+                if (pops > 4 * ring.capacity() + 64) {
+                    throw corrupt("group '" + pool.groupName(g) + "''s ring (offset " + ring.offset()
+                            + ") stays full however many entries are taken out");
+                }
                 // Full of frames the group does not read (and entries of frames taken back):
                 // its oldest entry gives way, counted as a drop if still live.
                 long old = ring.poll();
@@ -419,10 +441,59 @@ final class HandOff {
     }
 
     private void queueFree(long e) {
-        while (!freeRing.offer(e)) {
+        if (freeRing.offer(e)) return;
+        queueFreeFull(e);
+    }
+
+    /**
+     * The free ring is full: only duplicates left by recovery (or written by a hostile process)
+     * can fill it, since it has room for two entries per slot. Its oldest entries are popped; a
+     * live free slot popped for the first time is queued again, one popped a second time is a
+     * duplicate and dropped (a free slot needs one entry). At most slotCount distinct live
+     * entries exist, so this ends; it is bounded all the same. Allocates (off the hot path).
+     */
+    private void queueFreeFull(long e) {
+        var todo = new java.util.ArrayDeque<Long>();
+        var seen = new java.util.HashSet<Long>();
+        todo.push(e);
+        for (int rounds = 0; !todo.isEmpty(); ) {
+            long top = todo.peek();
+            if (freeRing.offer(top)) {
+                todo.pop();
+                continue;
+            }
+            if (++rounds > 4 * freeRing.capacity() + 64) {
+                throw corrupt("the free ring (offset " + freeRing.offset() + ") stays full of entries that are not free"
+                        + " slots, or keeps changing, while slot " + SlotWord.entrySlot(e) + " is returned");
+            }
             long old = freeRing.poll();
-            // a live entry popped to make room goes back first (the cell just freed is for it)
-            if (old != MpmcRing.EMPTY && old != e && isLiveFree(old)) queueFree(old);
+            if (old == MpmcRing.EMPTY || old == top || !isLiveFree(old)) continue;
+            if (seen.add(old) && !todo.contains(old)) todo.push(old); // else a duplicate: dropped
+        }
+    }
+
+    /** The error for shared state no party writes: names the pool and the field. */
+    PoolCorruptedException corrupt(String what) {
+        String where = tracked ? "shared pool " + dev.vbuf.shm.ShmNames.path(pool.sharedName()) : "pool '" + pool.name() + "'";
+        return new PoolCorruptedException(where, what);
+    }
+
+    /**
+     * A take found group g's claim of slot s held by {@code holder} again and again. Parties
+     * clear their claims before their process entry is freed, so a claim beyond the table, or
+     * naming a free entry while it stays, was written by someone else.
+     */
+    private void checkHolder(int s, int g, int holder) {
+        if (holder < 0 || holder > processCapacity) {
+            throw corrupt("slot " + s + "'s holder for group '" + pool.groupName(g) + "' is " + Integer.toUnsignedString(holder)
+                    + ", beyond the " + processCapacity + " entries of the process table");
+        }
+        if (holder == 0) return;
+        long word = (long) ControlBlock.LONG.getVolatile(cb.segment(),
+                processOffset + (long) (holder - 1) * ControlBlock.PROCESS_BYTES + ControlBlock.PR_WORD);
+        if (word == 0 && cb.lvHolder(s, g) == holder) {
+            throw corrupt("slot " + s + "'s holder for group '" + pool.groupName(g) + "' is process entry " + holder
+                    + ", which is free (no process holds the frame, and nobody will clear the claim)");
         }
     }
 
@@ -518,7 +589,8 @@ final class HandOff {
         MpmcRing ring = groupRings[g];
         int bit = 1 << g;
         long rec = cb.group(g);
-        for (int busy = 0; ; ) {
+        for (int busy = 0, looks = 0; ; looks++) {
+            if (looks > 4 * ring.capacity() + MAX_BUSY + 256) return null; // the wait loop checks timeout and interrupt
             long h = ring.head();
             long e = ring.peek(h);
             if (e < 0) {
@@ -540,8 +612,14 @@ final class HandOff {
                 continue;
             }
             if (tracked && !cb.casHolder(s, g, 0, me)) {
-                // Another consumer of the group is taking this very entry: let it finish.
-                if (busy++ < 64) Thread.onSpinWait(); else Thread.yield();
+                // Another consumer of the group is taking this very entry: let it finish. A claim
+                // seen again and again is checked (a claim no live party made is an error), and
+                // the take gives up after a while so that the wait loop sees timeout and interrupt.
+                if (++busy % STUCK_HOLDER_CHECKS == 0) {
+                    checkHolder(s, g, cb.lvHolder(s, g));
+                    if (busy >= MAX_BUSY) return null;
+                }
+                if (busy < 64) Thread.onSpinWait(); else Thread.yield();
                 continue;
             }
             if (CRASH_POINT != 0) crashPoint(3);
@@ -606,7 +684,11 @@ final class HandOff {
             offerFree(s, ng, true);
             return true;
         }
-        for (;;) {
+        for (int tries = 0; ; tries++) {
+            if (tries >= CAS_RETRIES) {
+                throw corrupt("slot " + s + "'s word kept changing for " + CAS_RETRIES + " attempts to let group '"
+                        + pool.groupName(g) + "' leave it");
+            }
             long w = cb.lvWord(s);
             long wgen = SlotWord.gen(w);
             if (SlotWord.phase(w) != SlotWord.PUBLISHED || (gen >= 0 && wgen != gen)

@@ -64,6 +64,9 @@ final class MpmcRing {
     private final long mask;
     private final int shift;
     private final int capacity;
+    private final long offset;
+    /** Looks at a tail or head that keeps changing before a loop gives up (a hostile writer). */
+    static final int RETRIES = 1 << 20;
 
     MpmcRing(MemorySegment seg, long offset, int capacity) {
         if (Integer.bitCount(capacity) != 1) {
@@ -77,6 +80,15 @@ final class MpmcRing {
         this.mask = capacity - 1;
         this.shift = Integer.numberOfTrailingZeros(capacity);
         this.capacity = capacity;
+        this.offset = offset;
+    }
+
+    /** The ring's offset in its segment (for messages). */
+    long offset() { return offset; }
+
+    private PoolCorruptedException changing(String what) {
+        return new PoolCorruptedException("the ring at offset " + offset + " of a shared pool", "its " + what + " kept"
+                + " changing for " + RETRIES + " looks");
     }
 
     /** Zeroes the ring: every cell EMPTY(lap 0), head = tail = 0. */
@@ -94,7 +106,8 @@ final class MpmcRing {
     /** @return true if queued, false if the ring is full. */
     boolean offer(long value) {
         if ((value & ~VALUE_MASK) != 0) throw new IllegalArgumentException("ring value " + value + " is outside 0..2^46-1");
-        for (;;) {
+        for (int looks = 0; ; looks++) {
+            if (looks >= RETRIES) throw changing("tail and cells");
             long t = (long) LONG.getVolatile(seg, tailOff);
             long off = cellOff(t);
             long c = (long) LONG.getVolatile(seg, off);
@@ -127,7 +140,8 @@ final class MpmcRing {
      */
     boolean offerSingleWriter(long value) {
         if ((value & ~VALUE_MASK) != 0) throw new IllegalArgumentException("ring value " + value + " is outside 0..2^46-1");
-        for (;;) {
+        for (int looks = 0; ; looks++) {
+            if (looks >= RETRIES) throw changing("tail and cells");
             long t = (long) LONG.getAcquire(seg, tailOff);
             long off = cellOff(t);
             long c = (long) LONG.getVolatile(seg, off);
@@ -149,7 +163,8 @@ final class MpmcRing {
 
     /** @return the oldest value, or {@link #EMPTY}. */
     long poll() {
-        for (;;) {
+        for (int looks = 0; ; looks++) {
+            if (looks >= RETRIES) throw changing("head and cells");
             long h = head();
             long v = peek(h);
             if (v >= 0) {
@@ -226,7 +241,8 @@ final class MpmcRing {
 
     /** True when the head cell holds nothing to take (a cell check, not the index difference of {@link #size()}). */
     boolean isEmpty() {
-        for (;;) {
+        for (int looks = 0; ; looks++) {
+            if (looks >= RETRIES) throw changing("head and cells");
             long h = head();
             long v = peek(h);
             if (v == EMPTY) return true;
@@ -244,11 +260,12 @@ final class MpmcRing {
 
     /** Entries queued: exact when quiescent, a snapshot otherwise. */
     int size() {
-        for (;;) {
-            long head = head();
-            long tail = (long) LONG.getVolatile(seg, tailOff);
-            if (head == head()) return (int) Math.max(0, Math.min(capacity, tail - head));
+        long head = head(), tail = (long) LONG.getVolatile(seg, tailOff);
+        for (int tries = 0; tries < 64 && head != head(); tries++) { // bounded: a head that never settles
+            head = head();
+            tail = (long) LONG.getVolatile(seg, tailOff);
         }
+        return (int) Math.max(0, Math.min(capacity, tail - head));
     }
 
     /**

@@ -258,6 +258,11 @@ public final class PoolBuilder {
         } else {
             if (count < 0) throw new IllegalArgumentException("buffer count not set; call count(n)");
             if (size < 1) throw new IllegalArgumentException("buffer size not set; call bufferSize(bytes) or layout(layout)");
+            // all or nothing: a pool the system cannot give is refused before its first buffer
+            // (huge pages come from their own pool, which their allocator checks)
+            if (!(allocator instanceof dev.vbuf.memory.HugePageAllocator)) {
+                dev.vbuf.memory.Negotiator.checkPoolFits(name, count, size, 0, false);
+            }
             mem = Memory.allocate(allocator, count, size, alignment);
         }
         try {
@@ -279,6 +284,8 @@ public final class PoolBuilder {
         }
         if (count < 0) throw new IllegalArgumentException("buffer count not set; call count(n)");
         if (size < 1) throw new IllegalArgumentException("buffer size not set; call bufferSize(bytes) or layout(layout)");
+        long pageSize = 4096, stride = (Math.max(size, 1) + pageSize - 1) / pageSize * pageSize;
+        dev.vbuf.memory.Negotiator.checkPoolFits(sharedName, count, stride, 0, true); // tmpfs pages are memory too
         PoolFile file = PoolFile.create(sharedName, count, groups.size(), size, alignment, sharedMode,
                 processCapacity, sharedNumaNode, sharedLocked);
         SharedBacking backing = SharedBacking.create(file, keepFile, reclaimAfter);

@@ -38,15 +38,68 @@ final class SharedBacking implements Backing {
         if (observer) {
             me = 0;
         } else {
-            me = table.claim(pid, Processes.startTime(pid), file.creator() ? ProcessTable.ROLE_CREATOR : ProcessTable.ROLE_ATTACHED);
-            if (me == 0) {
-                long live = table.peers().stream().filter(Peer::alive).count();
-                throw new IllegalStateException("shared pool '" + file.name() + "' has all " + table.capacity()
-                        + " process entries in use (" + live + " live); detach some processes, or create the pool"
-                        + " with a larger process capacity");
-            }
+            me = claimOrReclaim(file, table, pid, reclaimNanos);
+
         }
         if (!file.creator()) cb = ControlBlock.view(file.controlBlock(), file.geometry());
+    }
+
+    /**
+     * Claims a process entry; when the table is full, first reclaims entries of dead processes:
+     * one that holds nothing (no slot word or claim names it) is freed at once, one that holds
+     * frames is left to the survivors' monitors, which recover and free it within the reclaim
+     * delay; attach waits that long (at least 2 s, interruptible) before it gives up.
+     */
+    private static int claimOrReclaim(PoolFile file, ProcessTable table, long pid, long reclaimNanos) {
+        int role = file.creator() ? ProcessTable.ROLE_CREATOR : ProcessTable.ROLE_ATTACHED;
+        long start = Processes.startTime(pid);
+        int me = table.claim(pid, start, role);
+        if (me != 0 || file.creator()) return me == 0 ? fullTable(file, table, 0) : me;
+        ControlBlock view = ControlBlock.view(file.controlBlock(), file.geometry());
+        int slots = file.geometry().slotCount(), groups = file.geometry().groupCount();
+        long deadline = System.nanoTime() + Math.max(2_000_000_000L, 2 * reclaimNanos);
+        int dead;
+        do {
+            dead = 0;
+            for (int i = 1; i <= table.capacity(); i++) {
+                ProcessTable.Identity id = table.identity(i);
+                if (id.word() == 0 || id.alive()) continue;
+                dead++;
+                if (id.state() == ProcessTable.PROC_LIVE && !references(view, slots, groups, i)
+                        && table.casWord(i, id.word(), ProcessTable.reclaimingWord(id.pid()))) {
+                    if (references(view, slots, groups, i)) { // it raced a take: leave it to the monitors
+                        table.casWord(i, ProcessTable.reclaimingWord(id.pid()), id.word());
+                    } else {
+                        table.casWord(i, ProcessTable.reclaimingWord(id.pid()), 0L);
+                    }
+                }
+            }
+            me = table.claim(pid, start, role);
+            if (me != 0) return me;
+            if (dead == 0 || Thread.currentThread().isInterrupted()) break;
+            java.util.concurrent.locks.LockSupport.parkNanos(10_000_000L);
+        } while (System.nanoTime() - deadline < 0);
+        return fullTable(file, table, dead);
+    }
+
+    /** Whether any slot word (PRODUCER owner) or holder claim names process entry {@code index}. */
+    private static boolean references(ControlBlock cb, int slots, int groups, int index) {
+        for (int s = 0; s < slots; s++) {
+            long w = cb.lvWord(s);
+            if (SlotWord.phase(w) == SlotWord.PRODUCER && SlotWord.pending(w) == index) return true;
+            for (int g = 0; g < groups; g++) if (cb.lvHolder(s, g) == index) return true;
+        }
+        return false;
+    }
+
+    private static int fullTable(PoolFile file, ProcessTable table, int dead) {
+        long live = table.peers().stream().filter(Peer::alive).count();
+        throw new IllegalStateException("shared pool '" + file.name() + "' has all " + table.capacity()
+                + " process entries in use (" + live + " by live processes" + (dead > 0 ? ", " + dead + " by dead ones"
+                + " that still hold frames and that no live peer recovered in time" : "") + "); stop some of its"
+                + " processes" + (dead > 0 ? ", keep a vbuf Java process attached (it recovers dead entries within"
+                + " its reclaim delay) and try again" : "")
+                + ", or create the pool with a larger process capacity");
     }
 
     /** A new pool's backing: the (unpublished) file, with the creator's entry claimed. */

@@ -54,12 +54,13 @@ public final class PeerMonitor {
         int found = 0;
         for (int i = 1; i <= table.capacity(); i++) {
             if (i == self) continue;
-            long w = table.lvWord(i);
+            ProcessTable.Identity id = table.identity(i); // word first, start time only under LIVE: no misjudging
+            long w = id.word();
             if (w == 0) continue;
             long peer = ProcessTable.pid(w);
-            if (Processes.alive(peer, table.startTime(i))) continue;
+            if (id.alive()) continue;
             long reclaiming = ProcessTable.reclaimingWord(peer);
-            boolean live = ProcessTable.state(w) == ProcessTable.PROC_LIVE;
+            boolean live = ProcessTable.state(w) == ProcessTable.PROC_LIVE || ProcessTable.state(w) == ProcessTable.PROC_CLAIMING;
             if (live && !table.casWord(i, w, reclaiming)) continue; // another survivor got there first
             recovery.recover(i);
             if (live) recovery.peerRecovered();
@@ -91,6 +92,13 @@ public final class PeerMonitor {
                     sweep();
                 } catch (RuntimeException e) {
                     System.getLogger("dev.vbuf.shm").log(System.Logger.Level.WARNING, "monitor of " + poolName + ": " + e, e);
+                } catch (InternalError e) {
+                    // an access past the end of a file someone truncated (SIGBUS turned into an error):
+                    // say so and stop watching, instead of dying uncaught
+                    System.getLogger("dev.vbuf.shm").log(System.Logger.Level.ERROR, "monitor of " + poolName + ": the pool"
+                            + " file was truncated or removed under this process (" + e.getMessage() + "); dead peers"
+                            + " are no longer recovered. Detach, and start the producer again");
+                    return;
                 }
                 LockSupport.parkNanos(periodNanos);
             }

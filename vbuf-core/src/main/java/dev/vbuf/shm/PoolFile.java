@@ -133,7 +133,10 @@ public final class PoolFile {
             throw new IllegalArgumentException(count + " buffers of " + bufferBytes + " bytes overflow a file size");
         }
         checkShmSpace(path, fileBytes);
-        Path temp = path.resolveSibling(".tmp." + path.getFileName() + "." + Processes.self() + "." + System.nanoTime());
+        for (String removed : ShmNames.removeStaleTemps(name)) { // left by creators killed before they published
+            System.getLogger("dev.vbuf.shm").log(System.Logger.Level.WARNING, "removed " + removed);
+        }
+        Path temp = ShmNames.tempPath(name, Processes.self(), System.nanoTime());
         int fd = FileIo.open(temp.toString(), Abi.O_RDWR | Abi.O_CREAT | Abi.O_EXCL | Abi.O_NOFOLLOW | Abi.O_CLOEXEC, 0600);
         MemorySegment map;
         long inode;
@@ -194,6 +197,11 @@ public final class PoolFile {
                 tempPath = null;
                 return;
             } catch (FileAlreadyExistsException e) {
+                if (Files.isDirectory(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    deleteQuietly(tempPath);
+                    throw new IllegalStateException(path + " is a directory, not a shared pool file; remove or rename it"
+                            + " (rmdir), or give the pool another name");
+                }
                 String stale = staleReason(path);
                 if (stale == null || attempt > 0) {
                     deleteQuietly(tempPath);
@@ -237,6 +245,8 @@ public final class PoolFile {
      * link, a file of another user, one others (or, unless {@code allowGroupWritable}, its
      * group) may write, and anything {@link PoolFileValidator} rejects.
      */
+    private static final int EISDIR = 21;
+
     public static PoolFile attach(String name, boolean allowGroupWritable) {
         Path path = ShmNames.path(name);
         int fd;
@@ -251,7 +261,12 @@ public final class PoolFile {
                 throw new SecurityException(path + " is a symbolic link; vbuf never follows links to a shared pool."
                         + " Remove it ('vbuf shm rm " + name + "')");
             }
-            throw new IllegalStateException("cannot open shared pool '" + name + "': " + e.getMessage(), e);
+            if (e.errno() == EISDIR) {
+                throw new IllegalStateException(path + " is a directory, not a shared pool file; remove or rename it"
+                        + " (rmdir), or give the pool another name");
+            }
+            throw new IllegalStateException("cannot open shared pool '" + name + "': " + e.getMessage() + "; check that "
+                    + path + " is a vbuf pool file ('vbuf shm ls') and that you own it", e);
         }
         MemorySegment map;
         FileIo.Stat st;

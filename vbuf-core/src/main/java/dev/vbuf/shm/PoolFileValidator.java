@@ -126,6 +126,12 @@ public final class PoolFileValidator {
             } catch (CharacterCodingException e) {
                 throw new BufferValidation(path, "has a group " + i + " name that is not UTF-8");
             }
+            for (int j = 0; j < i; j++) {
+                if (names[j].equals(names[i])) {
+                    throw new BufferValidation(path, "names consumer group '" + names[i] + "' twice (groups " + j + " and "
+                            + i + "): consumers could not tell them apart");
+                }
+            }
         }
         FrameLayout layout = null;
         int format = m.get(ValueLayout.JAVA_INT, ControlBlock.H_FORMAT);

@@ -23,11 +23,17 @@ import java.util.List;
  * Index {@code i} (1-based, as slot words record it) is the entry at
  * {@code offset + (i - 1) * PROCESS_BYTES}; 0 names no process.
  *
- * <h2>Transitions of the word (each one CAS)</h2>
+ * <h2>Transitions of the word (each one CAS, or a release store by the claimer)</h2>
  * <pre>
- *   0 --claim--&gt; LIVE(pid) --recovering survivor--&gt; RECLAIMING(pid) --recovered--&gt; 0
+ *   0 --claim--&gt; CLAIMING(pid) --start time written, release--&gt; LIVE(pid)
+ *                LIVE or CLAIMING(pid) --recovering survivor--&gt; RECLAIMING(pid) --recovered--&gt; 0
  *                LIVE(pid) --the process detaches--&gt; 0
  * </pre>
+ * An entry's identity is (pid, start time) but they are two words: a freed entry keeps the start
+ * time of its last process. So a claimer publishes LIVE only after it wrote its own start time
+ * (release store), and a reader reads the word first (acquire) and trusts the start time only
+ * under LIVE; under CLAIMING it judges by the pid alone ({@link #identity}). No reader can pair
+ * a new pid with an old start time and judge a live process dead (ProcessTableStress, jcstress).
  * A process frees its own entry only by CAS from its own LIVE word: if a survivor recovered it
  * by mistake and another process reused it, the entry is left alone.
  */
@@ -46,6 +52,8 @@ public final class ProcessTable {
     public static final int PROC_LIVE = 1;
     /** Word state: a survivor is recovering the (dead) process's slots. */
     public static final int PROC_RECLAIMING = 2;
+    /** Word state: the entry was just claimed; its start time is not written yet (judge by the pid). */
+    public static final int PROC_CLAIMING = 3;
     /** Role: the process that created the pool. */
     public static final int ROLE_CREATOR = 1;
     /** Role: a process that attached to it. */
@@ -115,23 +123,42 @@ public final class ProcessTable {
     }
 
     /**
-     * Claims a free entry for this process: CAS 0 to LIVE(pid), then its start time, role and
-     * attach time (the last with a release store). Returns its 1-based index, or 0 when every
-     * entry is in use.
+     * Claims a free entry for this process: CAS 0 to CLAIMING(pid), then its start time, role and
+     * attach time, then LIVE(pid) with a release store (so a reader that sees LIVE sees this
+     * start time, never the last process's). Returns its 1-based index, or 0 when every entry
+     * is in use.
      */
     public int claim(long pid, long startTime, int role) {
-        long live = liveWord(pid);
         for (int i = 1; i <= capacity; i++) {
             long off = entry(i);
             if ((long) LONG.getVolatile(seg, off + PR_WORD) != 0) continue;
-            if (LONG.compareAndSet(seg, off + PR_WORD, 0L, live)) {
+            if (LONG.compareAndSet(seg, off + PR_WORD, 0L, word(pid, PROC_CLAIMING))) {
                 seg.set(ValueLayout.JAVA_LONG, off + PR_START_TIME, Math.max(0, startTime));
                 seg.set(ValueLayout.JAVA_INT, off + PR_ROLE, role);
-                LONG.setRelease(seg, off + PR_ATTACH_MILLIS, System.currentTimeMillis());
+                seg.set(ValueLayout.JAVA_LONG, off + PR_ATTACH_MILLIS, System.currentTimeMillis());
+                LONG.setRelease(seg, off + PR_WORD, liveWord(pid)); // SYNC POINT: publishes the start time
                 return i;
             }
         }
         return 0;
+    }
+
+    /**
+     * An entry's identity as liveness checks use it: its word, and the start time to compare
+     * (0, meaning "the pid alone", while the entry is CLAIMING or when none was recorded).
+     */
+    public record Identity(long word, long startTime) {
+        public long pid() { return ProcessTable.pid(word); }
+        public int state() { return ProcessTable.state(word); }
+        /** Whether the entry's process is alive now (false for a free entry). */
+        public boolean alive() { return word != 0 && Processes.alive(pid(), startTime); }
+    }
+
+    /** Entry {@code index}'s identity: the word first (acquire), then the start time only if LIVE or RECLAIMING. */
+    public Identity identity(int index) {
+        long w = lvWord(index);
+        if (w == 0 || state(w) == PROC_CLAIMING) return new Identity(w, 0);
+        return new Identity(w, startTime(index));
     }
 
     /** Frees entry {@code index} if it still holds {@code pid}'s LIVE word; false if it does not. */
@@ -144,13 +171,14 @@ public final class ProcessTable {
         var list = new ArrayList<Peer>();
         for (int i = 1; i <= capacity; i++) {
             long off = entry(i);
-            long w = (long) LONG.getVolatile(seg, off + PR_WORD);
+            Identity id = identity(i);
+            long w = id.word();
             if (w == 0) continue;
             long pid = pid(w);
-            long start = seg.get(ValueLayout.JAVA_LONG, off + PR_START_TIME);
+            long start = id.startTime();
             int role = seg.get(ValueLayout.JAVA_INT, off + PR_ROLE);
             list.add(new Peer(i, pid, start, role == ROLE_CREATOR ? "creator" : "attached",
-                    state(w) == PROC_RECLAIMING ? "reclaiming" : "live", Processes.alive(pid, start),
+                    state(w) == PROC_RECLAIMING ? "reclaiming" : state(w) == PROC_CLAIMING ? "claiming" : "live", id.alive(),
                     seg.get(ValueLayout.JAVA_LONG, off + PR_ATTACH_MILLIS)));
         }
         return list;
@@ -160,8 +188,7 @@ public final class ProcessTable {
     public int liveCount() {
         int live = 0;
         for (int i = 1; i <= capacity; i++) {
-            long w = (long) LONG.getVolatile(seg, entry(i) + PR_WORD);
-            if (w != 0 && Processes.alive(pid(w), startTime(i))) live++;
+            if (identity(i).alive()) live++;
         }
         return live;
     }

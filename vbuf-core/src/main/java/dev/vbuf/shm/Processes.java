@@ -41,6 +41,21 @@ public final class Processes {
     }
 
     /**
+     * A start time of {@link #startTime} as wall-clock milliseconds (boot time from /proc/stat
+     * plus ticks of 1/100 s, USER_HZ on Linux), or 0 when the boot time cannot be read.
+     */
+    public static long startMillis(long startTicks) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/stat"))) {
+                if (line.startsWith("btime ")) return Long.parseLong(line.substring(6).trim()) * 1000 + startTicks * 10;
+            }
+        } catch (IOException | RuntimeException e) {
+            // fall through
+        }
+        return 0;
+    }
+
+    /**
      * Whether the process ({@code pid}, {@code startTime}) is alive. A start time of 0 (a peer
      * that died while registering, before it wrote its start time) checks the pid only.
      */
