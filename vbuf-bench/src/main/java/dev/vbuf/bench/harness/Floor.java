@@ -1,6 +1,6 @@
 package dev.vbuf.bench.harness;
 
-import dev.vbuf.memory.Posix;
+import dev.vbuf.sys.Futex;
 import org.HdrHistogram.Histogram;
 
 import java.io.IOException;
@@ -205,7 +205,7 @@ enum Floor {
                 if (System.nanoTime() - waitStart > STALL_NS) {
                     throw new IllegalStateException("no wake " + i + " within " + TimeUnit.NANOSECONDS.toSeconds(STALL_NS) + " s");
                 }
-                Posix.futexWait(word, i - 1, TimeUnit.SECONDS.toNanos(1));
+                Futex.await(word, i - 1, TimeUnit.SECONDS.toNanos(1));
                 slept = true;
             }
             long running = System.nanoTime();
@@ -228,7 +228,7 @@ enum Floor {
                 LockSupport.parkNanos(20_000);
                 if (System.nanoTime() - t0 > STALL_NS) {
                     put(m, O_WORD, STOP);
-                    Posix.futexWake(word, 1);
+                    Futex.wake(word, 1);
                     throw new IllegalStateException("the sleeper did not handle wake " + (i - 1));
                 }
             }
@@ -237,7 +237,7 @@ enum Floor {
             while (System.nanoTime() < due) Thread.onSpinWait();
             put(m, O_STAMP, System.nanoTime());
             put(m, O_WORD, i);
-            Posix.futexWake(word, 1);
+            Futex.wake(word, 1);
         }
         return "wakes=" + (WAKE_WARMUP + WAKES);
     }
