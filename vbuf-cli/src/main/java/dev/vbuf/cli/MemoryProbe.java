@@ -51,7 +51,7 @@ final class MemoryProbe {
         try (Allocation a = chain.allocate(2, BYTES, 4096)) {
             out.add(new Result("dma-heap fallback chain", "ok", "path taken: " + chain.lastPath() + " -> " + a.backing()));
         } catch (RuntimeException e) {
-            out.add(new Result("dma-heap fallback chain", "FAILED", e.toString()));
+            out.add(new Result("dma-heap fallback chain", "FAILED", e.getMessage()));
         }
         if (!Files.exists(DmaBuf.UDMABUF)) {
             out.add(new Result("memfd -> udmabuf", "absent", DmaBuf.UDMABUF + " does not exist"));

@@ -71,7 +71,7 @@ public final class ShmCommand implements Runnable {
                     bytes = a.size();
                     mode = a.isSymbolicLink() ? "symlink" : PosixFilePermissions.toString(a.permissions());
                 } catch (IOException e) {
-                    detail = e.toString();
+                    detail = "cannot read it: " + e.getMessage();
                 }
                 String stale = PoolFile.staleReason(p);
                 String state = stale == null ? "live" : stale.startsWith("no live") ? "stale" : "invalid";

@@ -123,8 +123,8 @@ public final class FrameLayout {
     private static void checkDimension(String what, int value) {
         if (value < MIN_DIMENSION || value > MAX_DIMENSION) {
             throw new IllegalArgumentException(what + " " + value + " is out of range: it must be between "
-                    + MIN_DIMENSION + " and " + MAX_DIMENSION + " pixels (FrameLayout.MAX_DIMENSION, seed 000's "
-                    + "MAX_STRIDE for 8K RGBA64). Pass a " + what.toLowerCase(java.util.Locale.ROOT)
+                    + MIN_DIMENSION + " and " + MAX_DIMENSION + " pixels (the largest is the width "
+                    + "that keeps an 8K RGBA64 row within a stride). Pass a " + what.toLowerCase(java.util.Locale.ROOT)
                     + " in that range.");
         }
     }

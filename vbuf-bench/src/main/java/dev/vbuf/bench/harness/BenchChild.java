@@ -84,7 +84,7 @@ public final class BenchChild {
             out.flush();
             System.exit(0);
         } catch (Throwable t) {
-            out.println(PREFIX + "ERROR " + t.getClass().getSimpleName() + ": " + String.valueOf(t.getMessage()).replace('\n', ' '));
+            out.println(PREFIX + "ERROR " + String.valueOf(t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName()).replace('\n', ' '));
             t.printStackTrace();
             out.flush();
             System.exit(1);
