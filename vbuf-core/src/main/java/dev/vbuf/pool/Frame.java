@@ -57,6 +57,11 @@ public final class Frame implements AutoCloseable {
     final int group;
     long gen;
     boolean open;
+    /**
+     * Producer handles: this handle wrote metadata (or the slot's metadata is not yet at its
+     * defaults), so the next hand-out resets it. Starts true.
+     */
+    boolean metaDirty = true;
     /** The buffer, fetched from the pool on first checked access (the pool's array of buffers is final). */
     private MemorySegment buffer;
 
@@ -197,11 +202,11 @@ public final class Frame implements AutoCloseable {
     // ---- metadata (S1.1) ----
 
     /** The sequence number the pool gave the frame at submit; -1 before. */
-    public long sequence() { checkOpen("sequence"); return cb.lpLong(slot, ControlBlock.S_SEQUENCE); }
+    public long sequence() { checkOpen("sequence"); return group < 0 ? -1L : cb.lpLong(slot, ControlBlock.S_SEQUENCE); }
     public long captureTimeNs() { checkOpen("captureTimeNs"); return cb.lpLong(slot, ControlBlock.S_CAPTURE_NANOS); }
     public long pts() { checkOpen("pts"); return cb.lpLong(slot, ControlBlock.S_PTS); }
     /** System.nanoTime() at submit when the pool records timestamps, else 0. */
-    public long submitTimeNs() { checkOpen("submitTimeNs"); return cb.lpLong(slot, ControlBlock.S_SUBMIT_NANOS); }
+    public long submitTimeNs() { checkOpen("submitTimeNs"); return group < 0 ? 0L : cb.lpLong(slot, ControlBlock.S_SUBMIT_NANOS); }
     public long payloadSize() { checkOpen("payloadSize"); return cb.lpLong(slot, ControlBlock.S_PAYLOAD_BYTES); }
     public int width() { checkOpen("width"); return cb.lpInt(slot, ControlBlock.S_WIDTH); }
     public int height() { checkOpen("height"); return cb.lpInt(slot, ControlBlock.S_HEIGHT); }
@@ -280,6 +285,7 @@ public final class Frame implements AutoCloseable {
             throw new FrameStateException(op, slot, gen, state(), FrameState.LOCKED_BY_PRODUCER,
                     "metadata is written by the producer; a consumer's frame is read-only");
         }
+        metaDirty = true;
     }
 
     @Override

@@ -189,8 +189,14 @@ final class HandOff {
      * interrupt, or (consumers) end of stream with nothing queued.
      */
     Frame acquire(int g, Overflow policy, long timeoutNanos) {
+        // Kept small so that the JIT inlines it into the caller: the first take is the hot path,
+        // everything after it (overflow policy, waiting) is in acquireSlow.
         Frame f = g < 0 ? takeFree() : takeFilled(g);
-        if (f != null) return f;
+        return f != null ? f : acquireSlow(g, policy, timeoutNanos);
+    }
+
+    private Frame acquireSlow(int g, Overflow policy, long timeoutNanos) {
+        Frame f;
         if (g < 0) {
             if (closed) return null;
             if (policy != Overflow.FAIL) {
@@ -240,7 +246,10 @@ final class HandOff {
      */
     Frame takeFree() {
         Frame f = takeHotFree();
-        if (f != null) return f;
+        return f != null ? f : takeFreeFromRing();
+    }
+
+    private Frame takeFreeFromRing() {
         for (int looks = 0; ; looks++) {
             if (looks > 4 * freeRing.capacity() + 256) {
                 throw corrupt("the free ring (offset " + freeRing.offset() + ") keeps giving entries that are neither"
@@ -323,14 +332,23 @@ final class HandOff {
         return true;
     }
 
+    /**
+     * Issues slot s's producer handle. The metadata the producer may set goes back to its
+     * defaults, unless this handle's last user left it so: in a private pool every producer
+     * writes a slot through this one handle object (its {@link Frame#metaDirty} flag sees every
+     * write, ordered by the slot word like the handle's other fields); in a shared pool a
+     * producer in another process may have written it, so it is always reset. Sequence and
+     * submit time are not reset: an open producer handle answers -1 and 0 for them without
+     * reading, and publish writes both (submit time only when recorded, else it stays 0).
+     */
     private Frame openProducer(int s, long gen) {
         Frame f = producerFrames[s];
         f.gen = gen;
         f.open = true;
-        cb.spLong(s, ControlBlock.S_SEQUENCE, -1L);
+        if (!tracked && !f.metaDirty) return f;
+        f.metaDirty = false;
         cb.spLong(s, ControlBlock.S_CAPTURE_NANOS, 0L);
         cb.spLong(s, ControlBlock.S_PTS, 0L);
-        cb.spLong(s, ControlBlock.S_SUBMIT_NANOS, 0L);
         cb.spInt(s, ControlBlock.S_FLAGS, 0);
         if (layout != null) {
             cb.spLong(s, ControlBlock.S_PAYLOAD_BYTES, layout.frameBytes());
@@ -377,21 +395,29 @@ final class HandOff {
         long e = SlotWord.entry(s, gen);
         for (int g = 0; g < groupCount; g++) {
             MpmcRing ring = groupRings[g];
-            for (int pops = 0; !(singleProducer ? ring.offerSingleWriter(e) : ring.offer(e)); pops++) {
-                if (pops > 4 * ring.capacity() + 64) {
-                    throw corrupt("group '" + pool.groupName(g) + "''s ring (offset " + ring.offset()
-                            + ") stays full however many entries are taken out");
-                }
-                // Full of frames the group does not read (and entries of frames taken back):
-                // its oldest entry gives way, counted as a drop if still live.
-                long old = ring.poll();
-                if (old != MpmcRing.EMPTY) {
-                    cb.increment(cb.group(g) + ControlBlock.G_FULL_POPS);
-                    int os = SlotWord.entrySlot(old);
-                    if (os < slotCount) leave(g, os, SlotWord.entryGen(old), DROPPED, "queue full");
-                }
-            }
+            if (!(singleProducer ? ring.offerSingleWriter(e, !tracked) : ring.offer(e))) queueFull(g, e);
             if (signal) signaller.signalAllWhenBlocking(groupPoints[g]);
+        }
+    }
+
+    /**
+     * Group g's ring is full of frames the group does not read (and entries of frames taken
+     * back): its oldest entries give way, each counted as a drop if still live, until entry
+     * {@code e} is queued.
+     */
+    private void queueFull(int g, long e) {
+        MpmcRing ring = groupRings[g];
+        for (int pops = 0; !(singleProducer ? ring.offerSingleWriter(e, !tracked) : ring.offer(e)); pops++) {
+            if (pops > 4 * ring.capacity() + 64) {
+                throw corrupt("group '" + pool.groupName(g) + "''s ring (offset " + ring.offset()
+                        + ") stays full however many entries are taken out");
+            }
+            long old = ring.poll();
+            if (old != MpmcRing.EMPTY) {
+                cb.increment(cb.group(g) + ControlBlock.G_FULL_POPS);
+                int os = SlotWord.entrySlot(old);
+                if (os < slotCount) leave(g, os, SlotWord.entryGen(old), DROPPED, "queue full");
+            }
         }
     }
 
@@ -586,6 +612,25 @@ final class HandOff {
      * the group, released, or taken back is stale and removed by whoever sees it.
      */
     Frame takeFilled(int g) {
+        if (!tracked && groupCount == 1) {
+            // The common case of a private pool of one group, kept small enough to be inlined:
+            // the head entry is a frame as its producer published it (pending, not held), taken
+            // in one CAS with no read of the word first. Anything else goes the long way.
+            MpmcRing ring = groupRings[0];
+            long h = ring.head();
+            long e = ring.peek(h);
+            if (e == MpmcRing.EMPTY) return null;
+            int s = SlotWord.entrySlot(e);
+            if (e >= 0 && s < slotCount) {
+                long gen = SlotWord.entryGen(e);
+                long fresh = SlotWord.make(SlotWord.PUBLISHED, 1, 0, gen);
+                if (cb.casWord(s, fresh, SlotWord.make(SlotWord.PUBLISHED, 1, 1, gen))) return taken(ring, h, e, 0, s, gen, cb.group(0));
+            }
+        }
+        return takeFilledSlow(g);
+    }
+
+    private Frame takeFilledSlow(int g) {
         MpmcRing ring = groupRings[g];
         int bit = 1 << g;
         long rec = cb.group(g);
@@ -624,20 +669,25 @@ final class HandOff {
             }
             if (CRASH_POINT != 0) crashPoint(3);
             if (cb.casWord(s, w, SlotWord.make(SlotWord.PUBLISHED, SlotWord.pending(w), SlotWord.held(w) | bit, gen))) {
-                if (singleConsumers) {
-                    ring.removeSingleReader(h, e);
-                    cb.incrementSingleWriter(rec + ControlBlock.G_TAKEN);
-                } else {
-                    ring.remove(h, e);
-                    cb.increment(rec + ControlBlock.G_TAKEN);
-                }
-                Frame f = consumerFrames[g][s];
-                f.gen = gen;
-                f.open = true;
-                return f;
+                return taken(ring, h, e, g, s, gen, rec);
             }
             if (tracked) cb.soHolder(s, g, 0);
         }
+    }
+
+    /** After the CAS that recorded group g's take of slot s: the ring entry goes, the handle opens. */
+    private Frame taken(MpmcRing ring, long h, long e, int g, int s, long gen, long rec) {
+        if (singleConsumers) {
+            ring.removeSingleReader(h, e);
+            cb.incrementSingleWriter(rec + ControlBlock.G_TAKEN);
+        } else {
+            ring.remove(h, e);
+            cb.increment(rec + ControlBlock.G_TAKEN);
+        }
+        Frame f = consumerFrames[g][s];
+        f.gen = gen;
+        f.open = true;
+        return f;
     }
 
     /** A consumer releases its frame (the caller checked it is a consumer frame of this pool). */
@@ -646,10 +696,26 @@ final class HandOff {
         // Close the handle before the CAS: once the CAS lands, another consumer of this
         // group may be issued the same handle object for the buffer's next use.
         f.open = false;
-        if (!leave(f.group, f.slot, f.gen, RELEASED, null)) {
+        if (!(soleReleaser ? releaseSole(f.group, f.slot, f.gen) : leave(f.group, f.slot, f.gen, RELEASED, null))) {
             f.open = true;
             throw pool.staleHandle("releaseFilled", f);
         }
+    }
+
+    /**
+     * {@link #leave} for the one consumer of the one group ({@link #soleReleaser}):
+     * PUBLISHED(gen, pending = held = {g}) to FREE(gen + 1) by release store, since nobody else
+     * may change a frame the one consumer holds.
+     */
+    private boolean releaseSole(int g, int s, long gen) {
+        long w = cb.lvWord(s);
+        if (SlotWord.phase(w) != SlotWord.PUBLISHED || SlotWord.gen(w) != gen || (SlotWord.held(w) & (1 << g)) == 0) return false;
+        long ng = SlotWord.nextGen(gen);
+        cb.soWord(s, SlotWord.make(SlotWord.FREE, 0, 0, ng));
+        if (CRASH_POINT != 0) crashPoint(2);
+        if (tracked) cb.soHolder(s, g, 0);
+        offerFree(s, ng, true);
+        return true;
     }
 
     /**
@@ -672,18 +738,7 @@ final class HandOff {
     boolean leave(int g, int s, long gen, int cause, String reason) {
         int bit = 1 << g;
         boolean mustHold = cause != DROPPED;
-        if (cause == RELEASED && soleReleaser) {
-            // PUBLISHED(gen, pending = held = {g}) -> FREE(gen + 1) by release store: nobody else
-            // may change a frame the one consumer holds.
-            long w = cb.lvWord(s);
-            if (SlotWord.phase(w) != SlotWord.PUBLISHED || SlotWord.gen(w) != gen || (SlotWord.held(w) & bit) == 0) return false;
-            long ng = SlotWord.nextGen(gen);
-            cb.soWord(s, SlotWord.make(SlotWord.FREE, 0, 0, ng));
-            if (CRASH_POINT != 0) crashPoint(2);
-            if (tracked) cb.soHolder(s, g, 0);
-            offerFree(s, ng, true);
-            return true;
-        }
+        if (cause == RELEASED && soleReleaser) return releaseSole(g, s, gen);
         for (int tries = 0; ; tries++) {
             if (tries >= CAS_RETRIES) {
                 throw corrupt("slot " + s + "'s word kept changing for " + CAS_RETRIES + " attempts to let group '"

@@ -132,26 +132,39 @@ final class MpmcRing {
 
     /**
      * {@link #offer} for a ring with one offering party (the single producer of a group ring):
-     * the cell is still taken by CAS (crash recovery may write cells too), but the tail, which
-     * only this party moves, is moved with a release store. A cell found already written at the
-     * tail (by recovery, or by a predecessor that died before moving the tail) is stepped over.
+     * the tail, which only this party moves, is moved with a release store. In a shared pool the
+     * cell is still taken by CAS (crash recovery in another process may write cells too), tried
+     * at once with the empty value the tail position expects, so that the common case costs one
+     * access of the cell; a cell found already written at the tail (by recovery, or by a
+     * predecessor that died before moving the tail) is stepped over. {@code sole}: no other party
+     * ever writes an empty cell of this ring (a private pool: no recovery), so the cell is
+     * written with a release store after one look.
      *
      * @return true if queued, false if the ring is full
      */
-    boolean offerSingleWriter(long value) {
+    boolean offerSingleWriter(long value, boolean sole) {
         if ((value & ~VALUE_MASK) != 0) throw new IllegalArgumentException("ring value " + value + " is outside 0..2^46-1");
         for (int looks = 0; ; looks++) {
             if (looks >= RETRIES) throw changing("tail and cells");
             long t = (long) LONG.getAcquire(seg, tailOff);
             long off = cellOff(t);
-            long c = (long) LONG.getVolatile(seg, off);
             long lap = lap(t);
-            if (c == empty(lap)) {
-                if (LONG.compareAndSet(seg, off, c, full(lap, value))) { // SYNC POINT: the value is in
+            long c;
+            if (sole) {
+                c = (long) LONG.getAcquire(seg, off); // SYNC POINT: pairs with the reader's release of the cell
+                if (c == empty(lap)) {
+                    LONG.setRelease(seg, off, full(lap, value)); // SYNC POINT: the value is in
                     LONG.setRelease(seg, tailOff, t + 1);
                     return true;
                 }
-            } else if ((c & ~VALUE_MASK) == (empty(lap) | FULL) || c == empty(lap + 1)) {
+            } else {
+                c = (long) LONG.compareAndExchange(seg, off, empty(lap), full(lap, value)); // SYNC POINT: the value is in
+                if (c == empty(lap)) {
+                    LONG.setRelease(seg, tailOff, t + 1);
+                    return true;
+                }
+            }
+            if ((c & ~VALUE_MASK) == (empty(lap) | FULL) || c == empty(lap + 1)) {
                 LONG.compareAndSet(seg, tailOff, t, t + 1); // written at t by someone else: step over it
             } else if ((c & ~VALUE_MASK) == (empty(lap - 1) | FULL)) {
                 return false; // one lap back still unread: full

@@ -39,7 +39,9 @@ final class PoolInspector {
         MemorySegment b = pool.bufferFor(id);
         return Optional.of(new BufferInfo(id, b, pool.physicalAddress(id), b.byteSize(), pool.ownership(id),
                 SlotWord.state(w), Integer.bitCount(SlotWord.refs(w)), SlotWord.gen(w), pool.fd(id),
-                cb.lpLong(id, ControlBlock.S_SEQUENCE), cb.lpLong(id, ControlBlock.S_CAPTURE_NANOS),
+                // a slot being filled has no sequence yet (the field keeps its last use's until submit)
+                SlotWord.phase(w) == SlotWord.PRODUCER ? -1L : cb.lpLong(id, ControlBlock.S_SEQUENCE),
+                cb.lpLong(id, ControlBlock.S_CAPTURE_NANOS),
                 cb.lpLong(id, ControlBlock.S_PTS), cb.lpLong(id, ControlBlock.S_PAYLOAD_BYTES),
                 cb.lpInt(id, ControlBlock.S_WIDTH), cb.lpInt(id, ControlBlock.S_HEIGHT),
                 FramePool.formatOf(cb.lpInt(id, ControlBlock.S_FORMAT)), cb.lpInt(id, ControlBlock.S_FLAGS),
