@@ -62,8 +62,10 @@ public final class Frame implements AutoCloseable {
      * defaults), so the next hand-out resets it. Starts true.
      */
     boolean metaDirty = true;
-    /** The buffer, fetched from the pool on first checked access (the pool's array of buffers is final). */
-    private MemorySegment buffer;
+    /** The buffer (the pool's buffers are fixed when it is built, before any handle). */
+    private final MemorySegment buffer;
+    /** The buffer is the user's memory with a lifetime of its own (checked on each hand-out of the raw segment). */
+    private final boolean external;
 
     private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED;
@@ -75,6 +77,8 @@ public final class Frame implements AutoCloseable {
         this.cb = cb;
         this.slot = slot;
         this.group = group;
+        this.buffer = pool.bufferFor(slot);
+        this.external = pool.isExternal(slot);
     }
 
     /** The buffer id (its index in the pool, 0-based). */
@@ -98,8 +102,8 @@ public final class Frame implements AutoCloseable {
     /** The buffer's memory: its address is the virtual address (S1.1). */
     public MemorySegment segment() {
         checkOpen("segment");
-        checkAlive("segment");
-        return pool.bufferFor(slot);
+        if (external) checkAlive("segment");
+        return buffer;
     }
 
     /**
@@ -110,7 +114,7 @@ public final class Frame implements AutoCloseable {
      */
     public MemorySegment plane(int i) {
         checkOpen("plane");
-        checkAlive("plane");
+        if (external) checkAlive("plane");
         return pool.planeFor(slot, i);
     }
 
@@ -119,11 +123,7 @@ public final class Frame implements AutoCloseable {
 
     // ---- checked access to the buffer: a use after submit/abort/release throws ----
 
-    private MemorySegment buf() {
-        MemorySegment b = buffer;
-        if (b == null) buffer = b = pool.bufferFor(slot);
-        return b;
-    }
+    private MemorySegment buf() { return buffer; }
 
     /** The byte at {@code offset}. @throws StaleFrameException after submit, abort or release */
     public byte getByte(long offset) { checkOpen("getByte"); return buf().get(BYTE, offset); }
