@@ -234,7 +234,8 @@ _Static_assert(sizeof(_Atomic uint32_t) == 4, "32-bit atomics are 4 bytes");
 #define VBUF_DEFAULT_PROCESS_CAPACITY 64
 #define VBUF_MAX_PROCESS_CAPACITY  4096
 #define VBUF_DEFAULT_RECLAIM_AFTER_MS 1000 /* survivors recover a dead peer's slots within this */
-#define VBUF_FUTEX_SPINS           200  /* polls before a waiter sleeps in the kernel */
+#define VBUF_FUTEX_SPINS           110  /* polls before a waiter sleeps in the kernel: spins, then yields */
+#define VBUF_FUTEX_BUSY_SPINS      100  /* of those, polls with a CPU pause before the yields */
 #define VBUF_MAX_SLEEP_NANOS       100000000LL /* longest single futex sleep */
 #define VBUF_SLEEP_DEADLINE_SLACK_NANOS 50000000LL /* a sleep registration is honoured this long past it */
 #define VBUF_SHM_PREFIX            "vbuf." /* pool NAME is the file /dev/shm/vbuf.NAME */
@@ -1447,7 +1448,7 @@ static inline int vbuf_acquire_filled(struct vbuf_pool *p, uint32_t g, int64_t t
             if (nap < 10000000) nap *= 2;
         } else if (attempt >= VBUF_FUTEX_SPINS) {
             vbuf_sleep_on(p, &rec->futex, &rec->waiters, &rec->sleep_deadline, ring, left);
-        } else if (attempt < 100) vbuf_cpu_relax();
+        } else if (attempt < VBUF_FUTEX_BUSY_SPINS) vbuf_cpu_relax();
         else sched_yield();
         r = vbuf_try_take(p, g, f);
         if (r == VBUF_OK || r < 0) return r;
