@@ -258,6 +258,10 @@ _Static_assert(sizeof(_Atomic uint32_t) == 4, "32-bit atomics are 4 bytes");
  * pending: groups that have not yet released the frame (phase PUBLISHED); in phase PRODUCER the
  * same bits hold the producer's 1-based process index. held: groups of which a consumer holds the
  * frame now (a subset of pending). generation: +1 each time the slot returns to FREE.
+ * A producer's reference (a decoder keeping a published picture as a reference picture) is one
+ * more holder: pending and held bit VBUF_SW_REFERENCE_BIT (group index 15, which no group has in a
+ * pool of at most 15 groups), its process in holders[15]. A consumer releases as always (CAS of
+ * its own bits); the slot is FREE only when the reference is dropped too.
  * ============================================================================================ */
 #define VBUF_SW_FREE               0
 #define VBUF_SW_PRODUCER           1
@@ -270,6 +274,8 @@ _Static_assert(sizeof(_Atomic uint32_t) == 4, "32-bit atomics are 4 bytes");
 #define VBUF_SW_HELD_SHIFT         18
 #define VBUF_SW_GEN_SHIFT          34
 #define VBUF_SW_GROUP_MASK         0xFFFFULL
+#define VBUF_SW_REFERENCE_GROUP    15
+#define VBUF_SW_REFERENCE_BIT      (1u << VBUF_SW_REFERENCE_GROUP)
 
 static inline unsigned vbuf_sw_phase(uint64_t w) { return (unsigned)(w & 3); }
 static inline uint32_t vbuf_sw_pending(uint64_t w) { return (uint32_t)((w >> VBUF_SW_PENDING_SHIFT) & VBUF_SW_GROUP_MASK); }
