@@ -538,7 +538,7 @@ static inline uint64_t vbuf_group_ring_offset(const struct vbuf_geometry *g, uin
  * ============================================================================================ */
 #define VBUF_MAX_DIMENSION         16384
 #define VBUF_MAX_STRIDE_ALIGN      4096
-#define VBUF_FORMAT_COUNT          16
+#define VBUF_FORMAT_COUNT          21
 #define VBUF_FMT_NONE 0
 #define VBUF_FMT_NV12 1
 #define VBUF_FMT_NV21 2
@@ -556,6 +556,11 @@ static inline uint64_t vbuf_group_ring_offset(const struct vbuf_geometry *g, uin
 #define VBUF_FMT_RGBA64 14
 #define VBUF_FMT_GRAY8 15
 #define VBUF_FMT_GRAY16 16
+#define VBUF_FMT_I422 17
+#define VBUF_FMT_I444 18
+#define VBUF_FMT_I010 19
+#define VBUF_FMT_I210 20
+#define VBUF_FMT_I410 21
 
 struct vbuf_plane_spec { uint8_t h_div, v_div, unit_bytes; };
 struct vbuf_format_info {
@@ -583,6 +588,11 @@ static inline const struct vbuf_format_info *vbuf_format_info(uint32_t id) {
         {"RGBA64", 1, 1, 1, {{1, 1, 8}}},
         {"GRAY8", 1, 1, 1, {{1, 1, 1}}},
         {"GRAY16", 1, 1, 1, {{1, 1, 2}}},
+        {"I422", 2, 1, 3, {{1, 1, 1}, {2, 1, 1}, {2, 1, 1}}},
+        {"I444", 1, 1, 3, {{1, 1, 1}, {1, 1, 1}, {1, 1, 1}}},
+        {"I010", 2, 2, 3, {{1, 1, 2}, {2, 2, 2}, {2, 2, 2}}},
+        {"I210", 2, 1, 3, {{1, 1, 2}, {2, 1, 2}, {2, 1, 2}}},
+        {"I410", 1, 1, 3, {{1, 1, 2}, {1, 1, 2}, {1, 1, 2}}},
     };
     return id >= 1 && id <= VBUF_FORMAT_COUNT ? &table[id - 1] : NULL;
 }

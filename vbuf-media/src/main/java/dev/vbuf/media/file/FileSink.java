@@ -55,8 +55,13 @@ public final class FileSink implements Sink {
                     ? info.metadata().getOrDefault("chroma", "420jpeg") : "420jpeg";
             case GRAY8 -> "mono";
             case GRAY16 -> "mono16";
-            default -> throw new IllegalArgumentException("Y4M holds planar 4:2:0 (I420) and gray pictures; " + f
-                    + " has no Y4M chroma tag. Use --format i420, or write a raw file (.yuv) or .mkv");
+            case I422 -> "422";
+            case I444 -> "444";
+            case I010 -> "420p10";
+            case I210 -> "422p10";
+            case I410 -> "444p10";
+            default -> throw new IllegalArgumentException("Y4M holds planar YUV (I420, I422, I444, I010, I210, I410) and"
+                    + " gray pictures; " + f + " has no Y4M chroma tag. Use --format i420, or write a raw file (.yuv) or .mkv");
         };
         double fps = info.fps() > 0 ? info.fps() : 25;
         String rate = info.metadata().getOrDefault("frameRate",
