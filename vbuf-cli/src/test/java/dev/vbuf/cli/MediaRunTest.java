@@ -66,6 +66,26 @@ class MediaRunTest {
         assertTrue(r.err().contains("frame 2 at byte offset") && r.err().contains("truncated"), r::toString);
     }
 
+    /** An mkv cut in half: not "OK" with exit 0, but an error naming the file and the pictures; allowed, a warning. */
+    @Test
+    void aCutMkvIsAnErrorUnlessAllowed() throws Exception {
+        Path mkv = dir.resolve("cut.mkv");
+        assertEquals(0, Cli.run("run", "--input", "testsrc", "--size", "64x48", "--output", mkv.toString(), "--frames", "30").exit());
+        try (RandomAccessFile f = new RandomAccessFile(mkv.toFile(), "rw")) {
+            f.setLength(Files.size(mkv) / 2);
+        }
+        String y4m = dir.resolve("cut.y4m").toString();
+        Cli r = Cli.run("run", "--input", mkv.toString(), "--output", y4m);
+        assertEquals(1, r.exit(), r::toString);
+        assertTrue(r.out().contains("FAILED") && r.err().contains(mkv.toString()) && r.err().contains("of 30 expected")
+                && r.err().contains("--allow-truncated"), r::toString);
+        Cli a = Cli.run("run", "--input", mkv.toString(), "--output", y4m, "--allow-truncated", "--json");
+        assertEquals(0, a.exit(), a::toString);
+        assertEquals(1, a.number("warnings"), a::toString);
+        assertTrue(a.number("framesDecoded") < 30, a::toString);
+        assertEquals(a.number("poolFrames"), a.number("slotsBack"), a::toString);
+    }
+
     @Test
     void probeShowsThePool() {
         String y4m = dir.resolve("p.y4m").toString();
