@@ -64,10 +64,11 @@ final class MediaRun implements Callable<Integer> {
         Integer poolFrames = cmd.pool.frames();
         MediaPaths.checkInput(cmd.spec, input);
         MediaPaths.checkOutput(cmd.spec, output);
-        boolean ordered = !output.equals("null") && !output.equals("checksum");
+        // Y4M and raw outputs put pictures back in order (within the readers' window); an encoder does not
+        boolean ordered = !output.equals("null") && !output.equals("checksum") && !dev.vbuf.media.file.VideoFile.handles(output);
         if (cmd.threads > 1 && ordered) {
             throw Flags.bad(cmd.spec, "--threads " + cmd.threads + " delivers pictures out of order, and --output " + output
-                    + " writes them in arrival order; use --threads 1, or --output null / checksum");
+                    + " encodes them in arrival order; use --threads 1, or a .y4m / raw output, or --output null / checksum");
         }
         FrameOptions fo = cmd.frame;
         PixelFormat format = null;

@@ -134,8 +134,21 @@ class MediaRunTest {
     }
 
     @Test
-    void threadsWithAnOrderedOutputIsBadUsage() {
-        Cli r = Cli.run("run", "--input", "testsrc", "--frames", "2", "--threads", "2", "--output", dir.resolve("x.y4m").toString());
+    void threadsWithAnEncodedOutputIsBadUsage() {
+        Cli r = Cli.run("run", "--input", "testsrc", "--frames", "2", "--threads", "2", "--output", dir.resolve("x.mkv").toString());
         assertEquals(2, r.exit(), r::toString);
+        assertTrue(r.err().contains("encodes them in arrival order"), r::toString);
+    }
+
+    /** Several readers into a Y4M: the writer puts the pictures back in order. */
+    @Test
+    void threadsIntoAY4mAreWrittenInOrder() {
+        String in = dir.resolve("in.y4m").toString(), out = dir.resolve("out.y4m").toString();
+        assertEquals(0, Cli.run("run", "--size", "64x48", "--frames", "30", "--output", in).exit());
+        Cli r = Cli.run("run", "--input", in, "--reader", "io_uring", "--threads", "3", "--output", out);
+        assertEquals(0, r.exit(), r::toString);
+        Cli check = Cli.run("run", "--input", out, "--output", "checksum", "--json");
+        assertEquals(0, check.exit(), check::toString);
+        assertEquals(30, check.number("patternMatches"), check::toString);
     }
 }
