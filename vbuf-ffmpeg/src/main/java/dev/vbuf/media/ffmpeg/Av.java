@@ -54,7 +54,8 @@ final class Av {
                     String low = line.toLowerCase(java.util.Locale.ROOT);
                     for (String d : DAMAGE) {
                         if (low.contains(d)) {
-                            lastDamage = line;
+                            // "[matroska,webm @ 0x55d0c0a3e2c0] File ended prematurely ...": without the address
+                            lastDamage = line.replaceFirst("^\\[([^\\]@]+?) @ 0x[0-9a-fA-F]+\\] ", "$1: ");
                             DAMAGE_COUNT.incrementAndGet();
                             break;
                         }

@@ -172,13 +172,19 @@ class DecodeOrderTest {
 
     /** The same clip cut at several places: an error naming the file (or, allowed, a warning); every slot back. */
     @ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(doubles = {0.3, 0.5, 0.62, 0.8, 0.95})
+    @org.junit.jupiter.params.provider.ValueSource(doubles = {0.01, 0.1, 0.3, 0.5, 0.62, 0.8, 0.9, 0.95})
     void aCutFileIsAnError(double keep) throws Exception {
         Path whole = encode("cut-src.mkv", "ffv1", Map.of(), 64, 48, PixelFormat.I420, FRAMES);
         Path p = dir.resolve("cut-" + keep + ".mkv");
         Files.copy(whole, p, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
             f.setLength((long) (Files.size(whole) * keep));
+        }
+        try {
+            new FfmpegSource(p.toString()).close();
+        } catch (MediaException e) { // inside the header: refused at open, naming the file
+            assertTrue(e.getMessage().contains(p.toString()), e.getMessage());
+            return;
         }
         var c = new MediaCounters();
         ChecksumSink sum = new ChecksumSink(c);
