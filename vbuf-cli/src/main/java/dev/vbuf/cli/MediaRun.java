@@ -65,8 +65,8 @@ final class MediaRun implements Callable<Integer> {
         MediaPaths.checkInput(cmd.spec, input);
         MediaPaths.checkOutput(cmd.spec, output);
         // Y4M and raw outputs put pictures back in order (within the readers' window); an encoder does not
-        boolean ordered = !output.equals("null") && !output.equals("checksum") && !dev.vbuf.media.file.VideoFile.handles(output);
-        if (cmd.threads > 1 && ordered) {
+        boolean ordered = !output.equals("null") && !output.equals("checksum");
+        if (cmd.threads > 1 && ordered && !dev.vbuf.media.file.VideoFile.handles(output)) {
             throw Flags.bad(cmd.spec, "--threads " + cmd.threads + " delivers pictures out of order, and --output " + output
                     + " encodes them in arrival order; use --threads 1, or a .y4m / raw output, or --output null / checksum");
         }
