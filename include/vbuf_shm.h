@@ -259,6 +259,10 @@ _Static_assert(sizeof(_Atomic uint32_t) == 4, "32-bit atomics are 4 bytes");
  * pending: groups that have not yet released the frame (phase PUBLISHED); in phase PRODUCER the
  * same bits hold the producer's 1-based process index. held: groups of which a consumer holds the
  * frame now (a subset of pending). generation: +1 each time the slot returns to FREE.
+ * A producer's reference (a decoder keeping a published picture as a reference picture) is one
+ * more holder: pending and held bit VBUF_SW_REFERENCE_BIT (group index 15, which no group has in a
+ * pool of at most 15 groups), its process in holders[15]. A consumer releases as always (CAS of
+ * its own bits); the slot is FREE only when the reference is dropped too.
  * ============================================================================================ */
 #define VBUF_SW_FREE               0
 #define VBUF_SW_PRODUCER           1
@@ -271,6 +275,8 @@ _Static_assert(sizeof(_Atomic uint32_t) == 4, "32-bit atomics are 4 bytes");
 #define VBUF_SW_HELD_SHIFT         18
 #define VBUF_SW_GEN_SHIFT          34
 #define VBUF_SW_GROUP_MASK         0xFFFFULL
+#define VBUF_SW_REFERENCE_GROUP    15
+#define VBUF_SW_REFERENCE_BIT      (1u << VBUF_SW_REFERENCE_GROUP)
 
 static inline unsigned vbuf_sw_phase(uint64_t w) { return (unsigned)(w & 3); }
 static inline uint32_t vbuf_sw_pending(uint64_t w) { return (uint32_t)((w >> VBUF_SW_PENDING_SHIFT) & VBUF_SW_GROUP_MASK); }
@@ -533,7 +539,7 @@ static inline uint64_t vbuf_group_ring_offset(const struct vbuf_geometry *g, uin
  * ============================================================================================ */
 #define VBUF_MAX_DIMENSION         16384
 #define VBUF_MAX_STRIDE_ALIGN      4096
-#define VBUF_FORMAT_COUNT          16
+#define VBUF_FORMAT_COUNT          21
 #define VBUF_FMT_NONE 0
 #define VBUF_FMT_NV12 1
 #define VBUF_FMT_NV21 2
@@ -551,6 +557,11 @@ static inline uint64_t vbuf_group_ring_offset(const struct vbuf_geometry *g, uin
 #define VBUF_FMT_RGBA64 14
 #define VBUF_FMT_GRAY8 15
 #define VBUF_FMT_GRAY16 16
+#define VBUF_FMT_I422 17
+#define VBUF_FMT_I444 18
+#define VBUF_FMT_I010 19
+#define VBUF_FMT_I210 20
+#define VBUF_FMT_I410 21
 
 struct vbuf_plane_spec { uint8_t h_div, v_div, unit_bytes; };
 struct vbuf_format_info {
@@ -578,6 +589,11 @@ static inline const struct vbuf_format_info *vbuf_format_info(uint32_t id) {
         {"RGBA64", 1, 1, 1, {{1, 1, 8}}},
         {"GRAY8", 1, 1, 1, {{1, 1, 1}}},
         {"GRAY16", 1, 1, 1, {{1, 1, 2}}},
+        {"I422", 2, 1, 3, {{1, 1, 1}, {2, 1, 1}, {2, 1, 1}}},
+        {"I444", 1, 1, 3, {{1, 1, 1}, {1, 1, 1}, {1, 1, 1}}},
+        {"I010", 2, 2, 3, {{1, 1, 2}, {2, 2, 2}, {2, 2, 2}}},
+        {"I210", 2, 1, 3, {{1, 1, 2}, {2, 1, 2}, {2, 1, 2}}},
+        {"I410", 1, 1, 3, {{1, 1, 2}, {1, 1, 2}, {1, 1, 2}}},
     };
     return id >= 1 && id <= VBUF_FORMAT_COUNT ? &table[id - 1] : NULL;
 }

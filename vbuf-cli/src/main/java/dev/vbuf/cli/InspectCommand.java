@@ -74,7 +74,8 @@ public final class InspectCommand implements Callable<Integer> {
                 .put("slotsRecovered", pool.slotsRecovered())
                 .begin("states").put("IDLE", st.idle()).put("LOCKED_BY_PRODUCER", st.producerLocked())
                 .put("READY_FOR_CONSUME", st.ready()).put("LOCKED_BY_CONSUMER", st.consumerLocked())
-                .put("RETIRED", st.retired()).end();
+                .put("RETIRED", st.retired()).put("HELD_BY_DECODER", st.heldByDecoder()).end()
+                .put("decoderReferences", st.references());
         j.array("processes");
         for (Peer p : pool.peers()) {
             j.begin().put("index", p.index()).put("pid", p.pid()).put("startTime", p.startTime()).put("role", p.role())
@@ -101,9 +102,9 @@ public final class InspectCommand implements Callable<Integer> {
                 st.total(), Units.grouped(st.bufferBytes()), pool.layout() == null ? "no layout" : pool.layout(),
                 st.backing(), pool.endOfStream() ? ", END OF STREAM" : ""));
         b.append(String.format(Locale.ROOT, "  slots: IDLE %d, LOCKED_BY_PRODUCER %d, READY_FOR_CONSUME %d,"
-                        + " LOCKED_BY_CONSUMER %d, RETIRED %d (total %d: %s)%n", st.idle(), st.producerLocked(), st.ready(),
-                st.consumerLocked(), st.retired(), st.total(),
-                st.idle() + st.producerLocked() + st.ready() + st.consumerLocked() + st.retired() == st.total()
+                        + " LOCKED_BY_CONSUMER %d, RETIRED %d, HELD_BY_DECODER %d (total %d: %s)%n", st.idle(),
+                st.producerLocked(), st.ready(), st.consumerLocked(), st.retired(), st.heldByDecoder(), st.total(),
+                st.idle() + st.producerLocked() + st.ready() + st.consumerLocked() + st.retired() + st.heldByDecoder() == st.total()
                         ? "every slot accounted for" : "MISMATCH"));
         b.append(String.format(Locale.ROOT, "  published %d; dead peers recovered %d (%d slots)%n", st.published(),
                 pool.peerRecoveries(), pool.slotsRecovered()));

@@ -64,10 +64,11 @@ final class MediaRun implements Callable<Integer> {
         Integer poolFrames = cmd.pool.frames();
         MediaPaths.checkInput(cmd.spec, input);
         MediaPaths.checkOutput(cmd.spec, output);
+        // Y4M and raw outputs put pictures back in order (within the readers' window); an encoder does not
         boolean ordered = !output.equals("null") && !output.equals("checksum");
-        if (cmd.threads > 1 && ordered) {
+        if (cmd.threads > 1 && ordered && !dev.vbuf.media.file.VideoFile.handles(output)) {
             throw Flags.bad(cmd.spec, "--threads " + cmd.threads + " delivers pictures out of order, and --output " + output
-                    + " writes them in arrival order; use --threads 1, or --output null / checksum");
+                    + " encodes them in arrival order; use --threads 1, or a .y4m / raw output, or --output null / checksum");
         }
         FrameOptions fo = cmd.frame;
         PixelFormat format = null;
@@ -84,12 +85,20 @@ final class MediaRun implements Callable<Integer> {
                         + ": " + e.getMessage());
             }
         }
+        if (!java.util.List.of("quiet", "error", "warning", "info", "verbose", "debug").contains(cmd.ffmpegLog)) {
+            throw Flags.bad(cmd.spec, "--ffmpeg-log " + cmd.ffmpegLog + " is not one of quiet, error, warning, info, verbose, debug");
+        }
+        // FFmpeg's log lines go through System.Logger (dev.vbuf.ffmpeg), one line each, at the level asked for
+        System.setProperty("vbuf.ffmpeg.log", cmd.ffmpegLog);
+        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+            System.setProperty("java.util.logging.SimpleFormatter.format", "%4$s: %5$s%6$s%n");
+        }
         boolean sizeGiven = fo.given("--size");
         double fps = fo.given("--fps") ? fo.fps("0 = the input's own rate") : 0;
         SourceOptions so = new SourceOptions(cmd.reader, cmd.threads, cmd.loop,
                 sizeGiven || input.equals("testsrc") ? fo.size.width() : 0,
                 sizeGiven || input.equals("testsrc") ? fo.size.height() : 0,
-                format, fps, 4);
+                format, fps, 4, cmd.allowTruncated);
         if (input.equals("testsrc") && cmd.frames == null && !given("--duration")) {
             throw Flags.bad(cmd.spec, "--input testsrc never ends by itself; give --frames N (e.g. --frames 120)");
         }
@@ -172,6 +181,7 @@ final class MediaRun implements Callable<Integer> {
                     .put("handoffP50Us", h.getValueAtPercentile(50) / 1e3, 1)
                     .put("handoffP99Us", h.getValueAtPercentile(99) / 1e3, 1)
                     .put("handoffMaxUs", h.getMaxValue() / 1e3, 1)
+                    .put("warnings", c.warnings.sum())
                     .put("poolFrames", r.poolFrames()).put("bytesPerFrame", r.bufferBytes())
                     .put("totalBytes", r.bufferBytes() * r.poolFrames()).put("slotsBack", r.slotsBack());
             if (sum != null) {
@@ -192,7 +202,11 @@ final class MediaRun implements Callable<Integer> {
             out.printf(Locale.ROOT, "  pool      %d frames x %s bytes = %s; %d of %d slots back%n", r.poolFrames(),
                     Units.grouped(r.bufferBytes()), Units.bytes(r.bufferBytes() * r.poolFrames()), r.slotsBack(), r.poolFrames());
             out.printf(Locale.ROOT, "  output    %s%n", sink.summary());
-            out.println("  result    " + (ok ? "OK" : "FAILED: " + String.join("; ", errors)));
+            if (c.warnings.sum() > 0) {
+                out.printf(Locale.ROOT, "  warnings  %d: %s%n", c.warnings.sum(), c.firstWarning());
+            }
+            out.println("  result    " + (ok ? (c.warnings.sum() > 0 ? "OK with " + c.warnings.sum()
+                    + " warning(s) (--allow-truncated)" : "OK") : "FAILED: " + String.join("; ", errors)));
         }
         out.flush();
         for (String e : errors) err.println("vbuf run: " + e);

@@ -109,6 +109,15 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--loop", description = "Start the input again at its end (stop with --frames).")
     boolean loop;
 
+    @Option(names = "--allow-truncated", description = "An input that ends early (a cut file, a damaged packet) is a counted"
+            + " warning instead of an error; what decodes is written.")
+    boolean allowTruncated;
+
+    @Option(names = "--ffmpeg-log", paramLabel = "LEVEL", defaultValue = "warning",
+            description = "Which of FFmpeg's own log lines to show (on standard error, through the same logger as vbuf's):"
+                    + " quiet, error, warning, info, verbose, debug. Default: ${DEFAULT-VALUE}.")
+    String ffmpegLog;
+
     @Option(names = "--shared", paramLabel = "NAME",
             description = "Put the pool in shared memory as /dev/shm/vbuf.NAME, so other processes attach to it"
                     + " ('vbuf consume NAME', 'vbuf inspect NAME', or C programs with include/vbuf_shm.h).")

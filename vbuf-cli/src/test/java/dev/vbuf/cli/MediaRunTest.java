@@ -66,6 +66,26 @@ class MediaRunTest {
         assertTrue(r.err().contains("frame 2 at byte offset") && r.err().contains("truncated"), r::toString);
     }
 
+    /** An mkv cut in half: not "OK" with exit 0, but an error naming the file and the pictures; allowed, a warning. */
+    @Test
+    void aCutMkvIsAnErrorUnlessAllowed() throws Exception {
+        Path mkv = dir.resolve("cut.mkv");
+        assertEquals(0, Cli.run("run", "--input", "testsrc", "--size", "64x48", "--output", mkv.toString(), "--frames", "30").exit());
+        try (RandomAccessFile f = new RandomAccessFile(mkv.toFile(), "rw")) {
+            f.setLength(Files.size(mkv) / 2);
+        }
+        String y4m = dir.resolve("cut.y4m").toString();
+        Cli r = Cli.run("run", "--input", mkv.toString(), "--output", y4m);
+        assertEquals(1, r.exit(), r::toString);
+        assertTrue(r.out().contains("FAILED") && r.err().contains(mkv.toString()) && r.err().contains("of 30 expected")
+                && r.err().contains("--allow-truncated"), r::toString);
+        Cli a = Cli.run("run", "--input", mkv.toString(), "--output", y4m, "--allow-truncated", "--json");
+        assertEquals(0, a.exit(), a::toString);
+        assertEquals(1, a.number("warnings"), a::toString);
+        assertTrue(a.number("framesDecoded") < 30, a::toString);
+        assertEquals(a.number("poolFrames"), a.number("slotsBack"), a::toString);
+    }
+
     @Test
     void probeShowsThePool() {
         String y4m = dir.resolve("p.y4m").toString();
@@ -114,8 +134,21 @@ class MediaRunTest {
     }
 
     @Test
-    void threadsWithAnOrderedOutputIsBadUsage() {
-        Cli r = Cli.run("run", "--input", "testsrc", "--frames", "2", "--threads", "2", "--output", dir.resolve("x.y4m").toString());
+    void threadsWithAnEncodedOutputIsBadUsage() {
+        Cli r = Cli.run("run", "--input", "testsrc", "--frames", "2", "--threads", "2", "--output", dir.resolve("x.mkv").toString());
         assertEquals(2, r.exit(), r::toString);
+        assertTrue(r.err().contains("encodes them in arrival order"), r::toString);
+    }
+
+    /** Several readers into a Y4M: the writer puts the pictures back in order. */
+    @Test
+    void threadsIntoAY4mAreWrittenInOrder() {
+        String in = dir.resolve("in.y4m").toString(), out = dir.resolve("out.y4m").toString();
+        assertEquals(0, Cli.run("run", "--size", "64x48", "--frames", "30", "--output", in).exit());
+        Cli r = Cli.run("run", "--input", in, "--reader", "io_uring", "--threads", "3", "--output", out);
+        assertEquals(0, r.exit(), r::toString);
+        Cli check = Cli.run("run", "--input", out, "--output", "checksum", "--json");
+        assertEquals(0, check.exit(), check::toString);
+        assertEquals(30, check.number("patternMatches"), check::toString);
     }
 }

@@ -24,8 +24,8 @@ import java.util.Objects;
  * Width and height are 1..{@value #MAX_DIMENSION} pixels: seed 000's
  * {@code MAX_STRIDE 16384 // 8K RGBA64} is a limit in pixels (an 8K RGBA64 row is
  * 7680 × 8 = 61,440 bytes, so it cannot be bytes). The largest frame is therefore
- * 16384 × 16384 × 8 bytes = 2 GiB. 4:2:0 formats (NV12, NV21, I420, YV12, P010) need an even
- * width and height; 4:2:2 formats (NV16, YUYV, UYVY) need an even width.
+ * 16384 × 16384 × 8 bytes = 2 GiB. 4:2:0 formats (NV12, NV21, I420, YV12, P010, I010) need an
+ * even width and height; 4:2:2 formats (NV16, YUYV, UYVY, I422, I210) need an even width.
  *
  * <p>Instances are immutable and thread-safe; two layouts are equal when format, width, height
  * and stride alignment are.

@@ -17,7 +17,10 @@ import java.util.OptionalInt;
  * whose memory byte order matches the vbuf name, taken from {@code linux/videodev2.h}; see
  * the comments on the constants and docs/FORMATS.md.
  *
- * <p>Multi-byte samples ({@link #P010}, {@link #GRAY16}, {@link #RGBA64}) are little-endian.
+ * <p>Multi-byte samples ({@link #P010}, {@link #GRAY16}, {@link #RGBA64}, {@link #I010},
+ * {@link #I210}, {@link #I410}) are little-endian. P010 keeps its 10 bits in the high bits of
+ * each sample, the planar 10-bit formats in the low bits, as FFmpeg's p010le and yuv4xxp10le do
+ * ({@link #bitDepth()}, {@link #msbAligned()}).
  *
  * <p>Geometry: {@link #planeCount()} planes; chroma is subsampled by
  * {@link #horizontalSubsampling()} across and {@link #verticalSubsampling()} down (1 for
@@ -120,7 +123,46 @@ public enum PixelFormat {
     /** 16-bit little-endian luma only. V4L2_PIX_FMT_Y16 'Y16 ' (the fourcc ends in a space). */
     GRAY16("V4L2_PIX_FMT_Y16", "Y16 ", 1, 1, 2, false, false,
             new String[] {"gray16", "gray16le", "grey16", "y16"},
-            plane("Y", 1, 1, 2));
+            plane("Y", 1, 1, 2)),
+
+    // Formats added after the first sixteen: a shared pool's header stores ordinal + 1, so new
+    // formats only ever go at the end (include/vbuf_shm.h has the same table).
+
+    /**
+     * Three planes Y, U, V; U and V at half width and full height (planar 4:2:2), FFmpeg's
+     * yuv422p. V4L2_PIX_FMT_YUV422P '422P'.
+     */
+    I422("V4L2_PIX_FMT_YUV422P", "422P", 2, 1, 1, true, false,
+            new String[] {"i422", "yuv422p", "yuv422"},
+            plane("Y", 1, 1, 1), plane("U", 2, 1, 1), plane("V", 2, 1, 1)),
+
+    /**
+     * Three planes Y, U, V at full resolution (planar 4:4:4), FFmpeg's yuv444p. V4L2 has it only
+     * as a multi-planar format (V4L2_PIX_FMT_YUV444M, one buffer per plane), not in one buffer,
+     * so {@link #v4l2Fourcc()} is empty.
+     */
+    I444(null, null, 1, 1, 1, true, false,
+            new String[] {"i444", "yuv444p", "yuv444"},
+            plane("Y", 1, 1, 1), plane("U", 1, 1, 1), plane("V", 1, 1, 1)),
+
+    /**
+     * 10-bit planar 4:2:0: three planes Y, U, V as {@link #I420} with 16-bit little-endian
+     * samples holding the value in the <em>low</em> 10 bits (0..1023; unlike {@link #P010}),
+     * FFmpeg's yuv420p10le. No V4L2 fourcc.
+     */
+    I010(null, null, 2, 2, 2, true, false,
+            new String[] {"i010", "yuv420p10le", "yuv420p10"},
+            plane("Y", 1, 1, 2), plane("U", 2, 2, 2), plane("V", 2, 2, 2)),
+
+    /** 10-bit planar 4:2:2 (low 10 bits of 16-bit little-endian samples), FFmpeg's yuv422p10le. No V4L2 fourcc. */
+    I210(null, null, 2, 1, 2, true, false,
+            new String[] {"i210", "yuv422p10le", "yuv422p10"},
+            plane("Y", 1, 1, 2), plane("U", 2, 1, 2), plane("V", 2, 1, 2)),
+
+    /** 10-bit planar 4:4:4 (low 10 bits of 16-bit little-endian samples), FFmpeg's yuv444p10le. No V4L2 fourcc. */
+    I410(null, null, 1, 1, 2, true, false,
+            new String[] {"i410", "yuv444p10le", "yuv444p10"},
+            plane("Y", 1, 1, 2), plane("U", 1, 1, 2), plane("V", 1, 1, 2));
 
     /** The geometry of one plane: row bytes = (width / hDiv) × unitBytes, rows = height / vDiv. */
     record PlaneSpec(String name, int hDiv, int vDiv, int unitBytes) {
@@ -199,8 +241,9 @@ public enum PixelFormat {
     /**
      * The V4L2 fourcc ({@code V4L2_PIX_FMT_*} value) whose memory layout matches this format.
      *
-     * @return the code, or an empty OptionalInt for formats V4L2 has no code for
-     *         (today only {@link #RGBA64}); vbuf never invents a code
+     * @return the code, or an empty OptionalInt for formats V4L2 has no single-buffer code for
+     *         ({@link #RGBA64}, {@link #I444}, {@link #I010}, {@link #I210}, {@link #I410}); vbuf
+     *         never invents a code
      */
     public OptionalInt v4l2Fourcc() {
         return fourccString == null ? OptionalInt.empty() : OptionalInt.of(fourcc);
@@ -224,7 +267,7 @@ public enum PixelFormat {
         return fourccString == null ? "none" : fourccString;
     }
 
-    /** @return the number of planes: 1 for packed formats, 2 for NV12/NV21/NV16/P010, 3 for I420/YV12 */
+    /** @return the number of planes: 1 for packed formats, 2 for NV12/NV21/NV16/P010, 3 for I420/YV12/I422/I444/I010/I210/I410 */
     public int planeCount() {
         return planes.length;
     }
@@ -276,6 +319,30 @@ public enum PixelFormat {
             bits += 8 * p.unitBytes() / (p.hDiv() * p.vDiv());
         }
         return bits;
+    }
+
+    /**
+     * Significant bits per sample: 8 for one-byte samples, 10 for {@link #P010} and the planar
+     * 10-bit formats, 16 for {@link #GRAY16} and {@link #RGBA64}.
+     *
+     * @return 8, 10 or 16
+     */
+    public int bitDepth() {
+        if (bytesPerSample == 1) return 8;
+        return switch (this) {
+            case P010, I010, I210, I410 -> 10;
+            default -> 16;
+        };
+    }
+
+    /**
+     * True when a sample of more than 8 but fewer than 16 bits sits in the high bits of its
+     * 16-bit word (P010), false when it sits in the low bits (I010, I210, I410) or fills it.
+     *
+     * @return true only for {@link #P010}
+     */
+    public boolean msbAligned() {
+        return this == P010;
     }
 
     /** @return true for the Y'CbCr formats, false for RGB and gray */

@@ -14,7 +14,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@code rowBytes + P} bytes, where {@code P = }{@value #PERIOD_UNITS}{@code  × u} and {@code u}
  * is the plane's pixel-group size in bytes (1 for a Y plane, 2 for NV12's UV pairs, 3 for RGB24,
  * 4 for RGBA and YUYV, 8 for RGBA64 ...). The reference row repeats a 256-step gradient per
- * component (alpha is opaque; P010 samples keep their low 6 bits zero). For frame {@code s},
+ * component (alpha is opaque; P010 samples keep their low 6 bits zero; the planar 10-bit formats'
+ * samples are 0..1023). For frame {@code s},
  * row {@code r} of a plane is a copy of the reference row starting at pixel group
  * {@code (s × }{@value #FRAME_STEP}{@code  + r) mod 256}, so the bars run diagonally and move
  * {@value #FRAME_STEP} pixel groups per frame. Then the first {@value #STAMP_BYTES} data bytes of
@@ -25,6 +26,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *   bytes 8..15  ~seq ^ (plane × 0x9E3779B97F4A7C15), little-endian
  * </pre>
  *
+ * In the planar 10-bit formats (I010, I210, I410) each stamp byte is the low byte of one 16-bit
+ * sample whose high byte is 0 (so the stamp takes 32 bytes and every sample stays within 10
+ * bits, which a 10-bit codec keeps exactly).
  * The stamp is laid over the plane's data bytes in row-major order, skipping stride padding
  * (in practice the start of row 0; only planes with rows shorter than 16 bytes spill into the
  * following rows, and planes with fewer than 16 data bytes carry a truncated stamp). A torn
@@ -70,7 +74,10 @@ public final class TestPattern implements AutoCloseable {
     private final int[] rowBytes;
     private final int[] rows;
     private final int[] unit;
+    /** Data bytes the stamp covers per plane. */
     private final int[] stampLen;
+    /** Bytes per stamp byte: 2 for the planar 10-bit formats (low byte, then a zero), else 1. */
+    private final int stampStep;
     private final MemorySegment[] reference;
 
     /**
@@ -86,10 +93,11 @@ public final class TestPattern implements AutoCloseable {
             throw new IllegalArgumentException("TestPattern needs a FrameLayout, got null; build one with FrameLayout.of(format, width, height)");
         }
         Plane first = layout.plane(0);
-        if (first.dataBytes() < STAMP_BYTES) {
+        int step = layout.format().bitDepth() == 10 && !layout.format().msbAligned() ? 2 : 1;
+        if (first.dataBytes() < (long) STAMP_BYTES * step) {
             throw new IllegalArgumentException("Frame " + layout.width() + "x" + layout.height() + " " + layout.format()
                     + " is too small for a TestPattern: its first plane holds " + first.dataBytes()
-                    + " data bytes but the sequence stamp needs " + STAMP_BYTES + ". Use a frame of at least 16 pixels (e.g. 4x4).");
+                    + " data bytes but the sequence stamp needs " + STAMP_BYTES * step + ". Use a frame of at least 16 pixels (e.g. 4x4).");
         }
         this.layout = layout;
         this.planeCount = layout.planeCount();
@@ -103,6 +111,7 @@ public final class TestPattern implements AutoCloseable {
         this.reference = new MemorySegment[planeCount];
         this.arena = Arena.ofShared();
         PixelFormat format = layout.format();
+        this.stampStep = step;
         for (int p = 0; p < planeCount; p++) {
             Plane plane = layout.plane(p);
             offset[p] = plane.offset();
@@ -110,7 +119,7 @@ public final class TestPattern implements AutoCloseable {
             rowBytes[p] = plane.rowBytes();
             rows[p] = plane.rows();
             unit[p] = format.spec(p).unitBytes();
-            stampLen[p] = (int) Math.min(STAMP_BYTES, plane.dataBytes());
+            stampLen[p] = (int) Math.min((long) STAMP_BYTES * stampStep, plane.dataBytes());
             int period = PERIOD_UNITS * unit[p];
             MemorySegment ref = arena.allocate((long) rowBytes[p] + period, 64);
             byte[] cycle = referenceCycle(format, p, unit[p]);
@@ -139,7 +148,7 @@ public final class TestPattern implements AutoCloseable {
                     value = value8;
                 } else {
                     int value16 = sample == alphaSample ? 0xffff
-                            : format == PixelFormat.P010 ? value8 << 8 : value8 * 257;
+                            : format.bitDepth() == 10 ? (format.msbAligned() ? value8 << 8 : value8 << 2) : value8 * 257;
                     value = (b % 2 == 0) ? value16 & 0xff : value16 >>> 8;
                 }
                 cycle[u * unit + b] = (byte) value;
@@ -176,7 +185,7 @@ public final class TestPattern implements AutoCloseable {
                 MemorySegment.copy(ref, start, frame, rowOff, len);
             }
             for (int i = 0, n = stampLen[p]; i < n; i++) {
-                frame.set(ValueLayout.JAVA_BYTE, stampOffset(p, i), stampByte(seq, p, i));
+                frame.set(ValueLayout.JAVA_BYTE, stampOffset(p, i), stampAt(seq, p, i));
             }
         }
     }
@@ -209,7 +218,7 @@ public final class TestPattern implements AutoCloseable {
                 if (rowStart < stamp) {
                     from = (int) Math.min(len, stamp - rowStart);
                     for (int c = 0; c < from; c++) {
-                        if (frame.get(ValueLayout.JAVA_BYTE, rowOff + c) != stampByte(seq, p, (int) rowStart + c)) {
+                        if (frame.get(ValueLayout.JAVA_BYTE, rowOff + c) != stampAt(seq, p, (int) rowStart + c)) {
                             return rowOff + c;
                         }
                     }
@@ -237,8 +246,8 @@ public final class TestPattern implements AutoCloseable {
         long lo = 0;
         long hi = 0;
         for (int i = 0; i < 8; i++) {
-            lo |= (frame.get(ValueLayout.JAVA_BYTE, stampOffset(0, i)) & 0xffL) << (8 * i);
-            hi |= (frame.get(ValueLayout.JAVA_BYTE, stampOffset(0, i + 8)) & 0xffL) << (8 * i);
+            lo |= (frame.get(ValueLayout.JAVA_BYTE, stampOffset(0, i * stampStep)) & 0xffL) << (8 * i);
+            hi |= (frame.get(ValueLayout.JAVA_BYTE, stampOffset(0, (i + 8) * stampStep)) & 0xffL) << (8 * i);
         }
         return lo >= 0 && hi == ~lo ? lo : -1;
     }
@@ -246,6 +255,12 @@ public final class TestPattern implements AutoCloseable {
     private long stampOffset(int plane, int i) {
         int len = rowBytes[plane];
         return offset[plane] + (long) (i / len) * stride[plane] + i % len;
+    }
+
+    /** The byte at data byte {@code j} of plane {@code plane}'s stamp. */
+    private byte stampAt(long seq, int plane, int j) {
+        if (stampStep == 1) return stampByte(seq, plane, j);
+        return (j & 1) == 0 ? stampByte(seq, plane, j >> 1) : 0;
     }
 
     private static byte stampByte(long seq, int plane, int i) {

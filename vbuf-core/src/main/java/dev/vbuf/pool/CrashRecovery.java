@@ -27,7 +27,8 @@ final class CrashRecovery implements PeerMonitor.Recovery {
     /**
      * Gives back everything process-table entry {@code owner} had: slots it was filling become
      * IDLE, frames it held leave their group (counted as dropped and lost to a crash for that
-     * group: never delivered twice), its holder claims are cleared, and any slot left between
+     * group: never delivered twice), references it kept as a producer are dropped, its holder
+     * claims are cleared, and any slot left between
      * two steps (freed but not queued, published but not queued for every group) is queued
      * again. Returns the slots recovered.
      */
@@ -49,6 +50,12 @@ final class CrashRecovery implements PeerMonitor.Recovery {
                 if (cb.lvHolder(s, g) != owner) continue;
                 if (h.leave(g, s, -1, HandOff.LOST_TO_CRASH, "consumer process died holding it")) recovered++;
                 cb.casHolder(s, g, owner, 0); // a claim made just before dying, without the held bit
+            }
+            // A producer's reference (a decoder's reference picture) dies with its process: one
+            // more holder leaves, without a drop (every group still gets the frame).
+            if (h.refBit != 0 && cb.lvHolder(s, SlotWord.REFERENCE_GROUP) == owner) {
+                if (h.leave(SlotWord.REFERENCE_GROUP, s, -1, HandOff.UNREFERENCED, null)) recovered++;
+                cb.casHolder(s, SlotWord.REFERENCE_GROUP, owner, 0);
             }
         }
         requeueOrphans();

@@ -53,7 +53,12 @@ public final class Frame implements AutoCloseable {
     private final FramePool pool;
     private final ControlBlock cb;
     final int slot;
-    /** The consumer group this handle reads for, or -1 for the producer side. */
+    /** {@link #group} of a producer's handle. */
+    static final int PRODUCER = -1;
+    /** {@link #group} of a producer's reference kept across publish ({@link FramePool#submitKeepingReference}). */
+    static final int REFERENCE = -2;
+
+    /** The consumer group this handle reads for, {@link #PRODUCER} or {@link #REFERENCE}. */
     final int group;
     long gen;
     boolean open;
@@ -90,10 +95,16 @@ public final class Frame implements AutoCloseable {
     /** True between acquire and submit/abort/release. */
     public boolean isOpen() { return open; }
 
-    /** True for a handle from acquireFree, false for one from acquireFilled. */
-    public boolean isProducerSide() { return group < 0; }
+    /** True for a handle from acquireFree, false for one from acquireFilled or a producer's reference. */
+    public boolean isProducerSide() { return group == PRODUCER; }
 
-    /** The consumer group this handle was acquired for, or null on the producer side. */
+    /**
+     * True for the read-only handle of a producer's reference ({@link FramePool#submitKeepingReference}):
+     * give it back with {@link FramePool#releaseReference}.
+     */
+    public boolean isReference() { return group == REFERENCE; }
+
+    /** The consumer group this handle was acquired for, or null on the producer side and for a reference. */
     public String group() { return group < 0 ? null : pool.groupName(group); }
 
     /** The pool this frame belongs to. */
@@ -194,7 +205,7 @@ public final class Frame implements AutoCloseable {
     public void endCpuAccess(int access) { checkOpen("endCpuAccess"); pool.syncCpu(slot, access, false); }
 
     /** The buffer's state now, seen from the whole pool. */
-    public FrameState state() { return SlotWord.state(cb.lvWord(slot)); }
+    public FrameState state() { return SlotWord.state(cb.lvWord(slot), pool.handOff().refBit); }
 
     /** Consumer groups that have not yet released the frame (its reference count). */
     public int refCount() { return Integer.bitCount(SlotWord.refs(cb.lvWord(slot))); }
@@ -255,14 +266,17 @@ public final class Frame implements AutoCloseable {
     /** Publishes the frame to every consumer group (producer side only). */
     public void submit() { pool.submitFilled(this); }
 
-    /** Gives the frame back (consumer side only). */
+    /** Gives the frame back (consumer side), or drops a producer's reference. */
     public void release() { pool.releaseFilled(this); }
 
-    /** Aborts an unsubmitted producer frame, releases a consumer frame, or does nothing if already done. */
+    /**
+     * Aborts an unsubmitted producer frame, releases a consumer frame, drops a producer's
+     * reference, or does nothing if already done.
+     */
     @Override
     public void close() {
         if (!open) return;
-        if (group < 0) pool.abort(this);
+        if (group == PRODUCER) pool.abort(this);
         else pool.releaseFilled(this);
     }
 
@@ -281,16 +295,17 @@ public final class Frame implements AutoCloseable {
 
     private void checkWritable(String op) {
         checkOpen(op);
-        if (group >= 0) {
+        if (group != PRODUCER) {
             throw new FrameStateException(op, slot, gen, state(), FrameState.LOCKED_BY_PRODUCER,
-                    "metadata is written by the producer; a consumer's frame is read-only");
+                    "metadata is written by the producer before submit; a consumer's frame and a kept reference are read-only");
         }
         metaDirty = true;
     }
 
     @Override
     public String toString() {
-        return "Frame[id=" + slot + ", gen=" + gen + (group < 0 ? ", producer" : ", group=" + pool.groupName(group))
+        return "Frame[id=" + slot + ", gen=" + gen + (group == PRODUCER ? ", producer"
+                : group == REFERENCE ? ", producer reference" : ", group=" + pool.groupName(group))
                 + (open ? ", open" : ", closed") + "]";
     }
 }

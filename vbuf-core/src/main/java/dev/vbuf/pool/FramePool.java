@@ -54,6 +54,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  *                                    CAS pending &amp;= ~g, held &amp;= ~g      &lt;--  releaseFilled
  *                                    last group: FREE(gen+1) -&gt; free ring
  * </pre>
+ * A producer that must keep reading what it published (a decoder: a picture is handed out in
+ * presentation order while the codec still uses it as a reference for later pictures) submits
+ * with {@link #submitKeepingReference} and is then one more holder of the buffer, read-only like
+ * every consumer: the buffer is IDLE again only when every group released it and the producer
+ * called {@link #releaseReference}.
  * When the free ring is empty the {@link Overflow} policy decides: wait, fail, or take back the
  * oldest queued frame that no consumer holds (one CAS: PUBLISHED(gen, held=0) to
  * PRODUCER(gen+1)), counting a drop for every group that had not released it.
@@ -247,10 +252,51 @@ public final class FramePool implements AutoCloseable {
         for (int g = 0; g < groupCount; g++) handOff.signalGroup(g);
     }
 
+    /**
+     * Publishes a filled frame like {@link #submitFilled(Frame)} and keeps the producer's
+     * reference to it: one more holder of the buffer, as a consumer group is, so the buffer stays
+     * unchanged (never taken back by the overflow policy, never reused) until both every group
+     * released it and {@link #releaseReference} is called with the handle returned here. This is
+     * how a decoder hands a picture out in presentation order while the codec still reads it as a
+     * reference picture; no pixel is copied. The reference is read-only; its state shows as
+     * HELD_BY_DECODER once the groups are done, and in a shared pool a process that dies keeping
+     * it loses it (crash recovery drops the reference, as for any holder).
+     *
+     * @return the reference's handle (read-only; {@link Frame#isReference()}); releasing it twice
+     *         throws {@link StaleFrameException}
+     * @throws IllegalStateException when the pool has 16 consumer groups (the reference uses the
+     *                               sixteenth group's bit)
+     */
+    public Frame submitKeepingReference(Frame f) {
+        checkProducerFrame("submitKeepingReference", f);
+        if (handOff.refBit == 0) {
+            throw new IllegalStateException("pool '" + name + "' has " + groupCount + " consumer groups, so a producer cannot"
+                    + " keep a reference to a frame (it needs the bit of a sixteenth group); build it with at most "
+                    + (MAX_GROUPS - 1) + " groups");
+        }
+        return handOff.publishKeepingReference(f);
+    }
+
+    /**
+     * Drops a reference kept by {@link #submitKeepingReference}; when every consumer group has
+     * released the frame too, the buffer is IDLE again. Safe from any thread (a codec's buffer
+     * free callback).
+     */
+    public void releaseReference(Frame reference) {
+        checkOwn(reference);
+        if (reference.group != Frame.REFERENCE) {
+            throw new FrameStateException("releaseReference", reference.slot, reference.gen, reference.state(),
+                    FrameState.HELD_BY_DECODER, "this is not a reference handle from submitKeepingReference; "
+                    + (reference.group == Frame.PRODUCER ? "a producer submits (submitFilled) or aborts (close) its frame"
+                    : "a consumer releases its frame with releaseFilled"));
+        }
+        handOff.releaseReference(reference);
+    }
+
     /** Gives an unsubmitted frame back (LOCKED_BY_PRODUCER to IDLE); {@link Frame#close()} does this. */
     public void abort(Frame f) {
         checkOwn(f);
-        if (f.group >= 0) {
+        if (f.group != Frame.PRODUCER) {
             throw new FrameStateException("abort", f.slot, f.gen, f.state(), FrameState.LOCKED_BY_PRODUCER,
                     "consumers release frames with releaseFilled");
         }
@@ -259,10 +305,11 @@ public final class FramePool implements AutoCloseable {
 
     private void checkProducerFrame(String op, Frame f) {
         checkOwn(f);
-        if (f.group >= 0) {
+        if (f.group != Frame.PRODUCER) {
             throw new FrameStateException(op, f.slot, f.gen, f.state(), FrameState.LOCKED_BY_PRODUCER,
-                    "this frame came from acquireFilled of group '" + groupNames[f.group]
-                            + "'; consumers release frames, only a frame from acquireFree can be submitted");
+                    (f.group == Frame.REFERENCE ? "this is a producer's reference, given back with releaseReference"
+                            : "this frame came from acquireFilled of group '" + groupNames[f.group]
+                            + "'; consumers release frames") + "; only a frame from acquireFree can be submitted");
         }
     }
 
@@ -297,12 +344,17 @@ public final class FramePool implements AutoCloseable {
     Frame acquireFilled(int g, long timeoutNanos) { return handOff.acquire(g, null, timeoutNanos); }
 
     /**
-     * Releases a frame a consumer acquired; when it is the last group to release it, the buffer
-     * is IDLE again.
+     * Releases a frame a consumer acquired; when it is the last group to release it (and no
+     * producer reference keeps it), the buffer is IDLE again. Given a producer's reference
+     * handle, it drops the reference as {@link #releaseReference} does.
      */
     public void releaseFilled(Frame f) {
         checkOwn(f);
         if (f.group < 0) {
+            if (f.group == Frame.REFERENCE) {
+                handOff.releaseReference(f);
+                return;
+            }
             throw new FrameStateException("releaseFilled", f.slot, f.gen, f.state(), FrameState.LOCKED_BY_CONSUMER,
                     "this frame came from acquireFree; a producer submits (submitFilled) or aborts (close) it");
         }
@@ -317,6 +369,8 @@ public final class FramePool implements AutoCloseable {
     public int getTotalCount() { return slotCount; }
     /** Buffers IDLE (COLD) now. */
     public int getFreeCount() { return inspector.count(FrameState.IDLE); }
+    /** Buffers only a producer's reference (a decoder's reference picture) holds now: HELD_BY_DECODER. */
+    public int getHeldByDecoderCount() { return inspector.count(FrameState.HELD_BY_DECODER); }
     /** Buffers READY_FOR_CONSUME (WARM: filled, queued, no consumer holds them) now. */
     public int getFilledCount() { return inspector.count(FrameState.READY_FOR_CONSUME); }
     /** Bytes per buffer (the smallest, for external buffers of several sizes). */
@@ -484,16 +538,19 @@ public final class FramePool implements AutoCloseable {
 
     StaleFrameException staleHandle(String op, Frame f) {
         long w = cb.lvWord(f.slot);
-        FrameState expected = f.group < 0 ? FrameState.LOCKED_BY_PRODUCER : FrameState.LOCKED_BY_CONSUMER;
+        FrameState expected = f.group == Frame.PRODUCER ? FrameState.LOCKED_BY_PRODUCER
+                : f.group == Frame.REFERENCE ? FrameState.HELD_BY_DECODER : FrameState.LOCKED_BY_CONSUMER;
         String why;
         if (SlotWord.gen(w) != f.gen) {
             why = "the buffer has been reused since (now generation " + SlotWord.gen(w) + "): this handle is stale";
+        } else if (f.group == Frame.REFERENCE) {
+            why = "this reference was already released (double release?)";
         } else if (f.group < 0) {
             why = "this handle was already submitted or aborted";
         } else {
             why = "this handle was already released (double release?)";
         }
-        return new StaleFrameException(op, f.slot, f.gen, SlotWord.state(w), expected, why);
+        return new StaleFrameException(op, f.slot, f.gen, SlotWord.state(w, handOff.refBit), expected, why);
     }
 
     static int formatId(PixelFormat f) { return f == null ? 0 : f.ordinal() + 1; }

@@ -19,6 +19,8 @@ import dev.vbuf.stats.FrameReclaimedEvent;
  *   leave(g, s)   release / drop / crash       PUBLISHED(pending, held)
  *                                                -CAS-&gt; PUBLISHED(pending &amp; ~g, held &amp; ~g)
  *                                                    or FREE(gen + 1) when g was the last: to the free ring
+ *   publish, keeping a reference (a decoder)   PRODUCER(gen)       -CAS-&gt; PUBLISHED(gen, pending=all|R, held=R)
+ *   leave(R, s)   the producer drops its reference: as leave(g, s), R being one more holder
  *   reclaim       oldest PUBLISHED(held = 0)   -CAS-&gt; PRODUCER(gen + 1): its entries become stale
  *   abort         PRODUCER(gen)                -CAS-&gt; FREE(gen + 1)
  * </pre>
@@ -38,10 +40,12 @@ import dev.vbuf.stats.FrameReclaimedEvent;
  * signals the wait point with the pool's signaller.
  */
 final class HandOff {
-    /** {@link #leave} causes. */
+    /** {@link #leave} causes (those from DROPPED on are counted as drops of the group). */
     static final int RELEASED = 0;
-    static final int DROPPED = 1;
-    static final int LOST_TO_CRASH = 2;
+    /** The producer dropped its reference ({@link SlotWord#REFERENCE_GROUP}), or its process died. */
+    static final int UNREFERENCED = 1;
+    static final int DROPPED = 2;
+    static final int LOST_TO_CRASH = 3;
 
     /**
      * Test hook for the crash tests (DESIGN.md: "a test hook can stop a process between any two
@@ -61,6 +65,11 @@ final class HandOff {
     final int slotCount;
     final int groupCount;
     final int allGroups;
+    /**
+     * {@link SlotWord#REFERENCE_BIT} when the pool can have producer references (at most 15
+     * groups), else 0.
+     */
+    final int refBit;
     /** This process's index in a shared pool's process table; 0 in a private pool. */
     final int me;
     /** Shared pools record which process holds each slot for each group (crash recovery). */
@@ -84,6 +93,7 @@ final class HandOff {
     final WaitPoint[] groupPoints;
     private final Frame[] producerFrames;
     private final Frame[][] consumerFrames;
+    private final Frame[] referenceFrames;
     private volatile boolean closed;
     /** The process table (shared pools), to tell a claim no live party made (hostile writers). */
     private final long processOffset;
@@ -105,6 +115,7 @@ final class HandOff {
         this.slotCount = g.slotCount();
         this.groupCount = g.groupCount();
         this.allGroups = (1 << groupCount) - 1;
+        this.refBit = groupCount < SlotWord.MAX_GROUPS ? SlotWord.REFERENCE_BIT : 0;
         this.me = me;
         this.tracked = tracked;
         this.singleProducer = (cb.flags() & ControlBlock.SINGLE_PRODUCER) != 0;
@@ -130,8 +141,10 @@ final class HandOff {
         this.processCapacity = g.processCapacity();
         this.producerFrames = new Frame[slotCount];
         this.consumerFrames = new Frame[groupCount][slotCount];
+        this.referenceFrames = new Frame[slotCount];
         for (int s = 0; s < slotCount; s++) {
-            producerFrames[s] = new Frame(pool, cb, s, -1);
+            producerFrames[s] = new Frame(pool, cb, s, Frame.PRODUCER);
+            referenceFrames[s] = new Frame(pool, cb, s, Frame.REFERENCE);
             for (int k = 0; k < groupCount; k++) consumerFrames[k][s] = new Frame(pool, cb, s, k);
         }
     }
@@ -367,7 +380,45 @@ final class HandOff {
      * entry in every group's ring, a full ring giving up its oldest entry. {@code signal}: wake
      * each group's sleepers now (false for a batch, which signals once at its end).
      */
-    void publish(Frame f, boolean signal) {
+    void publish(Frame f, boolean signal) { publish(f, signal, 0); }
+
+    /**
+     * Publishes a producer frame like {@link #publish} and keeps the producer's reference: one
+     * more holder ({@link SlotWord#REFERENCE_BIT}, pending and held), so the slot is never taken
+     * back by an overflow policy and returns to FREE only when every group released it and
+     * {@link #releaseReference} dropped the reference. In a shared pool the reference's holder
+     * field names this process before the publish, so crash recovery drops it if the process dies.
+     * Returns the reference's handle.
+     */
+    Frame publishKeepingReference(Frame f) {
+        if (!f.open) throw pool.staleHandle("submitKeepingReference", f);
+        int s = f.slot;
+        long gen = f.gen;
+        if (tracked) cb.soHolder(s, SlotWord.REFERENCE_GROUP, me);
+        try {
+            publish(f, true, SlotWord.REFERENCE_BIT);
+        } catch (RuntimeException e) {
+            if (tracked) cb.soHolder(s, SlotWord.REFERENCE_GROUP, 0);
+            throw e;
+        }
+        Frame r = referenceFrames[s];
+        r.gen = gen;
+        r.open = true;
+        return r;
+    }
+
+    /** The producer drops the reference {@link #publishKeepingReference} kept (the caller checked the handle's kind). */
+    void releaseReference(Frame r) {
+        if (!r.open) throw pool.staleHandle("releaseReference", r);
+        r.open = false;
+        if (!leave(SlotWord.REFERENCE_GROUP, r.slot, r.gen, UNREFERENCED, null)) {
+            r.open = true;
+            throw pool.staleHandle("releaseReference", r);
+        }
+    }
+
+    /** {@code keep}: 0, or {@link SlotWord#REFERENCE_BIT} (one more holder, already held). */
+    private void publish(Frame f, boolean signal, int keep) {
         if (!f.open) throw pool.staleHandle("submitFilled", f);
         int s = f.slot;
         long gen = f.gen;
@@ -385,7 +436,7 @@ final class HandOff {
         f.open = false;
         // SYNC POINT: the CAS (or, for the single producer, whose slot nobody else may change
         // now, the release store) publishes the pixels and the metadata written above.
-        long published = SlotWord.make(SlotWord.PUBLISHED, allGroups, 0, gen);
+        long published = SlotWord.make(SlotWord.PUBLISHED, allGroups | keep, keep, gen);
         if (singleProducer) {
             cb.soWord(s, published);
         } else if (!cb.casWord(s, w, published)) {
@@ -705,11 +756,12 @@ final class HandOff {
     /**
      * {@link #leave} for the one consumer of the one group ({@link #soleReleaser}):
      * PUBLISHED(gen, pending = held = {g}) to FREE(gen + 1) by release store, since nobody else
-     * may change a frame the one consumer holds.
+     * may change a frame the one consumer holds and no producer reference keeps. Any other word
+     * (a decoder's reference still kept, or a stale handle) takes {@link #leave}'s CAS loop.
      */
     private boolean releaseSole(int g, int s, long gen) {
-        long w = cb.lvWord(s);
-        if (SlotWord.phase(w) != SlotWord.PUBLISHED || SlotWord.gen(w) != gen || (SlotWord.held(w) & (1 << g)) == 0) return false;
+        int bit = 1 << g;
+        if (cb.lvWord(s) != SlotWord.make(SlotWord.PUBLISHED, bit, bit, gen)) return leave(g, s, gen, RELEASED, null);
         long ng = SlotWord.nextGen(gen);
         cb.soWord(s, SlotWord.make(SlotWord.FREE, 0, 0, ng));
         if (CRASH_POINT != 0) crashPoint(2);
@@ -738,7 +790,6 @@ final class HandOff {
     boolean leave(int g, int s, long gen, int cause, String reason) {
         int bit = 1 << g;
         boolean mustHold = cause != DROPPED;
-        if (cause == RELEASED && soleReleaser) return releaseSole(g, s, gen);
         for (int tries = 0; ; tries++) {
             if (tries >= CAS_RETRIES) {
                 throw corrupt("slot " + s + "'s word kept changing for " + CAS_RETRIES + " attempts to let group '"
@@ -757,7 +808,7 @@ final class HandOff {
             if (!cb.casWord(s, w, nw)) continue;
             if (CRASH_POINT != 0 && pending == 0 && cause == RELEASED) crashPoint(2);
             if (mustHold && tracked) cb.soHolder(s, g, 0);
-            if (cause != RELEASED) {
+            if (cause >= DROPPED) {
                 long rec = cb.group(g);
                 cb.increment(rec + ControlBlock.G_DROPPED);
                 if (cause == LOST_TO_CRASH) cb.increment(rec + ControlBlock.G_LOST_TO_CRASH);

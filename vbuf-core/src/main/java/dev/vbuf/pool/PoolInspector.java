@@ -29,7 +29,7 @@ final class PoolInspector {
 
     int count(FrameState st) {
         int n = 0;
-        for (int s = 0; s < h.slotCount; s++) if (SlotWord.state(cb.lvWord(s)) == st) n++;
+        for (int s = 0; s < h.slotCount; s++) if (SlotWord.state(cb.lvWord(s), h.refBit) == st) n++;
         return n;
     }
 
@@ -38,7 +38,7 @@ final class PoolInspector {
         long w = cb.lvWord(id);
         MemorySegment b = pool.bufferFor(id);
         return Optional.of(new BufferInfo(id, b, pool.physicalAddress(id), b.byteSize(), pool.ownership(id),
-                SlotWord.state(w), Integer.bitCount(SlotWord.refs(w)), SlotWord.gen(w), pool.fd(id),
+                SlotWord.state(w, h.refBit), Integer.bitCount(SlotWord.refs(w)), SlotWord.gen(w), pool.fd(id),
                 // a slot being filled has no sequence yet (the field keeps its last use's until submit)
                 SlotWord.phase(w) == SlotWord.PRODUCER ? -1L : cb.lpLong(id, ControlBlock.S_SEQUENCE),
                 cb.lpLong(id, ControlBlock.S_CAPTURE_NANOS),
@@ -48,11 +48,16 @@ final class PoolInspector {
                 groupsOf(SlotWord.refs(w)), groupsOf(SlotWord.held(w)), pool.isAlive(id)));
     }
 
+    /** The groups in {@code mask}, and "decoder" for a producer's reference. */
     private List<String> groupsOf(int mask) {
         var l = new ArrayList<String>();
         for (int g = 0; g < h.groupCount; g++) if ((mask & (1 << g)) != 0) l.add(pool.groupName(g));
+        if ((mask & h.refBit) != 0) l.add(DECODER);
         return l;
     }
+
+    /** How a producer's reference is named in the holder lists. */
+    static final String DECODER = "decoder";
 
     /** See {@link FramePool#validateBuffer(int)}. */
     boolean validate(int id) {
@@ -66,7 +71,9 @@ final class PoolInspector {
         int pending = SlotWord.pending(w), held = SlotWord.held(w);
         int phase = SlotWord.phase(w);
         if (phase == SlotWord.PRODUCER) return held == 0 && (h.tracked || pending == 0); // pending = owner
-        if ((pending & ~h.allGroups) != 0 || (held & ~pending) != 0) return false;
+        if ((pending & ~(h.allGroups | h.refBit)) != 0 || (held & ~pending) != 0) return false;
+        // a producer's reference is always held (it is taken at publish)
+        if ((pending & h.refBit) != 0 && (held & h.refBit) == 0) return false;
         if (phase == SlotWord.PUBLISHED) return pending != 0;
         if (phase == SlotWord.RETIRED) return false;
         return pending == 0 && held == 0;
@@ -75,10 +82,12 @@ final class PoolInspector {
     PoolStats stats() {
         int[] byState = new int[FrameState.values().length];
         int[] heldBy = new int[h.groupCount];
+        int references = 0;
         for (int s = 0; s < h.slotCount; s++) {
             long w = cb.lvWord(s);
-            byState[SlotWord.state(w).ordinal()]++;
+            byState[SlotWord.state(w, h.refBit).ordinal()]++;
             int held = SlotWord.held(w);
+            if (SlotWord.phase(w) == SlotWord.PUBLISHED && (held & h.refBit) != 0) references++;
             for (int g = 0; g < h.groupCount; g++) if ((held & (1 << g)) != 0) heldBy[g]++;
         }
         var groups = new ArrayList<GroupStats>(h.groupCount);
@@ -97,7 +106,8 @@ final class PoolInspector {
                 pool.getBufferSize(), totalBytes, cb.segment().byteSize(), pool.backing(),
                 h.published(), cb.lvCounter(ControlBlock.P_ACQUIRE_WAITS),
                 cb.lvCounter(ControlBlock.P_ACQUIRE_TIMEOUTS), cb.lvCounter(ControlBlock.P_ACQUIRE_FAILS),
-                cb.lvCounter(ControlBlock.P_RECLAIMS), List.copyOf(groups));
+                cb.lvCounter(ControlBlock.P_RECLAIMS), List.copyOf(groups),
+                byState[FrameState.HELD_BY_DECODER.ordinal()], references);
     }
 
     /** The buffer table of {@link FramePool#printAllBuffers()}. */
@@ -121,6 +131,14 @@ final class PoolInspector {
         var sb = new StringBuilder();
         long w = cb.lvWord(id);
         if (SlotWord.phase(w) == SlotWord.PRODUCER) sb.append("filling: ").append(peer(peers, SlotWord.owner(w)));
+        if (h.refBit != 0) {
+            int holder = cb.lvHolder(id, SlotWord.REFERENCE_GROUP);
+            if (holder != 0) {
+                if (sb.length() > 0) sb.append("; ");
+                sb.append((SlotWord.held(w) & h.refBit) != 0 && SlotWord.phase(w) == SlotWord.PUBLISHED ? "held by the decoder "
+                        : "claimed by the decoder ").append(peer(peers, holder));
+            }
+        }
         for (int g = 0; g < h.groupCount; g++) {
             int holder = cb.lvHolder(id, g);
             if (holder == 0) continue;

@@ -82,12 +82,13 @@ final class SharedBacking implements Backing {
         return fullTable(file, table, dead);
     }
 
-    /** Whether any slot word (PRODUCER owner) or holder claim names process entry {@code index}. */
+    /** Whether any slot word (PRODUCER owner) or holder claim (groups, producer reference) names process entry {@code index}. */
     private static boolean references(ControlBlock cb, int slots, int groups, int index) {
         for (int s = 0; s < slots; s++) {
             long w = cb.lvWord(s);
             if (SlotWord.phase(w) == SlotWord.PRODUCER && SlotWord.pending(w) == index) return true;
-            for (int g = 0; g < groups; g++) if (cb.lvHolder(s, g) == index) return true;
+            // every holder field: the groups', and a producer's reference (the last one)
+            for (int g = 0; g < SlotWord.MAX_GROUPS; g++) if (cb.lvHolder(s, g) == index) return true;
         }
         return false;
     }

@@ -20,6 +20,11 @@ package dev.vbuf.pool;
  *   <li>generation: incremented each time the slot returns to FREE, so that a ring entry or a
  *       handle from an earlier use of the slot can never act on the current one.</li>
  * </ul>
+ * The producer's reference (a decoder keeping a published picture as a reference picture,
+ * {@link FramePool#submitKeepingReference}) is one more holder: the pending and held bit
+ * {@link #REFERENCE_BIT} (bit 15, the group index no group has in a pool of at most 15 groups;
+ * a pool of 16 groups has no producer references). A slot whose groups all released it but
+ * whose reference is kept shows pending = held = {@link #REFERENCE_BIT}.
  * Every transition of a slot is one CAS of this word.
  */
 final class SlotWord {
@@ -29,6 +34,10 @@ final class SlotWord {
     static final int RETIRED = 3;
 
     static final int MAX_GROUPS = 16;
+    /** The group index of the producer's reference (its pending/held bit and its holder field). */
+    static final int REFERENCE_GROUP = MAX_GROUPS - 1;
+    /** The producer's reference as a pending/held bit. */
+    static final int REFERENCE_BIT = 1 << REFERENCE_GROUP;
     static final int GEN_BITS = 30;
     static final long GEN_MASK = (1L << GEN_BITS) - 1;
     private static final int PENDING_SHIFT = 2;
@@ -59,12 +68,17 @@ final class SlotWord {
     static int entrySlot(long e) { return (int) (e & 0xFFFF); }
     static long entryGen(long e) { return (e >>> 16) & GEN_MASK; }
 
-    /** The public state a slot word shows, from the point of view of the whole pool. */
-    static FrameState state(long w) {
+    /**
+     * The public state a slot word shows, from the point of view of the whole pool.
+     * {@code refBit} is {@link #REFERENCE_BIT} in a pool that has producer references (at most
+     * 15 groups), else 0.
+     */
+    static FrameState state(long w, int refBit) {
         return switch (phase(w)) {
             case FREE -> FrameState.IDLE;
             case PRODUCER -> FrameState.LOCKED_BY_PRODUCER;
-            case PUBLISHED -> held(w) != 0 ? FrameState.LOCKED_BY_CONSUMER : FrameState.READY_FOR_CONSUME;
+            case PUBLISHED -> (held(w) & ~refBit) != 0 ? FrameState.LOCKED_BY_CONSUMER
+                    : (pending(w) & ~refBit) != 0 ? FrameState.READY_FOR_CONSUME : FrameState.HELD_BY_DECODER;
             default -> FrameState.RETIRED;
         };
     }

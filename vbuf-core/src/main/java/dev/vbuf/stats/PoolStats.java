@@ -23,12 +23,15 @@ import java.util.List;
  * @param acquireFails     producer acquires refused at once (Overflow.FAIL)
  * @param reclaims         frames taken back from consumers by the overflow policy
  * @param groups           per consumer group
+ * @param heldByDecoder    HELD_BY_DECODER (HOT): every group released it, a producer's reference
+ *                         (a decoder's reference picture) still holds it
+ * @param references       buffers a producer's reference holds, whatever their groups do
  */
 public record PoolStats(String name, int total, int idle, int producerLocked, int ready, int consumerLocked,
                         int retired, long bufferBytes, long totalBytes, long controlBytes, String backing,
                         long published, long acquireWaits, long acquireTimeouts, long acquireFails, long reclaims,
-                        List<GroupStats> groups) {
-    public int hot() { return producerLocked + consumerLocked; }
+                        List<GroupStats> groups, int heldByDecoder, int references) {
+    public int hot() { return producerLocked + consumerLocked + heldByDecoder; }
     public int warm() { return ready; }
     public int cold() { return idle; }
 
@@ -44,8 +47,9 @@ public record PoolStats(String name, int total, int idle, int producerLocked, in
         StringBuilder sb = new StringBuilder();
         sb.append(String.format("pool '%s': %d buffers x %d bytes = %d bytes (%s), control block %d bytes (%d per buffer)%n",
                 name, total, bufferBytes, totalBytes, backing, controlBytes, total == 0 ? 0 : controlBytes / total));
-        sb.append(String.format("  states: IDLE %d, LOCKED_BY_PRODUCER %d, READY_FOR_CONSUME %d, LOCKED_BY_CONSUMER %d%s%n",
-                idle, producerLocked, ready, consumerLocked, retired == 0 ? "" : ", RETIRED " + retired));
+        sb.append(String.format("  states: IDLE %d, LOCKED_BY_PRODUCER %d, READY_FOR_CONSUME %d, LOCKED_BY_CONSUMER %d%s%s%n",
+                idle, producerLocked, ready, consumerLocked, retired == 0 ? "" : ", RETIRED " + retired,
+                references == 0 ? "" : ", HELD_BY_DECODER " + heldByDecoder + " (decoder references " + references + ")"));
         sb.append(String.format("  banks: HOT %d, WARM %d, COLD %d%n", hot(), warm(), cold()));
         sb.append(String.format("  producer: published %d, waits %d, timeouts %d, fails %d, reclaims %d",
                 published, acquireWaits, acquireTimeouts, acquireFails, reclaims));

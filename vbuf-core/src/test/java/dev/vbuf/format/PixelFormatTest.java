@@ -19,9 +19,30 @@ import org.junit.jupiter.params.provider.EnumSource;
 class PixelFormatTest {
 
     @Test
-    void hasExactlyTheSixteenSpecifiedFormats() {
-        assertEquals("[NV12, NV21, I420, YV12, NV16, P010, YUYV, UYVY, RGB24, BGR24, RGBA, BGRA, ARGB, RGBA64, GRAY8, GRAY16]",
+    void hasTheSpecifiedFormatsInTheirOrder() {
+        // a shared pool's header stores ordinal + 1 (include/vbuf_shm.h): new formats only at the end
+        assertEquals("[NV12, NV21, I420, YV12, NV16, P010, YUYV, UYVY, RGB24, BGR24, RGBA, BGRA, ARGB, RGBA64, GRAY8, GRAY16,"
+                        + " I422, I444, I010, I210, I410]",
                 java.util.Arrays.toString(PixelFormat.values()));
+    }
+
+    @Test
+    void tenBitFormatsSayWhereTheBitsAre() {
+        for (PixelFormat f : new PixelFormat[] {PixelFormat.I010, PixelFormat.I210, PixelFormat.I410}) {
+            assertEquals(10, f.bitDepth(), f.name());
+            assertFalse(f.msbAligned(), f.name());
+            assertEquals(2, f.bytesPerSample());
+            assertEquals(3, f.planeCount());
+        }
+        assertTrue(PixelFormat.P010.msbAligned());
+        assertEquals(10, PixelFormat.P010.bitDepth());
+        assertEquals(16, PixelFormat.GRAY16.bitDepth());
+        assertEquals(8, PixelFormat.I422.bitDepth());
+        assertEquals(16, PixelFormat.I422.bitsPerPixel());
+        assertEquals(24, PixelFormat.I444.bitsPerPixel());
+        assertEquals(24, PixelFormat.I010.bitsPerPixel());
+        assertEquals(32, PixelFormat.I210.bitsPerPixel());
+        assertEquals(48, PixelFormat.I410.bitsPerPixel());
     }
 
     /** Values computed by hand from v4l2_fourcc(a,b,c,d) = a | b<<8 | c<<16 | d<<24 in videodev2.h. */
@@ -41,6 +62,7 @@ class PixelFormatTest {
             "BGRA,   0x34325241, AR24, V4L2_PIX_FMT_ABGR32",
             "ARGB,   0x34324142, BA24, V4L2_PIX_FMT_ARGB32",
             "GRAY8,  0x59455247, GREY, V4L2_PIX_FMT_GREY",
+            "I422,   0x50323234, 422P, V4L2_PIX_FMT_YUV422P",
     })
     void fourccMatchesVideodev2(PixelFormat f, String hex, String chars, String macro) {
         assertEquals(Integer.parseUnsignedInt(hex.substring(2), 16), f.v4l2Fourcc().getAsInt());
@@ -84,7 +106,7 @@ class PixelFormatTest {
         for (PixelFormat f : PixelFormat.values()) {
             f.v4l2Fourcc().ifPresent(c -> assertTrue(codes.add(c), "duplicate fourcc for " + f));
         }
-        assertEquals(15, codes.size());
+        assertEquals(16, codes.size());
     }
 
     @Test

@@ -28,6 +28,20 @@ public final class MediaCounters {
     public final LongAdder sinkFrames = new LongAdder();
     /** Bytes the sinks wrote. */
     public final LongAdder bytesOut = new LongAdder();
+    /** Warnings the run let through (a truncated input with --allow-truncated); the first one's text in {@link #firstWarning}. */
+    public final LongAdder warnings = new LongAdder();
+    private volatile String firstWarning;
+
+    /** Counts a warning; the first one's text is kept for the summary. */
+    public void warn(String text) {
+        if (firstWarning == null) firstWarning = text;
+        warnings.increment();
+    }
+
+    /** The first warning's text, or null. */
+    public String firstWarning() {
+        return firstWarning;
+    }
     /** Nanoseconds per picture spent producing it (read, decode, capture wait), up to 60 s. */
     public final Recorder produceNanos = new Recorder(60_000_000_000L, 3);
 

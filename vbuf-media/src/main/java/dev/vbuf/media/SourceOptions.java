@@ -14,9 +14,16 @@ import dev.vbuf.format.PixelFormat;
  * @param format  pixel format for inputs that do not say, null = source default
  * @param fps     frame rate for inputs that do not say (raw files) or to ask a device for, 0 = default
  * @param queueDepth reads in flight per thread for io_uring (≥ 1)
+ * @param allowTruncated an input that ends early (or has a damaged packet) is a counted warning
+ *                instead of an error (the CLI's --allow-truncated)
  */
 public record SourceOptions(String reader, int threads, boolean loop, int width, int height, PixelFormat format,
-                            double fps, int queueDepth) {
+                            double fps, int queueDepth, boolean allowTruncated) {
+    public SourceOptions(String reader, int threads, boolean loop, int width, int height, PixelFormat format, double fps,
+                         int queueDepth) {
+        this(reader, threads, loop, width, height, format, fps, queueDepth, false);
+    }
+
     public SourceOptions {
         if (reader == null) reader = "mmap";
         if (threads < 1) throw new IllegalArgumentException("threads " + threads + " is below 1");
@@ -27,10 +34,13 @@ public record SourceOptions(String reader, int threads, boolean loop, int width,
         return new SourceOptions("mmap", 1, false, 0, 0, null, 0, 4);
     }
 
-    public SourceOptions withReader(String r) { return new SourceOptions(r, threads, loop, width, height, format, fps, queueDepth); }
-    public SourceOptions withThreads(int t) { return new SourceOptions(reader, t, loop, width, height, format, fps, queueDepth); }
-    public SourceOptions withLoop(boolean l) { return new SourceOptions(reader, threads, l, width, height, format, fps, queueDepth); }
-    public SourceOptions withSize(int w, int h) { return new SourceOptions(reader, threads, loop, w, h, format, fps, queueDepth); }
-    public SourceOptions withFormat(PixelFormat f) { return new SourceOptions(reader, threads, loop, width, height, f, fps, queueDepth); }
-    public SourceOptions withFps(double f) { return new SourceOptions(reader, threads, loop, width, height, format, f, queueDepth); }
+    public SourceOptions withReader(String r) { return new SourceOptions(r, threads, loop, width, height, format, fps, queueDepth, allowTruncated); }
+    public SourceOptions withThreads(int t) { return new SourceOptions(reader, t, loop, width, height, format, fps, queueDepth, allowTruncated); }
+    public SourceOptions withLoop(boolean l) { return new SourceOptions(reader, threads, l, width, height, format, fps, queueDepth, allowTruncated); }
+    public SourceOptions withSize(int w, int h) { return new SourceOptions(reader, threads, loop, w, h, format, fps, queueDepth, allowTruncated); }
+    public SourceOptions withFormat(PixelFormat f) { return new SourceOptions(reader, threads, loop, width, height, f, fps, queueDepth, allowTruncated); }
+    public SourceOptions withFps(double f) { return new SourceOptions(reader, threads, loop, width, height, format, f, queueDepth, allowTruncated); }
+    public SourceOptions withAllowTruncated(boolean a) {
+        return new SourceOptions(reader, threads, loop, width, height, format, fps, queueDepth, a);
+    }
 }

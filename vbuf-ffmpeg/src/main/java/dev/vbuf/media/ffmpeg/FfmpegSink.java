@@ -42,6 +42,7 @@ import static org.bytedeco.ffmpeg.global.avutil.*;
 public final class FfmpegSink implements Sink {
     private final String name;
     private final String codecName;
+    private final java.util.Map<String, String> options;
     private final MediaCounters counters;
     private AVFormatContext fmt;
     private AVCodecContext ctx;
@@ -58,9 +59,19 @@ public final class FfmpegSink implements Sink {
     private boolean finished;
 
     public FfmpegSink(String name, String codecName, MediaCounters counters) {
+        this(name, codecName, java.util.Map.of(), counters);
+    }
+
+    /**
+     * @param options encoder options as FFmpeg's CLI takes them after {@code -c:v} (e.g.
+     *                {@code bf=3}, {@code g=12}, {@code refs=4}, libvpx's {@code auto-alt-ref=1}); an
+     *                option the encoder does not know is an error at open
+     */
+    public FfmpegSink(String name, String codecName, java.util.Map<String, String> options, MediaCounters counters) {
         Av.init();
         this.name = name;
         this.codecName = codecName != null ? codecName : defaultCodec(name);
+        this.options = java.util.Map.copyOf(options);
         this.counters = counters;
     }
 
@@ -140,10 +151,23 @@ public final class FfmpegSink implements Sink {
         }
         if (codecName.equals("libx264")) {
             av_opt_set(ctx.priv_data(), "preset", "ultrafast", 0);
-            av_opt_set(ctx.priv_data(), "tune", "zerolatency", 0);
+            if (options.isEmpty()) av_opt_set(ctx.priv_data(), "tune", "zerolatency", 0);
         }
         BY_CONTEXT.put(ctx.address(), this);
-        r = avcodec_open2(ctx, codec, (AVDictionary) null);
+        AVDictionary opts = new AVDictionary(null);
+        for (var e : options.entrySet()) av_dict_set(opts, e.getKey(), e.getValue(), 0);
+        r = avcodec_open2(ctx, codec, opts);
+        if (r >= 0 && av_dict_count(opts) > 0) {
+            var unknown = new StringBuilder();
+            for (var e = av_dict_get(opts, "", null, AV_DICT_IGNORE_SUFFIX); e != null && !e.isNull();
+                 e = av_dict_get(opts, "", e, AV_DICT_IGNORE_SUFFIX)) {
+                unknown.append(unknown.isEmpty() ? "" : ", ").append(e.key().getString());
+            }
+            av_dict_free(opts);
+            throw new IOException(name + ": the " + codecName + " encoder has no option " + unknown
+                    + "; see `ffmpeg -h encoder=" + codecName + "`");
+        }
+        av_dict_free(opts);
         if (r < 0) throw new IOException(name + ": cannot open the " + codecName + " encoder for " + Av.name(avFormat) + " "
                 + info.width() + "x" + info.height() + ": " + Av.err(r)
                 + (r == -22 ? "; the codec may not take " + Av.name(avFormat) + " (FFV1 takes yuv420p = --format i420, gray,"

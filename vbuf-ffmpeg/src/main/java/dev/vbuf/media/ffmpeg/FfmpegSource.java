@@ -29,7 +29,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.concurrent.atomic.AtomicReferenceArray;
 
 import static org.bytedeco.ffmpeg.global.avcodec.*;
 import static org.bytedeco.ffmpeg.global.avformat.*;
@@ -47,16 +46,27 @@ import static org.bytedeco.ffmpeg.global.avutil.*;
  * line-size alignment, and the pool's {@link FrameLayout} uses them (strides are multiples of
  * 64 bytes, at least the codec's alignment), with 256 bytes of slack after the last plane.
  *
- * <h2>Ownership</h2>
- * A decoded picture is not handed to consumers while the decoder may still read it as a
- * reference: when {@code avcodec_receive_frame} returns a picture, its pts and size are written
- * into the pool frame and the picture is marked "output"; the free callback then
- * <em>submits</em> it (the decoder had dropped its reference: intra codecs at once, H.264 when
- * the picture leaves the reference list). A buffer freed without having been output (flush,
- * error) is aborted back to the pool. So a picture never changes while a consumer reads it,
- * and the pool's bounded size covers the decoder's references ({@link #maxHeldFrames()}).
- * Inter codecs therefore hand pictures over in the order the decoder lets go of them, which
- * can differ from picture order; {@code Frame.pts()} says which picture it is.
+ * <h2>Ownership and order</h2>
+ * Pictures go to the consumers in <em>presentation order</em>: the moment
+ * {@code avcodec_receive_frame} returns one (B-frames and other reordering undone by the
+ * decoder), its pts and size are written into the pool frame and it is published with
+ * {@link FramePool#submitKeepingReference}: the decoder's reference is one more holder of the
+ * slot, read-only like every consumer. The free callback drops that reference when FFmpeg
+ * drops its last one (intra codecs at once, H.264 when the picture leaves the reference list),
+ * and the slot is IDLE again only when the consumers released it too. A buffer freed without
+ * having been output (flush, error, a picture the decoder never shows) is aborted back to the
+ * pool. So a picture never changes while anybody reads it, no pixel is copied, and the pool's
+ * bounded size covers the decoder's references ({@link #maxHeldFrames()}). A buffer the decoder
+ * outputs a second time (VP9's show-existing-frame) is copied once into a fresh pool frame,
+ * counted in {@link MediaCounters#copies}.
+ *
+ * <h2>Truncated files</h2>
+ * At the end of the file the pictures decoded are compared with what the container promised
+ * (its frame count, else its duration times the frame rate); fewer, a demuxer error, or a packet
+ * the decoder refuses is a {@link MediaException} naming the file, the last good picture and the
+ * byte offset, unless truncation is allowed ({@link #allowTruncated}), when it is a warning
+ * ({@link #truncation()}). FFmpeg's own log lines go to the {@code dev.vbuf.ffmpeg} logger
+ * ({@link Av#logTo}).
  *
  * <h2>Copy fallback</h2>
  * A codec without {@code AV_CODEC_CAP_DR1}, or a picture whose format or size changed mid-
@@ -79,12 +89,22 @@ public final class FfmpegSource implements Source {
     private final boolean dr1;
     private final int held;
     private final double fps;
+    /** Pictures the container promises (frame count, else duration x rate), or -1 when it does not say. */
+    private final long expected;
+    private final String expectedFrom;
+    private volatile boolean allowTruncated;
+    private volatile String truncation;
 
-    // get_buffer2 state: pool frames by slot id, set for the duration of produce()
+    // get_buffer2 state, set for the duration of produce(); by slot id, guarded by this
     private volatile FramePool pool;
     private MediaCounters counters;
-    private AtomicReferenceArray<Frame> byId;
-    private long[] output;        // per slot id: pts of the output picture, or Long.MIN_VALUE
+    /** The producer frame the decoder is writing (get_buffer2 to output), by slot id. */
+    private Frame[] decoding;
+    /** The decoder's reference to an output picture (submitKeepingReference), by slot id. */
+    private Frame[] references;
+    /** Buffer addresses by slot id (0 = not seen yet), to find a slot from a data pointer. */
+    private long[] bases;
+    private long bufferBytes;
     /**
      * JavaCPP has a fixed number of native thunks per callback class, so the callbacks are one
      * instance each for the whole JVM; they find their source by the codec context's address.
@@ -126,8 +146,8 @@ public final class FfmpegSource implements Source {
             avFormat = par.format();
             format = Av.fromAv(avFormat);
             if (format == null) throw new MediaException(name, -1, -1, "its pictures are " + Av.name(avFormat)
-                    + ", which has no vbuf pixel format; supported: yuv420p, nv12, nv21, nv16, p010le, yuyv422, uyvy422,"
-                    + " rgb24, bgr24, rgba, bgra, argb, rgba64le, gray, gray16le");
+                    + ", which has no vbuf pixel format (vbuf has " + Av.supported() + "); convert it first, e.g. `ffmpeg -i "
+                    + name + " -pix_fmt " + Av.convertTo(avFormat) + " -c:v ffv1 converted.mkv`");
             int w = par.width(), h = par.height();
             int[] aw = {w}, ah = {h}, align = new int[8];
             avcodec_align_dimensions2(ctx, aw, ah, align);
@@ -152,6 +172,28 @@ public final class FfmpegSource implements Source {
             r = avcodec_open2(ctx, codec, (AVDictionary) null);
             if (r < 0) throw new MediaException(name, -1, -1, "cannot open the " + codec.name().getString() + " decoder: " + Av.err(r));
             long frames = stream.nb_frames() > 0 ? stream.nb_frames() : -1;
+            long exp = frames;
+            String from = frames > 0 ? "its frame count" : null;
+            if (exp < 0 && fps > 0) {
+                double secs = -1;
+                if (stream.duration() != AV_NOPTS_VALUE && stream.duration() > 0) {
+                    secs = stream.duration() * av_q2d(stream.time_base());
+                    from = "the stream's duration";
+                } else {
+                    var tag = av_dict_get(stream.metadata(), "DURATION", null, 0);
+                    if (tag != null && !tag.isNull()) {
+                        secs = parseDuration(tag.value().getString());
+                        if (secs > 0) from = "the stream's DURATION tag";
+                    }
+                    if (secs <= 0 && fmt.duration() > 0 && fmt.nb_streams() == 1) {
+                        secs = fmt.duration() / 1e6;
+                        from = "the container's duration";
+                    }
+                }
+                if (secs > 0) exp = Math.round(secs * fps);
+            }
+            this.expected = exp;
+            this.expectedFrom = from;
             var meta = new LinkedHashMap<String, String>();
             meta.put("container", fmt.iformat().name().getString());
             meta.put("codec", codec.name().getString());
@@ -162,6 +204,19 @@ public final class FfmpegSource implements Source {
                 if (frames < 0 && fps > 0) meta.put("pictures", "about " + Math.round(fmt.duration() / 1e6 * fps) + " (from the duration)");
             }
             if (par.color_range() != AVCOL_RANGE_UNSPECIFIED) meta.put("colorRange", av_color_range_name(par.color_range()).getString());
+            // what a Y4M output carries on (FileSink): the chroma siting of 4:2:0, and the colour range as an X tag
+            boolean full = par.color_range() == AVCOL_RANGE_JPEG || avFormat == AV_PIX_FMT_YUVJ420P
+                    || avFormat == AV_PIX_FMT_YUVJ422P || avFormat == AV_PIX_FMT_YUVJ444P;
+            if (full || par.color_range() == AVCOL_RANGE_MPEG) meta.put("COLORRANGE", full ? "FULL" : "LIMITED");
+            if (format == PixelFormat.I420) {
+                String siting = switch (par.chroma_location()) {
+                    case AVCHROMA_LOC_LEFT -> "420mpeg2";
+                    case AVCHROMA_LOC_TOPLEFT -> "420paldv";
+                    case AVCHROMA_LOC_CENTER -> "420jpeg";
+                    default -> null;
+                };
+                if (siting != null) meta.put("chroma", siting);
+            }
             info = new StreamInfo("file " + name + ": " + meta.get("container") + " " + meta.get("codec") + " " + w + "x" + h
                     + " " + format + (fps > 0 ? " " + String.format("%.3f", fps) + " fps" : ""), layout,
                     layout.frameBytes() + SLACK, w, h, fps, frames, meta);
@@ -189,9 +244,10 @@ public final class FfmpegSource implements Source {
     @Override
     public void produce(FramePool pool, MediaCounters c) throws IOException, InterruptedException {
         this.counters = c;
-        this.byId = new AtomicReferenceArray<>(pool.getTotalCount());
-        this.output = new long[pool.getTotalCount()];
-        java.util.Arrays.fill(output, Long.MIN_VALUE);
+        this.decoding = new Frame[pool.getTotalCount()];
+        this.references = new Frame[pool.getTotalCount()];
+        this.bases = new long[pool.getTotalCount()];
+        this.bufferBytes = pool.getBufferSize();
         this.pool = pool;
         AVPacket pkt = av_packet_alloc();
         AVFrame frame = av_frame_alloc();
@@ -202,6 +258,8 @@ public final class FfmpegSource implements Source {
         long start = stream.start_time() != AV_NOPTS_VALUE ? stream.start_time() : 0;
         long limit = c.maxFrames();
         long t0 = System.nanoTime();
+        long lastPos = -1, lastGood = -1, packets = 0;
+        long damageMark = Av.damageMark();
         try {
             boolean draining = false;
             long passStart = 0;
@@ -214,21 +272,31 @@ public final class FfmpegSource implements Source {
                         draining = true;
                         r = avcodec_send_packet(ctx, null);
                     } else if (r < 0) {
-                        throw new MediaException(name, counter, -1, "reading a packet failed: " + Av.err(r));
+                        truncated(counter, lastGood, lastPos, "reading a packet after byte " + lastPos + " failed: " + Av.err(r));
+                        draining = true;
+                        avcodec_send_packet(ctx, null);
                     } else {
                         if (pkt.stream_index() != streamIndex) { av_packet_unref(pkt); continue; }
                         long pos = pkt.pos();
                         c.bytesIn.add(pkt.size());
+                        packets++;
                         r = avcodec_send_packet(ctx, pkt);
                         av_packet_unref(pkt);
-                        if (r < 0 && r != AVERROR_EAGAIN) throw new MediaException(name, counter, pos,
-                                "the decoder refused a packet: " + Av.err(r));
+                        if (r < 0 && r != AVERROR_EAGAIN) {
+                            truncated(counter, lastGood, pos, "the decoder refused packet " + packets + " at byte " + pos
+                                    + ": " + Av.err(r));
+                        }
+                        if (pos >= 0) lastPos = pos;
                     }
                 }
                 while (true) {
                     int r = avcodec_receive_frame(ctx, frame);
                     if (r == AVERROR_EAGAIN) break;
                     if (r == AVERROR_EOF()) {
+                        String logged = Av.damageSince(damageMark);
+                        if (logged != null) truncated(counter, lastGood, lastPos, "FFmpeg: " + logged);
+                        else checkComplete(counter - passStart, lastGood, lastPos);
+                        damageMark = Av.damageMark();
                         boolean more = loop && counter > passStart && !c.stopRequested() && (limit < 0 || counter < limit);
                         if (!more) return;
                         avcodec_flush_buffers(ctx); // after EOF the decoder must be reset; output references are submitted
@@ -239,13 +307,17 @@ public final class FfmpegSource implements Source {
                         draining = false;
                         continue outer;
                     }
-                    if (r < 0) throw new MediaException(name, counter, -1, "decoding failed: " + Av.err(r));
+                    if (r < 0) {
+                        truncated(counter, lastGood, lastPos, "decoding failed after byte " + lastPos + ": " + Av.err(r));
+                        break; // allowed: go on with the next packet
+                    }
                     if (callbackError != null) throw new IOException(name + ": handing a decoder buffer from the pool failed: " + callbackError.getMessage(), callbackError);
                     long ts = frame.best_effort_timestamp();
                     long n = ts != AV_NOPTS_VALUE && perFrame != null
                             ? av_rescale_q_rnd(ts - start, tb, perFrame, AV_ROUND_NEAR_INF | AV_ROUND_PASS_MINMAX) : counter;
                     boolean last = limit >= 0 && counter + 1 >= limit;
                     deliver(frame, g, n, c);
+                    lastGood = n;
                     counter++;
                     long now = System.nanoTime();
                     c.produceNanos.recordValue(Math.min(now - t0, 60_000_000_000L)); // read + decode since the last picture
@@ -269,19 +341,27 @@ public final class FfmpegSource implements Source {
     /** Hands a decoded picture over: in place when it is a pool buffer, else one counted copy. */
     private void deliver(AVFrame frame, Geometry g, long n, MediaCounters c) throws InterruptedException {
         int id = slotOf(Av.plane(frame.address(), 0));
+        Frame f = null;
         if (id >= 0) {
-            Frame f = byId.get(id);
+            synchronized (this) {
+                f = decoding[id];
+                decoding[id] = null;
+            }
+        }
+        if (f != null) {
+            // presentation order: to the consumers now; the decoder's reference is one more holder
             f.pts(n).captureTimeNs(System.nanoTime()).dimensions(frame.width(), frame.height())
                     .flags((frame.flags() & 2) != 0 /* AV_FRAME_FLAG_KEY */ ? Frame.FLAG_KEY_FRAME : 0);
+            Frame ref = pool.submitKeepingReference(f);
             synchronized (this) {
-                output[id] = n;
+                references[id] = ref;
             }
-            av_frame_unref(frame); // if this was the last reference, FreeBuffer submits now
+            av_frame_unref(frame); // if this was the last reference, FreeBuffer drops the decoder's hold now
             c.frames.increment();
             return;
         }
-        // copy fallback
-        Frame f = pool.acquireFree();
+        // not a pool buffer, or one already output (shown again): one counted copy
+        f = pool.acquireFree();
         if (f == null) {
             av_frame_unref(frame);
             if (Thread.currentThread().isInterrupted()) throw new InterruptedException(name + ": interrupted");
@@ -312,12 +392,9 @@ public final class FfmpegSource implements Source {
     }
 
     private int slotOf(long address) {
-        for (int i = 0; i < byId.length(); i++) {
-            Frame f = byId.get(i);
-            if (f != null && f.isOpen()) {
-                long base = f.segment().address();
-                if (address >= base && address < base + f.size()) return i;
-            }
+        long[] b = bases;
+        for (int i = 0; i < b.length; i++) {
+            if (b[i] != 0 && address >= b[i] && address < b[i] + bufferBytes) return i;
         }
         return -1;
     }
@@ -338,14 +415,14 @@ public final class FfmpegSource implements Source {
                 return avcodec_default_get_buffer2(c, f, flags);
             }
             try {
-                Frame fr = p.acquireFree();
+                Frame fr = acquireForDecoder(p);
                 if (fr == null) return AVERROR_ENOMEM;
                 int id = fr.id();
-                byId.set(id, fr);
-                synchronized (FfmpegSource.this) {
-                    output[id] = Long.MIN_VALUE;
-                }
                 MemorySegment seg = fr.segment();
+                synchronized (FfmpegSource.this) {
+                    decoding[id] = fr;
+                    bases[id] = seg.address();
+                }
                 for (int i = 0; i < layout.planeCount(); i++) {
                     Av.setPlane(f.address(), i, seg.address() + layout.plane(i).offset(), layout.plane(i).stride());
                 }
@@ -365,7 +442,24 @@ public final class FfmpegSource implements Source {
         }
     }
 
-    /** The buffer's last reference is gone: submit the picture if it was output, else give the frame back. */
+    /**
+     * A free buffer for the decoder, waiting while consumers hold the pool; an error (not a hang)
+     * when every buffer is held by the decoder itself (the pool is smaller than its references).
+     */
+    private Frame acquireForDecoder(FramePool p) {
+        while (true) {
+            Frame fr = p.acquireFree(java.time.Duration.ofMillis(500));
+            if (fr != null || p.isClosed() || Thread.currentThread().isInterrupted()) return fr;
+            var st = p.stats();
+            if (st.heldByDecoder() + st.producerLocked() >= st.total()) {
+                throw new IllegalStateException("all " + st.total() + " pool buffers are held by the decoder (reference"
+                        + " pictures and pictures being decoded), so it cannot get another; the pool needs more than "
+                        + held + " buffers for this stream");
+            }
+        }
+    }
+
+    /** The buffer's last reference is gone: drop the decoder's hold if it was output, else give the frame back. */
     private static final class FreeBuffer extends Free_Pointer_ByteBuffer {
         @Override
         public void call(Pointer opaque, ByteBuffer data) {
@@ -381,18 +475,78 @@ public final class FfmpegSource implements Source {
                 long addr = MemorySegment.ofBuffer(data).address();
                 int id = slotOf(addr);
                 if (id < 0) return;
-                Frame f = byId.get(id);
-                long n;
+                Frame ref, unshown;
                 synchronized (FfmpegSource.this) {
-                    n = output[id];
-                    output[id] = Long.MIN_VALUE;
+                    ref = references[id];
+                    references[id] = null;
+                    unshown = decoding[id];
+                    decoding[id] = null;
                 }
-                byId.set(id, null);
-                if (n != Long.MIN_VALUE) f.submit();
-                else f.close();
+                if (ref != null) pool.releaseReference(ref);
+                if (unshown != null) unshown.close(); // never output: back to the pool unpublished
             } catch (Throwable t) {
                 callbackError = t;
             }
+        }
+    }
+
+    /** Lets a file that ends early through as a warning ({@link #truncation()}) instead of an error. */
+    public FfmpegSource allowTruncated(boolean allow) {
+        this.allowTruncated = allow;
+        return this;
+    }
+
+    /** What was wrong with the end of the file when truncation is allowed, else null. */
+    public String truncation() {
+        return truncation;
+    }
+
+    /** Pictures the container promises, or -1 when it does not say. */
+    public long expectedPictures() {
+        return expected;
+    }
+
+    /** The file ended early or is damaged: an error naming the file, the last good picture and the offset, or a warning. */
+    private void truncated(long decoded, long lastGood, long pos, String why) throws MediaException {
+        String text = why + "; " + decoded + " picture(s) decoded" + (expected > 0 ? " of " + expected + " expected from "
+                + expectedFrom : "") + ", the last good one " + (lastGood < 0 ? "none" : "picture " + lastGood);
+        if (!allowTruncated) {
+            throw new MediaException(name, decoded, pos, text + ". The file is truncated or damaged: get it again, or pass"
+                    + " --allow-truncated to keep what decodes");
+        }
+        if (truncation == null) truncation = text;
+        if (counters != null) counters.warn(name + ": " + text);
+        System.getLogger("dev.vbuf.ffmpeg").log(System.Logger.Level.WARNING, name + ": " + text);
+    }
+
+    /** At the end of the file: fewer pictures than the container promised is a truncation. */
+    private void checkComplete(long decoded, long lastGood, long lastPos) throws MediaException {
+        if (expected > 0 && decoded < expected - 1 && (maxFramesOf(counters) < 0 || decoded < maxFramesOf(counters))) {
+            truncated(decoded, lastGood, lastPos, "the file ends after byte " + lastPos + " ("
+                    + fileSize() + " bytes)");
+        }
+    }
+
+    private static long maxFramesOf(MediaCounters c) {
+        return c == null ? -1 : c.maxFrames();
+    }
+
+    private String fileSize() {
+        try {
+            return String.valueOf(Files.size(Path.of(name)));
+        } catch (IOException | RuntimeException e) {
+            return "?";
+        }
+    }
+
+    /** "HH:MM:SS.fraction" (Matroska's DURATION tag) in seconds, or -1. */
+    static double parseDuration(String s) {
+        try {
+            String[] p = s.trim().split(":");
+            if (p.length != 3) return -1;
+            return Integer.parseInt(p[0]) * 3600 + Integer.parseInt(p[1]) * 60 + Double.parseDouble(p[2]);
+        } catch (RuntimeException e) {
+            return -1;
         }
     }
 

@@ -23,7 +23,17 @@ import java.util.Map;
  * picture whose iovecs point at the visible rows of each plane in the pool buffer (the kernel
  * copies from there; no user-space copy, stride padding skipped). A raw file whose pictures are
  * packed and a multiple of 4 KiB is written with {@code O_DIRECT} straight from the buffer.
- * Pictures are written in the order they arrive (one producer thread gives picture order).
+ *
+ * <h2>Order</h2>
+ * Pictures are written in presentation order, by their pts (the picture number). A source
+ * that delivers in order (one reader thread; FFmpeg's decoder, which hands pictures over in
+ * presentation order) has each written as it arrives. A source that may deliver out of order
+ * says how far in its stream metadata ({@link #REORDER}: several reader threads); the sink then
+ * holds up to that many pictures (its {@link #maxHeldFrames()}, so the pool is sized for them)
+ * and writes each as soon as every earlier one was written. A picture that never comes is not
+ * waited for: when the window is full the earliest held picture is written and the missing
+ * numbers are a counted warning ({@link MediaCounters#warn}); so is a picture arriving after a
+ * later one was written (out of the window), which is not written.
  */
 public final class FileSink implements Sink {
     private static final int IOV_MAX = 1024;
@@ -40,6 +50,12 @@ public final class FileSink implements Sink {
     private MemorySegment st;
     private long pos;
     private long frames;
+    /** Stream metadata key: how many places out of picture order the source may deliver. */
+    public static final String REORDER = "reorder";
+    private int window;
+    private Frame[] held;
+    private long next;
+    private long skipped, late;
 
     public FileSink(String name, MediaCounters counters) {
         this.name = name;
@@ -55,8 +71,13 @@ public final class FileSink implements Sink {
                     ? info.metadata().getOrDefault("chroma", "420jpeg") : "420jpeg";
             case GRAY8 -> "mono";
             case GRAY16 -> "mono16";
-            default -> throw new IllegalArgumentException("Y4M holds planar 4:2:0 (I420) and gray pictures; " + f
-                    + " has no Y4M chroma tag. Use --format i420, or write a raw file (.yuv) or .mkv");
+            case I422 -> "422";
+            case I444 -> "444";
+            case I010 -> "420p10";
+            case I210 -> "422p10";
+            case I410 -> "444p10";
+            default -> throw new IllegalArgumentException("Y4M holds planar YUV (I420, I422, I444, I010, I210, I410) and"
+                    + " gray pictures; " + f + " has no Y4M chroma tag. Use --format i420, or write a raw file (.yuv) or .mkv");
         };
         double fps = info.fps() > 0 ? info.fps() : 25;
         String rate = info.metadata().getOrDefault("frameRate",
@@ -73,8 +94,19 @@ public final class FileSink implements Sink {
     }
 
     @Override
+    public int maxHeldFrames() {
+        return window;
+    }
+
+    @Override
     public void open(StreamInfo info) throws IOException {
         g = Geometry.of(info);
+        try {
+            window = Math.max(0, Math.min(1024, Integer.parseInt(info.metadata().getOrDefault(REORDER, "0"))));
+        } catch (NumberFormatException e) {
+            window = 0;
+        }
+        held = new Frame[window];
         st = Errno.newCallState(arena);
         int rows = 0;
         for (int p = 0; p < g.planes(); p++) rows += g.rows(p);
@@ -107,6 +139,103 @@ public final class FileSink implements Sink {
 
     @Override
     public void accept(Frame frame) throws IOException {
+        long n = frame.pts();
+        if (n < 0) { // no picture number: arrival order
+            write(frame);
+            return;
+        }
+        if (n < next && (window == 0 || next - n > 2L * window)) {
+            // far behind: the source started again (--loop restarts the picture numbers), or an
+            // in-order source repeated a number: what is held goes out first, then a new pass
+            finish();
+            write(frame);
+            next = n + 1;
+            return;
+        }
+        if (n < next) {
+            late++;
+            counters.warn(name + ": picture " + n + " arrived after picture " + (next - 1) + " was written"
+                    + (window == 0 ? "" : ", more than " + window + " places late") + "; it is not written");
+            frame.close();
+            return;
+        }
+        if (n == next) {
+            write(frame);
+            next = n + 1;
+            writeReady();
+            return;
+        }
+        if (window == 0) { // a source that delivers in order skipped pictures: write on, counted
+            gap(n);
+            write(frame);
+            next = n + 1;
+            return;
+        }
+        int free = -1;
+        for (int i = 0; i < held.length; i++) if (held[i] == null) { free = i; break; }
+        if (free < 0) { // full: the earliest held picture goes out, the ones before it never came
+            int min = earliest();
+            Frame f = held[min];
+            held[min] = null;
+            long m = f.pts();
+            gap(m);
+            write(f);
+            next = m + 1;
+            writeReady();
+            if (n == next) {
+                write(frame);
+                next = n + 1;
+                writeReady();
+                return;
+            }
+            for (int i = 0; i < held.length; i++) if (held[i] == null) { free = i; break; }
+        }
+        held[free] = frame;
+    }
+
+    /** Picture numbers written without: they had not come when the window was full (or at the end). */
+    public long skipped() {
+        return skipped;
+    }
+
+    /** Pictures that came after a later one was written, and were not written. */
+    public long late() {
+        return late;
+    }
+
+    /** Pictures next .. n-1 never came: a counted warning. */
+    private void gap(long n) {
+        if (n <= next) return;
+        skipped += n - next;
+        counters.warn(name + ": picture" + (n - next == 1 ? " " + next : "s " + next + ".." + (n - 1))
+                + " never came; written without " + (n - next == 1 ? "it" : "them"));
+    }
+
+    private int earliest() {
+        int min = -1;
+        for (int i = 0; i < held.length; i++) {
+            if (held[i] != null && (min < 0 || held[i].pts() < held[min].pts())) min = i;
+        }
+        return min;
+    }
+
+    /** Writes held pictures while the next one is among them. */
+    private void writeReady() throws IOException {
+        for (boolean found = true; found; ) {
+            found = false;
+            for (int i = 0; i < held.length; i++) {
+                if (held[i] != null && held[i].pts() == next) {
+                    Frame f = held[i];
+                    held[i] = null;
+                    write(f);
+                    next++;
+                    found = true;
+                }
+            }
+        }
+    }
+
+    private void write(Frame frame) throws IOException {
         try {
             MemorySegment buf = frame.segment();
             if (direct) {
@@ -151,18 +280,35 @@ public final class FileSink implements Sink {
         }
     }
 
+    /** Writes what is still held, in picture order (the end of the stream: nothing earlier will come). */
     @Override
-    public void finish() {
+    public void finish() throws IOException {
+        if (held == null) return;
+        for (int i = earliest(); i >= 0; i = earliest()) {
+            Frame f = held[i];
+            held[i] = null;
+            long m = f.pts();
+            gap(m);
+            write(f);
+            next = m + 1;
+        }
     }
 
     @Override
     public String summary() {
         return "wrote " + name + ": " + frames + " pictures, " + pos + " bytes (" + (y4m ? "Y4M" : "raw")
-                + (direct ? ", O_DIRECT" : "") + ")";
+                + (direct ? ", O_DIRECT" : "") + (window > 0 ? ", reordered within " + window + " pictures" : "") + ")"
+                + (skipped > 0 ? "; " + skipped + " picture(s) never came" : "") + (late > 0 ? "; " + late + " late, not written" : "");
     }
 
     @Override
     public void close() {
+        if (held != null) {
+            for (int i = 0; i < held.length; i++) {
+                if (held[i] != null && held[i].isOpen()) held[i].close();
+                held[i] = null;
+            }
+        }
         if (fd >= 0) {
             FileIo.close(fd);
             fd = -1;

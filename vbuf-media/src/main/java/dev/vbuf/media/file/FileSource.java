@@ -80,6 +80,9 @@ public final class FileSource implements Source {
         this.frameBytes = file.layout().frameBytes();
         var meta = new LinkedHashMap<>(file.metadata());
         meta.put("reader", reader.label());
+        // several threads deliver pictures up to this many places out of order: ordered outputs
+        // (FileSink) hold that many to write them in picture order
+        if (threads > 1) meta.put(dev.vbuf.media.file.FileSink.REORDER, String.valueOf(2 * threads * (reader == Reader.IO_URING ? depth + 1 : 2)));
         long bufferBytes = reader == Reader.DIRECT ? align(frameBytes) + 2 * BLOCK : frameBytes;
         this.info = new StreamInfo("file " + file.path() + ": " + file, file.layout(), bufferBytes,
                 file.layout().width(), file.layout().height(), file.fps(), file.frameCount(), meta);

@@ -25,9 +25,11 @@ import java.util.Map;
  * A header line {@code YUV4MPEG2 W<w> H<h> F<n>:<d> I<p|t|b|m> A<n>:<d> C<chroma> X<ext>\n}, then
  * for each picture a line {@code FRAME[ params]\n} and the planes back to back without padding
  * (Y, then Cb, then Cr). vbuf reads {@code C420jpeg}, {@code C420mpeg2}, {@code C420paldv} and
- * {@code C420} (all I420, the siting kept as metadata; no tag means 420jpeg), {@code Cmono}
- * (GRAY8) and {@code Cmono16} (GRAY16). {@code C422} and {@code C444} are refused by name:
- * vbuf's {@link PixelFormat} has no planar 4:2:2 or 4:4:4 format yet. {@code X} tags
+ * {@code C420} (all I420, the siting kept as metadata; no tag means 420jpeg), {@code C422}
+ * (I422), {@code C444} (I444), {@code C420p10}, {@code C422p10}, {@code C444p10} (I010, I210,
+ * I410: 16-bit little-endian samples), {@code Cmono} (GRAY8) and {@code Cmono16} (GRAY16).
+ * Other valid tags (4:1:1, alpha, 9/12/14/16 bits) are refused by name, with the format to
+ * convert to: vbuf's {@link PixelFormat} has no such format. {@code X} tags
  * (e.g. {@code XCOLORRANGE=LIMITED}) and {@code I}, {@code A} are kept as metadata.
  *
  * <h2>Checks at open</h2>
@@ -138,6 +140,7 @@ public final class VideoFile {
         int w = -1, h = -1;
         double fps = 0;
         String chroma = "420jpeg";
+        final String SUPPORTED = "C420jpeg, C420mpeg2, C420paldv, C420, C422, C444, C420p10, C422p10, C444p10, Cmono, Cmono16";
         var meta = new LinkedHashMap<String, String>();
         meta.put("container", "y4m");
         int pos = "YUV4MPEG2 ".length();
@@ -180,12 +183,19 @@ public final class VideoFile {
             case "420jpeg", "420mpeg2", "420paldv", "420" -> PixelFormat.I420;
             case "mono" -> PixelFormat.GRAY8;
             case "mono16" -> PixelFormat.GRAY16;
-            case "422", "444", "444alpha", "411", "420p10", "422p10", "444p10" -> throw new MediaException(name, -1,
-                    head.indexOf("C" + chroma), "chroma tag C" + chroma + " is valid Y4M but vbuf has no pixel format for it"
-                    + " (no planar 4:2:2 / 4:4:4 / high bit depth format yet); supported: C420jpeg, C420mpeg2, C420paldv,"
-                    + " C420, Cmono, Cmono16. Convert with: ffmpeg -i IN -pix_fmt yuv420p OUT.y4m");
+            case "422" -> PixelFormat.I422;
+            case "444" -> PixelFormat.I444;
+            case "420p10" -> PixelFormat.I010;
+            case "422p10" -> PixelFormat.I210;
+            case "444p10" -> PixelFormat.I410;
+            case "444alpha", "411", "420p9", "422p9", "444p9", "420p12", "422p12", "444p12", "420p14", "422p14", "444p14",
+                 "420p16", "422p16", "444p16", "mono9", "mono10", "mono12" -> throw new MediaException(name, -1,
+                    head.indexOf("C" + chroma), "chroma tag C" + chroma + " is valid Y4M but vbuf has no pixel format for it;"
+                    + " supported: " + SUPPORTED + ". Convert with: ffmpeg -i " + name + " -pix_fmt "
+                    + (chroma.startsWith("444") ? "yuv444p10le" : chroma.startsWith("422") ? "yuv422p10le" : "yuv420p10le")
+                    + " OUT.y4m");
             default -> throw new MediaException(name, -1, head.indexOf("C" + chroma), "unknown chroma tag C" + chroma
-                    + "; supported: C420jpeg, C420mpeg2, C420paldv, C420, Cmono, Cmono16");
+                    + "; supported: " + SUPPORTED);
         };
         meta.put("chroma", chroma);
         FrameLayout layout;

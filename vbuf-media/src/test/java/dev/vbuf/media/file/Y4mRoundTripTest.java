@@ -72,6 +72,29 @@ class Y4mRoundTripTest {
         assertEquals(ref.streamChecksum(), sum.streamChecksum());
     }
 
+    /** The planar 4:2:2, 4:4:4 and 10-bit formats: the chroma tag FFmpeg writes, and every picture bit-exact back. */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"I422,C422", "I444,C444", "I010,C420p10", "I210,C422p10", "I410,C444p10"})
+    void y4mCarriesThePlanarAndTenBitFormats(PixelFormat f, String tag) throws Exception {
+        Path p = write("fmt-" + f + ".y4m", 98, 66, f, FRAMES);
+        String head = Files.readString(p, StandardCharsets.ISO_8859_1).lines().findFirst().orElseThrow();
+        assertEquals("YUV4MPEG2 W98 H66 F30:1 Ip A1:1 " + tag, head);
+        var layout = dev.vbuf.format.FrameLayout.of(f, 98, 66, 1);
+        assertEquals(head.length() + 1 + FRAMES * (6 + layout.frameBytes()), Files.size(p), "packed planes, no padding");
+        for (String reader : new String[] {"mmap", "io_uring"}) {
+            var c = new MediaCounters();
+            ChecksumSink sum = read(p, SourceOptions.defaults().withReader(reader), c);
+            assertEquals(FRAMES, sum.frames(), reader);
+            assertEquals(FRAMES, sum.patternMatches(), () -> reader + ": " + sum.summary());
+            assertEquals(0, sum.patternMismatches());
+        }
+        // raw: the same bytes without headers, read back with --format
+        Path raw = write("fmt-" + f + ".yuv", 98, 66, f, FRAMES);
+        assertEquals(FRAMES * layout.frameBytes(), Files.size(raw));
+        ChecksumSink sum = read(raw, SourceOptions.defaults().withSize(98, 66).withFormat(f), new MediaCounters());
+        assertEquals(FRAMES, sum.patternMatches(), sum::summary);
+    }
+
     @Test
     void rawAlignedDirectIsZeroCopy() throws Exception {
         // 64x64 RGBA = 16384 bytes: every picture starts on a 4 KiB boundary
@@ -128,10 +151,10 @@ class Y4mRoundTripTest {
         MediaException e = assertThrows(MediaException.class, () -> VideoFile.open(p, SourceOptions.defaults()));
         assertTrue(e.getMessage().contains("unknown chroma tag C420weird") && e.getMessage().contains("byte offset 24"),
                 e.getMessage());
-        Path q = dir.resolve("c444.y4m");
-        Files.writeString(q, "YUV4MPEG2 W16 H16 F25:1 C444\nFRAME\n" + "x".repeat(768), StandardCharsets.ISO_8859_1);
-        assertTrue(assertThrows(MediaException.class, () -> VideoFile.open(q, SourceOptions.defaults()))
-                .getMessage().contains("C444 is valid Y4M but vbuf has no pixel format"));
+        Path q = dir.resolve("c444p12.y4m");
+        Files.writeString(q, "YUV4MPEG2 W16 H16 F25:1 C444p12\nFRAME\n" + "x".repeat(1536), StandardCharsets.ISO_8859_1);
+        String m = assertThrows(MediaException.class, () -> VideoFile.open(q, SourceOptions.defaults())).getMessage();
+        assertTrue(m.contains("C444p12 is valid Y4M but vbuf has no pixel format") && m.contains("-pix_fmt yuv444p10le"), m);
     }
 
     @Test
