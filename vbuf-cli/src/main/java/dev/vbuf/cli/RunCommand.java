@@ -292,6 +292,10 @@ public final class RunCommand implements Callable<Integer> {
             });
         } catch (Pipeline.OpenException e) {
             throw new IllegalStateException("a verifier could not start: " + e.getMessage(), e);
+        } catch (InternalError fault) {
+            // SIGBUS on the shared mapping (its file truncated under this process), while closing the pool
+            if (shared == null) throw fault;
+            throw dev.vbuf.shm.PoolFile.vanished(shared, fault);
         }
         long wall = r.wallNanos(); // from the source's start: building the pool is not part of the run
         long[] gc1 = gcTotals();

@@ -190,6 +190,7 @@ public final class PoolFile {
      * name whose file is stale (no live process) is removed and the link tried once more.
      */
     public void publish() {
+        if (PAUSE_BEFORE_PUBLISH) pauseBeforePublish();
         for (int attempt = 0; ; attempt++) {
             try {
                 Files.createLink(path, tempPath);
@@ -216,6 +217,20 @@ public final class PoolFile {
                 throw new IllegalStateException("cannot publish shared pool '" + name + "' as " + path + ": " + e, e);
             }
         }
+    }
+
+    /**
+     * Test hook for the crash tests of create: with {@code -Dvbuf.test.pauseBeforePublish=true}
+     * a creator that has formatted its pool in the temporary file prints
+     * {@code CRASH-POINT publish TEMPFILE} on standard error and stops there for ever, so that a
+     * test can SIGKILL it between the writes of the file and its publication.
+     */
+    private static final boolean PAUSE_BEFORE_PUBLISH = Boolean.getBoolean("vbuf.test.pauseBeforePublish");
+
+    private void pauseBeforePublish() {
+        System.err.println("CRASH-POINT publish " + tempPath);
+        System.err.flush();
+        for (;;) java.util.concurrent.locks.LockSupport.park();
     }
 
     /** Removes an unpublished file (creation failed after {@link #create}). */
@@ -357,6 +372,36 @@ public final class PoolFile {
         } catch (NativeException e) {
             return "cannot open: " + e.getMessage();
         }
+    }
+
+    // =====================================================================================
+    // A pool that vanished under a process
+    // =====================================================================================
+
+    /**
+     * The error for a process whose mapping of pool {@code name} faulted (the JVM turns the
+     * SIGBUS of an access past the end of a truncated file into an {@link InternalError}):
+     * says what happened to which file, as far as it can still be seen, and what to do.
+     */
+    public static IllegalStateException vanished(String name, Throwable fault) {
+        Path path = ShmNames.path(name);
+        String now;
+        try {
+            int fd = FileIo.open(path.toString(), Abi.O_RDONLY | Abi.O_NOFOLLOW | Abi.O_CLOEXEC, 0);
+            try {
+                now = "it is now " + FileIo.fstat(fd).size() + " bytes long";
+            } finally {
+                FileIo.close(fd);
+            }
+        } catch (NativeException e) {
+            now = e.errno() == Abi.ENOENT ? "it has been removed too" : "it cannot be opened any more (" + e.getMessage() + ")";
+        }
+        var ex = new IllegalStateException("shared pool '" + name + "' vanished under this process: its file " + path
+                + " was truncated (" + now + "), so its frames can no longer be read; frames in flight are lost."
+                + " Stop its producer and start it again; a pool created with --memory memfd is sealed and cannot be"
+                + " truncated");
+        ex.initCause(fault);
+        return ex;
     }
 
     // =====================================================================================
