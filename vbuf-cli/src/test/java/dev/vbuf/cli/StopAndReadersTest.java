@@ -246,4 +246,23 @@ class StopAndReadersTest {
         assertFalse(Files.exists(path), "nothing was published");
         return temp;
     }
+
+    @Test
+    void aSealedMemfdPoolIsConsumedByAnotherProcessAndInspectShowsItSealedAndPassedByFd() throws Exception {
+        var producer = new Child("run", "--shared", name, "--memory", "memfd", "--size", "64x48", "--fps", "0",
+                "--frames", "2000", "--groups", "1", "--json");
+        producer.awaitErr(l -> l.contains("has no reader yet"), "saying the remote group has no reader");
+        Cli inspect = Cli.run("inspect", name);
+        assertEquals(0, inspect.exit(), inspect::toString);
+        assertTrue(inspect.out().contains("memfd sealed against shrink, grow, seal") && inspect.out().contains("by fd"), inspect::toString);
+        var consumer = new Child("consume", name, "--json");
+        Cli c = consumer.finish();
+        assertEquals(0, c.exit(), c::toString);
+        assertEquals(2000, c.number("verified"), c::toString);
+        assertEquals(0, c.number("verifyFailures"), c::toString);
+        assertEquals(0, c.number("missed"), c::toString);
+        Cli p = producer.finish();
+        assertEquals(0, p.exit(), p::toString);
+        assertFalse(Files.exists(path), "the producer removed its socket");
+    }
 }

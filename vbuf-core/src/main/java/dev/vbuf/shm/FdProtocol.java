@@ -56,6 +56,8 @@ public final class FdProtocol {
     public static final int KIND_MEMFD = 1, KIND_MEMFD_HUGETLB = 2, KIND_DMA_HEAP = 3, KIND_UDMABUF = 4;
     /** Most bytes a descriptor may declare (2^46, 64 TiB). */
     static final long MAX_BYTES = 1L << 46;
+    /** Size of an explicit huge page for MFD_HUGETLB pools (the default huge page size on x86-64 and aarch64 4K kernels). */
+    static final long HUGE_PAGE_BYTES = 2L << 20;
     /** How long either side waits for the other's message before it gives up. */
     public static final int TIMEOUT_MS = 2000;
 

@@ -230,9 +230,6 @@ public final class PoolFile {
         return f;
     }
 
-    /** Size of an explicit huge page for memfd MFD_HUGETLB pools (the system default, 2 MiB on x86-64 and aarch64 4K kernels). */
-    static final long HUGE_PAGE = 2L << 20;
-
     /**
      * Creates the memory of a descriptor-passing pool and its (unpublished) socket: a memfd
      * ({@code MFD_ALLOW_SEALING}, with {@code MFD_HUGETLB} for {@link FdProtocol#KIND_MEMFD_HUGETLB})
@@ -268,7 +265,7 @@ public final class PoolFile {
             throw new IllegalArgumentException(count + " buffers of " + bufferBytes + " bytes overflow a file size");
         }
         boolean huge = kind == FdProtocol.KIND_MEMFD_HUGETLB;
-        if (huge) fileBytes = alignUp(fileBytes, HUGE_PAGE);
+        if (huge) fileBytes = alignUp(fileBytes, FdProtocol.HUGE_PAGE_BYTES);
         for (String removed : ShmNames.removeStaleTemps(name)) {
             System.getLogger("dev.vbuf.shm").log(System.Logger.Level.WARNING, "removed " + removed);
         }
@@ -285,15 +282,15 @@ public final class PoolFile {
                 map = mapShared(fd, fileBytes);
             } catch (NativeException e) {
                 if (huge && (e.errno() == Abi.ENOMEM || e.errno() == Abi.EINVAL)) {
-                    throw new IllegalStateException("a shared pool in explicit huge pages needs " + fileBytes / HUGE_PAGE + " free "
-                            + (HUGE_PAGE >> 20) + " MiB huge pages and the system could not reserve them (" + e.getMessage()
-                            + "); reserve them first (echo " + fileBytes / HUGE_PAGE + " > /proc/sys/vm/nr_hugepages, as root; see"
+                    throw new IllegalStateException("a shared pool in explicit huge pages needs " + fileBytes / FdProtocol.HUGE_PAGE_BYTES + " free "
+                            + (FdProtocol.HUGE_PAGE_BYTES >> 20) + " MiB huge pages and the system could not reserve them (" + e.getMessage()
+                            + "); reserve them first (echo " + fileBytes / FdProtocol.HUGE_PAGE_BYTES + " > /proc/sys/vm/nr_hugepages, as root; see"
                             + " 'vbuf info'), or use --memory memfd", e);
                 }
                 throw e;
             }
             String memoryNote = perBuffer ? "" : placeAndLock(map, dataOffset, stride * count, numaNode, locked);
-            if (huge) memoryNote = ", in " + fileBytes / HUGE_PAGE + " explicit " + (HUGE_PAGE >> 20) + " MiB huge pages (MFD_HUGETLB)" + memoryNote;
+            if (huge) memoryNote = ", in " + fileBytes / FdProtocol.HUGE_PAGE_BYTES + " explicit " + (FdProtocol.HUGE_PAGE_BYTES >> 20) + " MiB huge pages (MFD_HUGETLB)" + memoryNote;
             int[] bufFds = null;
             MemorySegment[] bufMaps = null;
             long eachBytes = 0;
