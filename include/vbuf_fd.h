@@ -41,7 +41,9 @@
 #define VBUF_FD_KIND_MEMFD_HUGETLB 2
 #define VBUF_FD_KIND_DMA_HEAP 3
 #define VBUF_FD_KIND_UDMABUF 4
-#define VBUF_FD_TIMEOUT_MS 2000
+#ifndef VBUF_FD_TIMEOUT_MS
+#define VBUF_FD_TIMEOUT_MS 10000 /* longest wait for one message; a slow (emulated) creator needs seconds */
+#endif
 #define VBUF_FD_MAX_BYTES (1ULL << 46)
 #define VBUF_FD_SYNC_READ 1
 #define VBUF_FD_SYNC_WRITE 2

@@ -135,7 +135,13 @@ public final class ConsumeCommand implements Callable<Integer> {
                             if (last >= 0) gaps += seq - last - 1;
                             last = seq;
                         }
-                        long bad = pattern.verify(f.segment(), seq);
+                        f.beginCpuAccess(Frame.CPU_READ); // DMA_BUF_IOCTL_SYNC for a DMA-BUF pool, nothing otherwise
+                        long bad;
+                        try {
+                            bad = pattern.verify(f.segment(), seq);
+                        } finally {
+                            f.endCpuAccess(Frame.CPU_READ);
+                        }
                         verified++;
                         if (bad >= 0) {
                             failures++;

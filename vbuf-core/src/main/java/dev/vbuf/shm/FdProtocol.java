@@ -59,7 +59,7 @@ public final class FdProtocol {
     /** Size of an explicit huge page for MFD_HUGETLB pools (the default huge page size on x86-64 and aarch64 4K kernels). */
     static final long HUGE_PAGE_BYTES = 2L << 20;
     /** How long either side waits for the other's message before it gives up. */
-    public static final int TIMEOUT_MS = 2000;
+    public static final int TIMEOUT_MS = 10_000;
 
     /** The name of a kind, for texts. */
     public static String kindName(int kind) {
