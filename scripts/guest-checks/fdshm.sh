@@ -7,7 +7,8 @@ set -euo pipefail
 jar=vbuf-cli/target/vbuf.jar
 vbuf() { java --enable-native-access=ALL-UNNAMED -XX:TieredStopAtLevel=1 -jar "$jar" "$@"; }
 cc=/tmp/vbuf_consume_fd
-gcc -std=c11 -O2 -Wall -Wextra -Werror -Iinclude examples/c/vbuf_consume.c -o "$cc"
+# the guest is emulated: a JVM answers its first socket message slowly, so wait longer than the default 10 s
+gcc -std=c11 -O2 -Wall -Wextra -Werror -DVBUF_FD_TIMEOUT_MS=120000 -Iinclude examples/c/vbuf_consume.c -o "$cc"
 ls -l /dev/dma_heap /dev/udmabuf
 
 wait_for() { for i in $(seq 1 900); do [ -S "/dev/shm/vbuf.$1" ] && return 0; sleep 0.2; done; echo "no pool $1"; cat "/tmp/$1.err"; return 1; }

@@ -333,6 +333,16 @@ public final class PoolFile {
             f.bufferFdBytes = eachBytes;
             f.seals = seals;
             f.socketMode = mode;
+            // Serve from now on, and attach once to the unpublished socket: the whole protocol is
+            // checked (and its code made ready, which a slow machine needs) before anyone sees it.
+            f.startServer(temp);
+            try {
+                for (int got : FdClient.receive(name, temp).fds()) FdServer.closeQuietly(got);
+            } catch (RuntimeException e) {
+                f.server.stop(); // closed the listening socket
+                listen = -1;
+                throw e;
+            }
             return f;
         } catch (RuntimeException | IOException e) {
             if (dma != null) dma.close();
@@ -357,7 +367,7 @@ public final class PoolFile {
         }
     }
 
-    private void startServer() {
+    private void startServer(Path socket) {
         int[] all;
         if (bufferFds == null) {
             all = new int[] {controlFd};
@@ -369,7 +379,7 @@ public final class PoolFile {
         int gid = -1;
         if ((socketMode & 060) == 060) {
             try {
-                gid = ((Number) Files.getAttribute(path, "unix:gid", java.nio.file.LinkOption.NOFOLLOW_LINKS)).intValue();
+                gid = ((Number) Files.getAttribute(socket, "unix:gid", java.nio.file.LinkOption.NOFOLLOW_LINKS)).intValue();
             } catch (IOException e) {
                 gid = -1; // then only the owner is served
             }
@@ -426,7 +436,6 @@ public final class PoolFile {
                 Files.createLink(path, tempPath);
                 deleteQuietly(tempPath);
                 tempPath = null;
-                if (kind != 0) startServer();
                 return;
             } catch (FileAlreadyExistsException e) {
                 if (Files.isDirectory(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
@@ -468,6 +477,11 @@ public final class PoolFile {
     public void abandon() {
         if (tempPath != null) deleteQuietly(tempPath);
         if (kind != 0 && creator) {
+            if (server != null) {
+                server.stop(); // closes the listening socket
+                server = null;
+                listenFd = -1;
+            }
             if (listenFd >= 0) FdServer.closeQuietly(listenFd);
             if (controlFd >= 0) FdServer.closeQuietly(controlFd);
             if (dmaAllocation != null) dmaAllocation.close();
