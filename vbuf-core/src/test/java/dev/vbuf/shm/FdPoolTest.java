@@ -107,6 +107,35 @@ class FdPoolTest {
     }
 
     @Test
+    void whenTheCreatorOfAMemfdPoolIsKilledHoldingAFrameTheAttachedProcessRecoversItAndGoesOn() throws Exception {
+        Process creator = child("create-memfd-hold", name);
+        var out = new java.io.BufferedReader(new java.io.InputStreamReader(creator.getInputStream(), StandardCharsets.UTF_8));
+        String line;
+        while ((line = out.readLine()) != null && !line.startsWith("HOLDING ")) { /* READY first */ }
+        assertNotNull(line, "the creator held a frame");
+        try (FramePool pool = FramePool.attach(name, new PoolBuilder.AttachOptions().jmx(false).reclaimAfter(Duration.ofMillis(200)));
+             TestPattern pattern = new TestPattern(pool.layout())) {
+            assertTrue(pool.stats().backing().contains("received by fd"), pool.stats().backing());
+            assertEquals(1, pool.stats().consumerLocked(), "the creator holds one frame");
+            creator.toHandle().destroyForcibly(); // SIGKILL
+            assertTrue(creator.waitFor(30, TimeUnit.SECONDS));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (pool.stats().idle() != 4) {
+                assertTrue(System.nanoTime() < deadline, "the dead creator's frame came back: " + pool.stats());
+                Thread.sleep(20);
+            }
+            for (int i = 0; i < 20; i++) { // the memory outlives its creator
+                CrossProcessTest.produce(pool, pattern, 100 + i, 1);
+                Frame f = pool.consumer("g").acquireFilled(Duration.ofSeconds(10));
+                assertNotNull(f);
+                assertEquals(-1, pattern.verify(f.segment(), f.captureTimeNs()));
+                f.release();
+            }
+        }
+        assertTrue(PoolFile.staleReason(path).startsWith("no live process serves its socket"), PoolFile.staleReason(path));
+    }
+
+    @Test
     void aSameUserTruncateOfTheSealedPoolFailsAndTheReaderLivesOn() throws Exception {
         try (FramePool pool = create(PoolBuilder.SharedMemory.MEMFD); TestPattern pattern = new TestPattern(pool.layout());
              FramePool reader = FramePool.attach(name, new PoolBuilder.AttachOptions().jmx(false))) {
