@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Shared pools passed by descriptor in the guest (issue 13): a DMA-BUF heap pool and a udmabuf
 # pool, each produced by one JVM and verified frame by frame in another JVM (vbuf consume) and
-# in the C consumer (examples/c/vbuf_consume.c); a sealed memfd pool that a same-user truncate
-# cannot shrink while its reader lives on.
+# in the C consumer (examples/c/vbuf_consume.c). The sealed memfd pool is the check 'sealed'.
 set -euo pipefail
 jar=vbuf-cli/target/vbuf.jar
 vbuf() { java --enable-native-access=ALL-UNNAMED -XX:TieredStopAtLevel=1 -jar "$jar" "$@"; }
@@ -19,7 +18,7 @@ for kind in dmaheap udmabuf; do
   prod=$!
   wait_for "j$kind"
   ls -l "/dev/shm/vbuf.j$kind"
-  vbuf inspect "j$kind" | grep -i backing || true
+  vbuf inspect "j$kind" | head -1
   vbuf consume "j$kind" --json --timeout 300s | tee "/tmp/j$kind-cons.json"
   wait $prod
   cat "/tmp/j$kind.json"
@@ -40,20 +39,3 @@ for kind in dmaheap udmabuf; do
   echo "$kind pool by descriptor, verified in another JVM and in C: OK"
 done
 
-echo "--- a sealed memfd pool: a same-user truncate fails, the reader lives on"
-vbuf run --shared m1 --memory memfd --size 320x240 --fps 20 --frames 100 --groups 1 --json > /tmp/m1.json 2>/tmp/m1.err &
-prod=$!
-wait_for m1
-vbuf consume m1 --json --timeout 300s > /tmp/m1-cons.json &
-cons=$!
-sleep 3
-fd=$(ls -l /proc/$prod/fd | awk '/memfd:vbuf.m1/ {print $9; exit}')
-if truncate -s 0 "/proc/$prod/fd/$fd" 2>/tmp/trunc.err; then echo "truncate succeeded on a sealed pool"; exit 1; fi
-cat /tmp/trunc.err
-wait $cons
-wait $prod
-cat /tmp/m1-cons.json
-grep -q '"ok":true' /tmp/m1-cons.json
-grep -q '"frames":100' /tmp/m1-cons.json
-grep -q '"verifyFailures":0' /tmp/m1-cons.json
-echo "sealed memfd pool survived a truncate: OK"

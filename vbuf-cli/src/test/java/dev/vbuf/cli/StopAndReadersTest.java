@@ -255,6 +255,9 @@ class StopAndReadersTest {
         Cli inspect = Cli.run("inspect", name);
         assertEquals(0, inspect.exit(), inspect::toString);
         assertTrue(inspect.out().contains("memfd sealed against shrink, grow, seal") && inspect.out().contains("by fd"), inspect::toString);
+        Cli ls = Cli.run("shm", "ls");
+        String line = ls.out().lines().filter(l -> l.startsWith(name + " ")).findFirst().orElse("");
+        assertTrue(line.contains(" live ") && line.contains("passed by fd: memfd sealed against shrink, grow, seal"), ls::toString);
         var consumer = new Child("consume", name, "--json");
         Cli c = consumer.finish();
         assertEquals(0, c.exit(), c::toString);
