@@ -14,13 +14,20 @@ for i in $(seq 1 900); do [ -S /dev/shm/vbuf.m1 ] && break; sleep 0.2; done
 vbuf inspect m1 | head -1
 vbuf consume m1 --json --timeout 300s > /tmp/m1-cons.json 2>/tmp/m1-cons.err &
 cons=$!
-# every process holding the pool's memfd (the producer JVM; the consumer closes its copy after mapping)
-holders=$(for d in /proc/[0-9]*/fd; do ls -l "$d" 2>/dev/null | awk -v d="$d" '/memfd:vbuf.m1 / {print d "/" $9}'; done)
-[ -n "$holders" ] || { echo "no process holds the memfd of m1"; exit 1; }
-for f in $holders; do
-  echo "truncate -s 0 $f"
-  if truncate -s 0 "$f"; then echo "truncate succeeded on a sealed pool"; exit 1; fi
+# every process holding the pool's memfd (the producer JVM keeps it; an attacher closes its copy
+# once mapped): truncating any of them must fail with EPERM, until one such refusal is seen
+refused=0
+for i in $(seq 1 300); do
+  for f in $(find /proc/[0-9]*/fd -lname '/memfd:vbuf.m1*' 2>/dev/null); do
+    echo "truncate -s 0 $f"
+    if truncate -s 0 "$f" 2>/tmp/trunc.err; then echo "truncate succeeded on a sealed pool"; exit 1; fi
+    cat /tmp/trunc.err
+    grep -q "Operation not permitted" /tmp/trunc.err && refused=1
+  done
+  [ $refused = 1 ] && break
+  sleep 0.2
 done
+[ $refused = 1 ] || { echo "never saw the sealed memfd refuse a truncate"; exit 1; }
 wait $cons
 wait $prod
 cat /tmp/m1-cons.json
