@@ -35,6 +35,7 @@
  */
 #define _GNU_SOURCE
 #include "vbuf_shm.h"
+#include "vbuf_fd.h" /* pools passed by descriptor: a sealed memfd, DMA-BUFs */
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -196,7 +197,8 @@ int main(int argc, char **argv) {
     if ((size_t)snprintf(path, sizeof path, "%s/%s%s", dir, VBUF_SHM_PREFIX, name) >= sizeof path)
         return usage("--dir is too long");
     struct vbuf_pool pool;
-    if (vbuf_attach(path, attach_flags, &pool, err, sizeof err) != 0) {
+    struct vbuf_fd_buffers bufs; /* a DMA-BUF pool's buffers (count 0 otherwise) */
+    if (vbuf_attach_any(path, attach_flags, &pool, &bufs, err, sizeof err) != 0) {
         fprintf(stderr, "vbuf_consume: %s\n", err);
         return 2;
     }
@@ -205,6 +207,7 @@ int main(int argc, char **argv) {
                " processes=%u width=%u height=%u format=%u\n", path, pool.geo.slot_count, pool.geo.group_count,
                pool.buffer_bytes, pool.buffer_stride, pool.data_offset, pool.geo.process_capacity, pool.width,
                pool.height, pool.format);
+        vbuf_fd_close(&bufs);
         vbuf_detach(&pool);
         return 0;
     }
@@ -214,6 +217,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "vbuf_consume: consumer group '%s' is not one of the groups of %s:", group, path);
         for (uint32_t k = 0; k < pool.geo.group_count; k++) fprintf(stderr, " '%s'", pool.group_names[k]);
         fprintf(stderr, "; give one of them\n");
+        vbuf_fd_close(&bufs);
         vbuf_detach(&pool);
         return 2;
     }
@@ -226,6 +230,7 @@ int main(int argc, char **argv) {
 
     if (vbuf_register(&pool, err, sizeof err) != 0) {
         fprintf(stderr, "vbuf_consume: %s\n", err);
+        vbuf_fd_close(&bufs);
         vbuf_detach(&pool);
         return 2;
     }
@@ -247,7 +252,10 @@ int main(int argc, char **argv) {
         if (r == VBUF_ECORRUPT) { corrupt = true; fprintf(stderr, "vbuf_consume: %s\n", pool.problem); break; }
         if (r != VBUF_OK) { incomplete = true; break; }
         frames++;
+        f.data = vbuf_fd_frame_data(&bufs, &f);
+        vbuf_fd_sync(&bufs, f.slot, VBUF_FD_SYNC_READ, 1); /* DMA_BUF_IOCTL_SYNC, as the creator does */
         const char *problem = verify(&f, mode, &checksum, &stamp_last, why, sizeof why);
+        vbuf_fd_sync(&bufs, f.slot, VBUF_FD_SYNC_READ, 0);
         if (!problem && last >= 0 && f.sequence <= last) {
             snprintf(why, sizeof why, "sequence %" PRId64 " after %" PRId64 ": delivered twice or out of order",
                      f.sequence, last);
@@ -280,6 +288,7 @@ int main(int argc, char **argv) {
     printf("frames=%" PRIu64 " bad=%" PRIu64 " first=%" PRId64 " last=%" PRId64 " gaps=%" PRIu64 " eos=%d checksum=%016"
            PRIx64 "\n", frames, bad, first, last, gaps, eos ? 1 : 0, checksum);
     fflush(stdout);
+    vbuf_fd_close(&bufs);
     vbuf_detach(&pool);
     if (bad) return 1;
     if (corrupt) return 4;

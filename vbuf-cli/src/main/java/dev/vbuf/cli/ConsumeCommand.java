@@ -71,6 +71,17 @@ public final class ConsumeCommand implements Callable<Integer> {
         FramePool attached = FramePool.attach(name, new PoolBuilder.AttachOptions().waitStrategy(strategy).jmx(false));
         // Ctrl-C / SIGTERM: finish the frame in hand, print the summary, detach cleanly, exit 130
         var stopRequested = new java.util.concurrent.atomic.AtomicBoolean();
+        try {
+            return consume(attached, stopRequested, strategy, waitName, wait, json, out, err);
+        } catch (InternalError fault) {
+            // SIGBUS on the mapping (the JVM's error for an access past the end of a truncated
+            // file), in the loop or while detaching: say what happened, exit 1
+            throw dev.vbuf.shm.PoolFile.vanished(name, fault);
+        }
+    }
+
+    private int consume(FramePool attached, java.util.concurrent.atomic.AtomicBoolean stopRequested, WaitStrategy strategy,
+                        String waitName, Duration wait, boolean json, PrintWriter out, PrintWriter err) {
         try (GracefulStop stop = GracefulStop.install("consume", () -> stopRequested.set(true)); FramePool pool = attached) {
             Consumer consumer;
             try {
@@ -124,7 +135,13 @@ public final class ConsumeCommand implements Callable<Integer> {
                             if (last >= 0) gaps += seq - last - 1;
                             last = seq;
                         }
-                        long bad = pattern.verify(f.segment(), seq);
+                        f.beginCpuAccess(Frame.CPU_READ); // DMA_BUF_IOCTL_SYNC for a DMA-BUF pool, nothing otherwise
+                        long bad;
+                        try {
+                            bad = pattern.verify(f.segment(), seq);
+                        } finally {
+                            f.endCpuAccess(Frame.CPU_READ);
+                        }
                         verified++;
                         if (bad >= 0) {
                             failures++;

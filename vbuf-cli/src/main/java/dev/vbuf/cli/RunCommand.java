@@ -175,14 +175,29 @@ public final class RunCommand implements Callable<Integer> {
         }
     }
 
-    /** --memory; a shared pool's buffers live in its /dev/shm file, so only numa:N and locked apply. */
+    /**
+     * --memory; with --shared the base kind chooses the shared pool's memory: anon (the default) a
+     * /dev/shm file, memfd a sealed memfd, hugepages a sealed memfd in explicit huge pages, dmaheap
+     * and udmabuf one DMA-BUF per buffer; the last four are passed to other processes by fd.
+     */
     MemorySpec memorySpec() {
         MemorySpec m = memory.memory;
-        if (shared != null && (!m.base().equals("anon") || m.zone() != null)) {
-            throw Flags.bad(spec, "--memory " + m.text() + " cannot be combined with --shared: a shared pool's buffers"
-                    + " live in its /dev/shm file; with --shared give numa:N and/or locked only");
+        if (shared != null && m.zone() != null) {
+            throw Flags.bad(spec, "--memory " + m.text() + " cannot be combined with --shared: a zone is private to this"
+                    + " process; with --shared give anon, memfd, hugepages, dmaheap or udmabuf, with numa:N and/or locked");
         }
         return m;
+    }
+
+    /** The shared pool's memory for --memory's base kind. */
+    static dev.vbuf.pool.PoolBuilder.SharedMemory sharedMemory(MemorySpec m) {
+        return switch (m.base()) {
+            case "memfd" -> dev.vbuf.pool.PoolBuilder.SharedMemory.MEMFD;
+            case "hugepages" -> dev.vbuf.pool.PoolBuilder.SharedMemory.HUGEPAGES;
+            case "dmaheap" -> dev.vbuf.pool.PoolBuilder.SharedMemory.DMA_HEAP;
+            case "udmabuf" -> dev.vbuf.pool.PoolBuilder.SharedMemory.UDMABUF;
+            default -> dev.vbuf.pool.PoolBuilder.SharedMemory.FILE;
+        };
     }
 
     private Setup validate() {
@@ -279,7 +294,7 @@ public final class RunCommand implements Callable<Integer> {
             var b = FramePool.builder().name(request.name()).layout(s.layout).count(request.frames())
                     .groups(request.groups()).overflow(request.overflow()).waitStrategy(pool.wait.strategy())
                     .recordTimestamps(true);
-            FramePool built = (shared != null ? b.shared(shared).sharedMode(s.sharedMode).sharedNumaNode(memorySpec.node())
+            FramePool built = (shared != null ? b.shared(shared).sharedMemory(sharedMemory(memorySpec)).sharedMode(s.sharedMode).sharedNumaNode(memorySpec.node())
                     .sharedLocked(memorySpec.locked()) : b.allocator(request.allocator())).build();
             gc0[0] = gcTotals(); // the run's GC figures start here, after the pool (and its MBean) exist
             return built;
@@ -301,6 +316,10 @@ public final class RunCommand implements Callable<Integer> {
             });
         } catch (Pipeline.OpenException e) {
             throw new IllegalStateException("a verifier could not start: " + e.getMessage(), e);
+        } catch (InternalError fault) {
+            // SIGBUS on the shared mapping (its file truncated under this process), while closing the pool
+            if (shared == null) throw fault;
+            throw dev.vbuf.shm.PoolFile.vanished(shared, fault);
         }
         long wall = r.wallNanos(); // from the source's start: building the pool is not part of the run
         long[] gc1 = gcTotals();

@@ -81,7 +81,8 @@ public final class ShmCommand implements Runnable {
                     buffers = Integer.toString(pool.getTotalCount());
                     procs = Long.toString(pool.peers().stream().filter(Peer::alive).count());
                     if (detail.isEmpty()) detail = "groups " + String.join(",", pool.groups())
-                            + (pool.layout() != null ? ", " + pool.layout() : "") + (pool.endOfStream() ? ", end of stream" : "");
+                            + (pool.layout() != null ? ", " + pool.layout() : "") + (pool.endOfStream() ? ", end of stream" : "")
+                            + (isSocket(p) ? ", passed by fd: " + byFd(pool.stats().backing()) : "");
                 } catch (RuntimeException e) {
                     if (detail.isEmpty()) detail = e.getMessage();
                 }
@@ -180,4 +181,20 @@ public final class ShmCommand implements Runnable {
             return failed == 0 ? 0 : 1;
         }
     }
+
+    /** True for a pool passed by descriptor: its name is a Unix-domain socket. */
+    static boolean isSocket(Path p) {
+        try {
+            return Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isOther();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** The memory part of a pool-by-descriptor's backing text ("memfd sealed against shrink, grow, seal"). */
+    static String byFd(String backing) {
+        int cut = backing.indexOf(" (");
+        return cut > 0 ? backing.substring(0, cut) : backing;
+    }
+
 }

@@ -33,6 +33,7 @@ class StopAndReadersTest {
     void cleanUp() throws IOException {
         for (Child c : children) c.process.destroyForcibly();
         Files.deleteIfExists(path);
+        for (ShmNames.TempFile t : ShmNames.tempFiles(name)) Files.deleteIfExists(t.path());
     }
 
     /** A child JVM running vbuf, its stdout collected, its stderr lines kept as they come. */
@@ -42,8 +43,14 @@ class StopAndReadersTest {
         final CompletableFuture<String> out = new CompletableFuture<>();
 
         Child(String... args) throws IOException {
+            this(List.of(), args);
+        }
+
+        Child(List<String> jvmOptions, String... args) throws IOException {
             List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1",
+                    "--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1"));
+            cmd.addAll(jvmOptions);
+            cmd.addAll(List.of(
                     "-cp", System.getProperty("java.class.path") + System.getProperty("path.separator") + System.getProperty("jdk.module.path", "") /* on the module path too (tests) */, Main.class.getName()));
             cmd.addAll(List.of(args));
             process = new ProcessBuilder(cmd).start();
@@ -162,5 +169,103 @@ class StopAndReadersTest {
         assertEquals(50, p.number("verify", "takenByOthers"), p::toString);
         assertEquals(produced, p.number("verify", "consumed") + p.number("verify", "takenByOthers")
                 + p.number("verify", "dropped"), p::toString);
+    }
+
+    @Test
+    void sigtermOnASharedProducerStillPrintsItsJsonSummary() throws Exception {
+        var producer = new Child("run", "--shared", name, "--size", "64x48", "--fps", "100", "--frames", "100000000",
+                "--groups", "1", "--policy", "drop-oldest", "--json");
+        producer.awaitErr(l -> l.startsWith("frames "), "of status");
+        producer.signal("TERM");
+        Cli p = producer.finish();
+        assertEquals(130, p.exit(), p::toString);
+        assertTrue(p.out().contains("\"stopped\":true") && p.out().contains("\"ok\":true"), p::toString);
+        long produced = p.number("produced");
+        assertTrue(produced > 0, p::toString);
+        assertEquals(produced, p.number("verify", "consumed"), "the verifier read every frame made before the stop: " + p);
+        assertEquals(0, p.number("verifyFailures"), p::toString);
+        assertFalse(Files.exists(path), "the producer removed its pool");
+    }
+
+    @Test
+    void aConsumerWhosePoolIsTruncatedSaysSoAndExitsNonZeroAndTheProducerToo() throws Exception {
+        var producer = new Child("run", "--shared", name, "--size", "64x48", "--fps", "100", "--frames", "100000000",
+                "--groups", "1", "--json");
+        producer.awaitErr(l -> l.contains("has no reader yet"), "saying the remote group has no reader");
+        var consumer = new Child("consume", name, "--json");
+        consumer.awaitErr(l -> l.contains(name + "/consume: frames"), "of consumer status");
+        try (var ch = java.nio.channels.FileChannel.open(path, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.truncate(0); // what any process of the same user can do to a /dev/shm pool
+        }
+        Cli c = consumer.finish();
+        assertNotEquals(0, c.exit(), c::toString);
+        assertTrue(c.err().contains("vbuf consume: shared pool '" + name + "' vanished under this process: its file "
+                + path + " was truncated (it is now 0 bytes long)") && c.err().contains("start it again")
+                && c.err().contains("--memory memfd"), c::toString);
+        assertFalse(c.err().contains("Exception in thread") || c.err().contains("InternalError"), c::toString);
+
+        Cli p = producer.finish();
+        assertNotEquals(0, p.exit(), p::toString);
+        assertTrue(p.err().contains("vbuf run: shared pool '" + name + "' vanished under this process"), p::toString);
+        assertFalse(p.err().contains("Exception in thread"), "no thread of the producer died uncaught: " + p);
+    }
+
+    @Test
+    void aCreatorKilledBeforePublishingLeavesATemporaryFileThatLsListsAndRmStaleRemoves() throws Exception {
+        Path temp = killedCreatorsTempFile();
+        Cli ls = Cli.run("shm", "ls");
+        String line = ls.out().lines().filter(l -> l.startsWith(name + " (temporary)")).findFirst().orElse("");
+        assertTrue(line.contains(" stale ") && line.contains("which is gone") && line.contains("vbuf shm rm --stale"), ls::toString);
+        Cli rm = Cli.run("shm", "rm", "--stale");
+        assertEquals(0, rm.exit(), rm::toString);
+        assertTrue(rm.out().contains("removed " + temp), rm::toString);
+        assertFalse(Files.exists(temp), "the killed creator's temporary file is gone");
+    }
+
+    @Test
+    void aCreatorKilledBeforePublishingLeavesATemporaryFileThatTheNextCreateRemoves() throws Exception {
+        Path temp = killedCreatorsTempFile();
+        var next = new Child("run", "--shared", name, "--size", "64x48", "--fps", "0", "--frames", "20",
+                "--groups", "1", "--policy", "drop-oldest", "--json");
+        Cli r = next.finish();
+        assertEquals(0, r.exit(), r::toString);
+        assertFalse(Files.exists(temp), "the next create of the pool removed the dead creator's temporary file");
+        assertTrue(ShmNames.tempFiles(name).isEmpty(), ShmNames.tempFiles(name)::toString);
+    }
+
+    /** Starts a creator that stops between formatting its temporary file and publishing it, SIGKILLs it there. */
+    private Path killedCreatorsTempFile() throws Exception {
+        var creator = new Child(List.of("-Dvbuf.test.pauseBeforePublish=true"), "run", "--shared", name, "--size", "640x480",
+                "--fps", "0", "--frames", "100", "--groups", "1", "--json");
+        String point = creator.awaitErr(l -> l.startsWith("CRASH-POINT publish "), "saying it stopped before publishing");
+        Path temp = Path.of(point.substring("CRASH-POINT publish ".length()));
+        assertTrue(Files.size(temp) > 640 * 480, "the temporary file holds the pool: " + temp);
+        creator.process.destroyForcibly(); // SIGKILL
+        assertTrue(creator.process.waitFor(60, TimeUnit.SECONDS));
+        assertTrue(Files.exists(temp), "a SIGKILL leaves the temporary file");
+        assertFalse(Files.exists(path), "nothing was published");
+        return temp;
+    }
+
+    @Test
+    void aSealedMemfdPoolIsConsumedByAnotherProcessAndInspectShowsItSealedAndPassedByFd() throws Exception {
+        var producer = new Child("run", "--shared", name, "--memory", "memfd", "--size", "64x48", "--fps", "0",
+                "--frames", "2000", "--groups", "1", "--json");
+        producer.awaitErr(l -> l.contains("has no reader yet"), "saying the remote group has no reader");
+        Cli inspect = Cli.run("inspect", name);
+        assertEquals(0, inspect.exit(), inspect::toString);
+        assertTrue(inspect.out().contains("memfd sealed against shrink, grow, seal") && inspect.out().contains("by fd"), inspect::toString);
+        Cli ls = Cli.run("shm", "ls");
+        String line = ls.out().lines().filter(l -> l.startsWith(name + " ")).findFirst().orElse("");
+        assertTrue(line.contains(" live ") && line.contains("passed by fd: memfd sealed against shrink, grow, seal"), ls::toString);
+        var consumer = new Child("consume", name, "--json");
+        Cli c = consumer.finish();
+        assertEquals(0, c.exit(), c::toString);
+        assertEquals(2000, c.number("verified"), c::toString);
+        assertEquals(0, c.number("verifyFailures"), c::toString);
+        assertEquals(0, c.number("missed"), c::toString);
+        Cli p = producer.finish();
+        assertEquals(0, p.exit(), p::toString);
+        assertFalse(Files.exists(path), "the producer removed its socket");
     }
 }

@@ -61,6 +61,35 @@ public final class PoolBuilder {
         return this;
     }
 
+    /** What a shared pool's memory is and how other processes get it ({@link #sharedMemory}). */
+    public enum SharedMemory {
+        /** A file in /dev/shm that other processes open by its path (the default; tools can read it by name). */
+        FILE(0),
+        /** A memfd sealed against shrinking and growing, passed by descriptor over a Unix socket at the pool's name. */
+        MEMFD(dev.vbuf.shm.FdProtocol.KIND_MEMFD),
+        /** A sealed memfd in explicit huge pages (MFD_HUGETLB): needs huge pages reserved (/proc/sys/vm/nr_hugepages). */
+        HUGEPAGES(dev.vbuf.shm.FdProtocol.KIND_MEMFD_HUGETLB),
+        /** One DMA-BUF per buffer from a DMA-BUF heap (/dev/dma_heap), passed by descriptor; the control block in a sealed memfd. */
+        DMA_HEAP(dev.vbuf.shm.FdProtocol.KIND_DMA_HEAP),
+        /** One DMA-BUF per buffer made from memfd pages by /dev/udmabuf, passed by descriptor. */
+        UDMABUF(dev.vbuf.shm.FdProtocol.KIND_UDMABUF);
+
+        final int kind;
+        SharedMemory(int kind) { this.kind = kind; }
+    }
+
+    private SharedMemory sharedMemory = SharedMemory.FILE;
+
+    /**
+     * What a shared pool's memory is (default {@link SharedMemory#FILE}): a sealed memfd, huge
+     * pages or DMA-BUFs are passed to attaching processes as descriptors over a Unix-domain
+     * socket at the pool's name (docs/SHARED.md); {@link FramePool#attach} finds out which.
+     */
+    public PoolBuilder sharedMemory(SharedMemory memory) {
+        this.sharedMemory = Objects.requireNonNull(memory);
+        return this;
+    }
+
     /** Locks a shared pool's whole file in memory (mlock) while this pool is open. */
     public PoolBuilder sharedLocked(boolean locked) {
         this.sharedLocked = locked;
@@ -286,8 +315,10 @@ public final class PoolBuilder {
         if (size < 1) throw new IllegalArgumentException("buffer size not set; call bufferSize(bytes) or layout(layout)");
         long pageSize = 4096, stride = (Math.max(size, 1) + pageSize - 1) / pageSize * pageSize;
         dev.vbuf.memory.Negotiator.checkPoolFits(sharedName, count, stride, 0, true); // tmpfs pages are memory too
-        PoolFile file = PoolFile.create(sharedName, count, groups.size(), size, alignment, sharedMode,
-                processCapacity, sharedNumaNode, sharedLocked);
+        PoolFile file = sharedMemory == SharedMemory.FILE
+                ? PoolFile.create(sharedName, count, groups.size(), size, alignment, sharedMode, processCapacity, sharedNumaNode, sharedLocked)
+                : PoolFile.createFd(sharedName, sharedMemory.kind, count, groups.size(), size, alignment, sharedMode,
+                        processCapacity, sharedNumaNode, sharedLocked);
         SharedBacking backing = SharedBacking.create(file, keepFile, reclaimAfter);
         try {
             return new FramePool(this, Memory.shared(file, count, size), backing);
@@ -398,8 +429,9 @@ public final class PoolBuilder {
             for (int i = 0; i < count; i++) bufs[i] = r.buffer(i, size);
             var fds = new int[count];
             Arrays.fill(fds, -1);
-            return new Memory(bufs, new long[count], fds, new boolean[count], null, null,
-                    "shared file " + r.path() + " (" + r.fileBytes() + " bytes)" + r.memoryNote(), size);
+            Allocation dmaBufs = r.bufferAllocation(); // DMA-BUF buffers: their fds, DMA_BUF_IOCTL_SYNC
+            if (dmaBufs != null) for (int i = 0; i < count; i++) fds[i] = dmaBufs.fd(i);
+            return new Memory(bufs, new long[count], fds, new boolean[count], null, dmaBufs, r.backing(), size);
         }
 
         void free(boolean runDeleters) {

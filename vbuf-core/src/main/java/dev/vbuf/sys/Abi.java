@@ -83,9 +83,30 @@ public final class Abi {
     public static final int O_NONBLOCK = 04000;
     public static final int O_CLOEXEC = 02000000;
     public static final int F_ADD_SEALS = 1033;
+    public static final int F_GET_SEALS = 1034;
+    public static final int F_SEAL_SEAL = 0x0001;
     public static final int F_SEAL_SHRINK = 0x0002;
+    public static final int F_SEAL_GROW = 0x0004;
+    public static final int F_SEAL_WRITE = 0x0008;
+    /** unistd.h: lseek's whence. */
+    public static final int SEEK_SET = 0, SEEK_END = 2;
     /** poll.h */
     public static final short POLLIN = 0x1, POLLPRI = 0x2, POLLERR = 0x8, POLLHUP = 0x10;
+
+    // ---- Unix-domain sockets: sys/socket.h, sys/un.h (the same on x86-64 and aarch64) ----
+    public static final int AF_UNIX = 1;
+    public static final int SOCK_STREAM = 1;
+    public static final int SOCK_SEQPACKET = 5;
+    public static final int SOCK_NONBLOCK = 04000;
+    public static final int SOCK_CLOEXEC = 02000000;
+    public static final int SOL_SOCKET = 1;
+    public static final int SO_PEERCRED = 17;
+    public static final int SCM_RIGHTS = 1;
+    public static final int MSG_CTRUNC = 0x8;
+    public static final int MSG_TRUNC = 0x20;
+    public static final int MSG_DONTWAIT = 0x40;
+    public static final int MSG_NOSIGNAL = 0x4000;
+    public static final int MSG_CMSG_CLOEXEC = 0x40000000;
 
     // ---- memory mapping: sys/mman.h ----
     public static final int PROT_READ = 0x1;
@@ -147,7 +168,7 @@ public final class Abi {
     public static final int EPERM = 1, ENOENT = 2, EINTR = 4, EIO = 5, ENXIO = 6, EBADF = 9, EAGAIN = 11,
             ENOMEM = 12, EACCES = 13, EFAULT = 14, EBUSY = 16, EEXIST = 17, ENODEV = 19, EINVAL = 22,
             ENFILE = 23, EMFILE = 24, ENOTTY = 25, EFBIG = 27, ENOSPC = 28, EPIPE = 32, ENOSYS = 38,
-            ELOOP = 40, EOPNOTSUPP = 95;
+            ELOOP = 40, EOPNOTSUPP = 95, ECONNRESET = 104, ECONNREFUSED = 111;
 
     // ---- the ioctl request encoder: asm-generic/ioctl.h (x86-64 and aarch64 both use it) ----
     /** _IOC direction bits. */

@@ -27,7 +27,8 @@ public final class Errno {
             Map.entry(Abi.ENODEV, "ENODEV"), Map.entry(Abi.EINVAL, "EINVAL"), Map.entry(Abi.ENFILE, "ENFILE"),
             Map.entry(Abi.EMFILE, "EMFILE"), Map.entry(Abi.ENOTTY, "ENOTTY"), Map.entry(Abi.EFBIG, "EFBIG"),
             Map.entry(Abi.ENOSPC, "ENOSPC"), Map.entry(Abi.EPIPE, "EPIPE"), Map.entry(Abi.ENOSYS, "ENOSYS"),
-            Map.entry(Abi.ELOOP, "ELOOP"), Map.entry(Abi.EOPNOTSUPP, "EOPNOTSUPP"));
+            Map.entry(Abi.ELOOP, "ELOOP"), Map.entry(Abi.EOPNOTSUPP, "EOPNOTSUPP"),
+            Map.entry(Abi.ECONNRESET, "ECONNRESET"), Map.entry(Abi.ECONNREFUSED, "ECONNREFUSED"));
 
     private static final MethodHandle STRERROR = Libc.plain("strerror",
             FunctionDescriptor.of(ADDRESS.withTargetLayout(MemoryLayout.sequenceLayout(256, ValueLayout.JAVA_BYTE)), JAVA_INT));

@@ -36,6 +36,7 @@ public final class FileIo {
     private static final MethodHandle FCHMOD = Libc.capturing("fchmod", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle FCNTL = Libc.capturing("fcntl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), Libc.variadicFrom(2));
+    private static final MethodHandle LSEEK = Libc.capturing("lseek", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
     private static final MethodHandle GETUID = Libc.plain("getuid", FunctionDescriptor.of(JAVA_INT));
     private static final MethodHandle PREAD = Libc.capturing("pread", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
     private static final MethodHandle PWRITE = Libc.capturing("pwrite", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
@@ -139,6 +140,20 @@ public final class FileIo {
             throw e;
         } catch (Throwable t) {
             throw Libc.broken("fcntl", t);
+        }
+    }
+
+    /** lseek(fd, offset, whence): the new offset; {@code lseek(fd, 0, SEEK_END)} is a DMA-BUF's size (fstat says 0). */
+    public static long lseek(int fd, long offset, int whence) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment state = Libc.callState(a);
+            long r = (long) LSEEK.invokeExact(state, fd, offset, whence);
+            if (r < 0) throw Libc.fail("lseek", "fd " + fd + ", " + offset + ", whence " + whence, state, null);
+            return r;
+        } catch (NativeException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libc.broken("lseek", t);
         }
     }
 

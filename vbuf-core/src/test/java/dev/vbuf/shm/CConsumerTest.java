@@ -191,6 +191,48 @@ class CConsumerTest {
         }
     }
 
+    /** Sockets and memfds this process has open (its pipes to child processes are not counted). */
+    static long socketsAndMemfds() throws IOException {
+        try (var s = Files.list(Path.of("/proc/self/fd"))) {
+            return s.filter(f -> {
+                try {
+                    String l = Files.readSymbolicLink(f).toString();
+                    return l.startsWith("socket:") || l.startsWith("/memfd:");
+                } catch (IOException e) {
+                    return false;
+                }
+            }).count();
+        }
+    }
+
+    @Test
+    void theCConsumerGetsEveryFrameOfASealedMemfdPoolPassedByDescriptor() throws Exception {
+        int frames = 500;
+        try (FramePool pool = FramePool.builder().shared(name).sharedMemory(PoolBuilder.SharedMemory.MEMFD).layout(LAYOUT)
+                .count(8).groups("c").jmx(false).waitStrategy(WaitStrategy.futex()).build()) {
+            long fdsBefore = socketsAndMemfds();
+            C c = new C("--timeout-ms", "120000", name, "c", Integer.toString(frames));
+            String attached = c.await("attached ");
+            assertTrue(attached.contains(" slots=8 groups=1 group=c "), attached);
+            String fds = Files.list(Path.of("/proc/" + c.process.pid() + "/fd")).map(f -> {
+                try {
+                    return Files.readSymbolicLink(f).toString();
+                } catch (IOException e) {
+                    return "";
+                }
+            }).filter(l -> l.contains("memfd") || l.contains("socket")).toList().toString();
+            assertEquals("[]", fds, "the C consumer closed the memfd after mapping it and the socket after the reply");
+            for (long seq = 0; seq < frames; seq++) produce(pool, seq);
+            Matcher m = c.summary();
+            assertEquals(0, c.exit(), "exit code; stderr: " + c.err);
+            assertEquals(List.of("500", "0", "0", "499", "0"), List.of(m.group(1), m.group(2), m.group(3), m.group(4), m.group(5)),
+                    "frames, bad, first, last, gaps");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10); // its connection's thread may still be closing
+            while (socketsAndMemfds() != fdsBefore && System.nanoTime() < deadline) Thread.sleep(20);
+            assertEquals(fdsBefore, socketsAndMemfds(), "the creator leaked no socket or memfd serving it");
+        }
+    }
+
     @Test
     void aKilledCConsumersFrameIsRecoveredAndNeverDeliveredTwice() throws Exception {
         try (FramePool pool = create(8, Duration.ofMillis(100))) {

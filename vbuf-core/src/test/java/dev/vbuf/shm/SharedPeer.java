@@ -22,6 +22,7 @@ import java.util.concurrent.locks.LockSupport;
  *   produce NAME N                      produce N frames (pattern of seq) into the pool, then exit
  *   create-fill NAME                    create the pool (NV12 64x32, 4 buffers, group g), take a free buffer, keep it
  *   create-hold NAME                    create the pool, publish one frame, take it in group g, keep it
+ *   create-memfd-hold NAME              the same with a sealed memfd pool passed by descriptor
  * </pre>
  */
 public final class SharedPeer {
@@ -73,10 +74,11 @@ public final class SharedPeer {
     /** The creator killed while it holds a frame: its process entry must be the one the frame names. */
     static void create(String mode, String name) {
         FramePool pool = FramePool.builder().shared(name).layout(CrossProcessTest.LAYOUT).count(4).groups("g").jmx(false)
+                .sharedMemory(mode.contains("-memfd") ? PoolBuilder.SharedMemory.MEMFD : PoolBuilder.SharedMemory.FILE)
                 .reclaimAfter(Duration.ofMillis(200)).build();
         say("READY");
         Frame f = pool.acquireFree(Duration.ofSeconds(30));
-        if (mode.equals("create-hold")) {
+        if (mode.endsWith("-hold")) {
             f.submit();
             f = pool.consumer("g").acquireFilled(Duration.ofSeconds(30));
             say("HOLDING " + f.id());

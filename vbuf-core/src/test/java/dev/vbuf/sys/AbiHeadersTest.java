@@ -38,6 +38,9 @@ class AbiHeadersTest {
             #include <poll.h>
             #include <stddef.h>
             #include <sys/mman.h>
+            #include <sys/socket.h>
+            #include <sys/un.h>
+            #include <unistd.h>
             #include <sys/stat.h>
             #include <sys/syscall.h>
             #include <asm/ioctl.h>
@@ -97,6 +100,7 @@ class AbiHeadersTest {
             java.put(n, ((Number) rc.getAccessor().invoke(table)).longValue());
         }
         for (StructLayout s : List.of(DmaBufIo.HEAP_ALLOCATION, DmaBufIo.SYNC, DmaBufIo.UDMABUF_CREATE_DATA, FileIo.POLLFD,
+                Sockets.SOCKADDR_UN, Sockets.IOVEC, Sockets.MSGHDR, Sockets.CMSGHDR, Sockets.UCRED,
                 Uring.PARAMS, Uring.SQRING_OFFSETS, Uring.CQRING_OFFSETS, Uring.SQE, Uring.CQE)) {
             String struct = s.name().orElseThrow();
             c.put("sizeof(struct " + struct + ")", "sizeof(struct " + struct + ")");

@@ -174,7 +174,13 @@ public final class Pipeline {
             threads.add(Thread.ofPlatform().name("vbuf-" + sinkGroups.get(i)).unstarted(() -> {
                 boolean failed = false;
                 while (true) {
-                    Frame f = cons.acquireFilled(POLL_NANOS); // no Duration per call: the loop allocates nothing
+                    Frame f;
+                    try {
+                        f = cons.acquireFilled(POLL_NANOS); // no Duration per call: the loop allocates nothing
+                    } catch (Throwable e) { // e.g. a shared pool's file truncated under it: record, never die uncaught
+                        fail(sinkErrors, e, c);
+                        return;
+                    }
                     if (f == null) {
                         // the end: the source is done and nothing is left for this group (another
                         // process reading the same group may have taken the last frames)
@@ -216,7 +222,11 @@ public final class Pipeline {
                 sourceError[0] = e;
                 c.requestStop();
             } finally {
-                pool.markEndOfStream();
+                try {
+                    pool.markEndOfStream();
+                } catch (Throwable e) { // a shared pool's file truncated under it
+                    if (sourceError[0] == null) sourceError[0] = e;
+                }
             }
         });
         threads.add(producer);
