@@ -93,6 +93,8 @@ public final class FrameSender implements AutoCloseable {
     private final FrameLayout layout;
     private volatile boolean stopped;
     private long nextFrameNumber;
+    /** The largest window seen (at a frame's start): the publication's window when every receiver has caught up. */
+    private long fullWindow;
 
     /**
      * @param group         the consumer group whose frames to send
@@ -204,7 +206,11 @@ public final class FrameSender implements AutoCloseable {
                 if (r > 0) counters.inc(Counter.OFFERS);
             }
             if (r > 0) {
-                if (offset == 0) nextFrameNumber++;
+                if (offset == 0) {
+                    nextFrameNumber++;
+                    long w = publication.availableWindow(); // the receivers' window; whole when they have caught up
+                    if (w > fullWindow) fullWindow = w;
+                }
                 offset += data;
                 counters.inc(Counter.CHUNKS);
                 idle.reset();
@@ -303,6 +309,24 @@ public final class FrameSender implements AutoCloseable {
             if (r == Publication.NOT_CONNECTED && System.nanoTime() > deadline) return false;
             idle.idle();
         }
+    }
+
+    /**
+     * Waits until the receivers have taken everything sent so far (the publication's window is
+     * whole again), so that closing the sender's media driver right after does not lose the
+     * stream's tail; returns early when no receiver is connected.
+     *
+     * @return true if everything was taken, false after the timeout or when no receiver is left
+     */
+    public boolean awaitDelivered(long timeoutNanos) {
+        long deadline = System.nanoTime() + timeoutNanos;
+        while (publication.isConnected()) {
+            long w = publication.availableWindow();
+            if (w >= fullWindow && w > 0) return true;
+            if (System.nanoTime() - deadline > 0) return false;
+            idle.idle();
+        }
+        return false;
     }
 
     /** Closes the publication (the pool and the link stay the caller's). */
