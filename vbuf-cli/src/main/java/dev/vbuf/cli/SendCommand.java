@@ -1,5 +1,6 @@
 package dev.vbuf.cli;
 
+import dev.vbuf.bench.harness.Json;
 import dev.vbuf.net.FrameSender;
 import dev.vbuf.net.NetLink;
 import dev.vbuf.pool.Consumer;
