@@ -1,0 +1,112 @@
+package dev.vbuf.net;
+
+import dev.vbuf.format.FrameLayout;
+import dev.vbuf.format.PixelFormat;
+import dev.vbuf.format.TestPattern;
+import dev.vbuf.pool.FramePool;
+import dev.vbuf.pool.Overflow;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.InputStreamReader;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static dev.vbuf.net.FrameReceiver.Counter.*;
+import static dev.vbuf.net.NetTestSupport.*;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A sender in another JVM (its own media driver) killed with SIGKILL while it streams, so that it
+ * dies in the middle of a frame, then a new sender: the receiver aborts the broken frame (counted
+ * lost), keeps every buffer, and takes the new sender's frames byte-exact.
+ */
+class CrossProcessNetTest {
+    /** 640x480 NV12: 460,800 bytes, 343 chunks, so a kill almost always lands mid-frame. */
+    static final FrameLayout LAYOUT = FrameLayout.of(PixelFormat.NV12, 640, 480);
+    static NetLink link;
+
+    @BeforeAll
+    static void driver() { link = NetLink.embedded(); }
+
+    @AfterAll
+    static void close() { if (link != null) link.close(); }
+
+    static Process sender(int port, long first) throws Exception {
+        var cp = new ArrayList<String>();
+        for (String key : List.of("jdk.module.path", "java.class.path")) {
+            String v = System.getProperty(key);
+            if (v != null && !v.isBlank()) cp.addAll(List.of(v.split(File.pathSeparator)));
+        }
+        cp.add(Path.of("target", "test-classes").toAbsolutePath().toString());
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        var p = new ProcessBuilder(java.toString(), "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+                "-cp", String.join(File.pathSeparator, cp), SenderChild.class.getName(), String.valueOf(port), String.valueOf(first))
+                .redirectErrorStream(true).start();
+        var out = new BufferedReader(new InputStreamReader(p.getInputStream()));
+        String line = out.readLine();
+        assertEquals("sending", line, "the sender process did not start");
+        Thread drain = new Thread(() -> out.lines().forEach(l -> System.err.println("sender: " + l)));
+        drain.setDaemon(true);
+        drain.start();
+        return p;
+    }
+
+    @Test
+    void aSenderKilledMidFrameLosesThatFrameOnlyAndANewSenderGoesOn() throws Exception {
+        int port = freeUdpPort();
+        try (FramePool dst = pool(LAYOUT, 8, Overflow.DROP_OLDEST, "check");
+             TestPattern pattern = new TestPattern(LAYOUT)) {
+            var rx = new RunningReceiver(new FrameReceiver(dst, link.subscription(unicast(port), 31), 300_000_000L));
+            try (rx) {
+                FrameReceiver r = rx.receiver;
+                Process first = sender(port, 0);
+                try {
+                    long deadline = System.nanoTime() + 60_000_000_000L;
+                    while (r.counters().get(FRAMES) < 20 && System.nanoTime() < deadline) Thread.sleep(5);
+                    assertTrue(r.counters().get(FRAMES) >= 20, "frames from the first sender: " + r.counters());
+                } finally {
+                    first.destroyForcibly().waitFor(); // SIGKILL
+                }
+                long killedAt = r.counters().get(FRAMES);
+                long deadline = System.nanoTime() + 30_000_000_000L;
+                while (r.counters().get(LOST_TIMEOUT) + r.counters().get(LOST_SENDER_GONE) == 0 && r.counters().get(CHUNKS) > 0
+                        && System.nanoTime() < deadline) {
+                    Thread.sleep(5);
+                }
+                long brokenFrames = r.counters().get(LOST_TIMEOUT) + r.counters().get(LOST_SENDER_GONE);
+                Seen before = check(dst.consumer("check"), pattern, Duration.ofMillis(500));
+                assertNull(before.firstFailure());
+                allFree(dst);
+
+                Process second = sender(port, 1_000_000);
+                try {
+                    deadline = System.nanoTime() + 60_000_000_000L;
+                    while (r.counters().get(FRAMES) < killedAt + 20 && System.nanoTime() < deadline) Thread.sleep(5);
+                } finally {
+                    second.destroyForcibly().waitFor();
+                }
+                Seen after = check(dst.consumer("check"), pattern, Duration.ofMillis(1500));
+                assertNull(after.firstFailure());
+                assertTrue(!after.pts().isEmpty() && after.pts().getFirst() >= 1_000_000, "frames of the second sender: "
+                        + after.pts().size() + " from " + (after.pts().isEmpty() ? "-" : after.pts().getFirst()));
+                assertTrue(brokenFrames <= 1, "at most the frame in flight is broken: " + r.counters());
+                System.err.println("cross-process: " + r.counters());
+                long deadline2 = System.nanoTime() + 30_000_000_000L; // the second sender's frame in flight, if any
+                while (r.counters().get(LOST_TIMEOUT) + r.counters().get(LOST_SENDER_GONE) == brokenFrames
+                        && System.nanoTime() < deadline2 && r.subscription().imageCount() > 0) {
+                    Thread.sleep(5);
+                }
+                check(dst.consumer("check"), pattern, Duration.ofMillis(500));
+            }
+            allFree(dst);
+        }
+    }
+}
