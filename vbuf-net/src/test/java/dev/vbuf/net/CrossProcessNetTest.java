@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static dev.vbuf.net.FrameReceiver.Counter.*;
 import static dev.vbuf.net.NetTestSupport.*;
@@ -40,6 +41,11 @@ class CrossProcessNetTest {
     static void close() { if (link != null) link.close(); }
 
     static Process sender(int port, long first) throws Exception {
+        return child(SenderChild.class, port, first, null);
+    }
+
+    /** A JVM running {@code main} of {@code type}; its output lines go to {@code lines} (or stderr). */
+    static Process child(Class<?> type, int port, long first, java.util.function.Consumer<String> lines) throws Exception {
         var cp = new ArrayList<String>();
         for (String key : List.of("jdk.module.path", "java.class.path")) {
             String v = System.getProperty(key);
@@ -48,15 +54,73 @@ class CrossProcessNetTest {
         cp.add(Path.of("target", "test-classes").toAbsolutePath().toString());
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         var p = new ProcessBuilder(java.toString(), "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
-                "-cp", String.join(File.pathSeparator, cp), SenderChild.class.getName(), String.valueOf(port), String.valueOf(first))
+                "-cp", String.join(File.pathSeparator, cp), type.getName(), String.valueOf(port), String.valueOf(first))
                 .redirectErrorStream(true).start();
         var out = new BufferedReader(new InputStreamReader(p.getInputStream()));
         String line = out.readLine();
-        assertEquals("sending", line, "the sender process did not start");
-        Thread drain = new Thread(() -> out.lines().forEach(l -> System.err.println("sender: " + l)));
+        assertEquals("sending", line, "the child process did not start");
+        Thread drain = new Thread(() -> out.lines().forEach(lines != null ? lines : l -> System.err.println("child: " + l)));
         drain.setDaemon(true);
         drain.start();
         return p;
+    }
+
+    @Test
+    void aReceiverKilledMidFrameCostsTheSenderNoBufferAndANewReceiverGetsFrames() throws Exception {
+        int port = freeUdpPort();
+        try (FramePool src = pool(LAYOUT, 4, Overflow.BLOCK, "net");
+             TestPattern pattern = new TestPattern(LAYOUT);
+             var sender = new FrameSender(src.consumer("net"), link.publication(unicast(port), 32), 0,
+                     FrameSender.BackPressure.WAIT)) {
+            var running = new java.util.concurrent.atomic.AtomicBoolean(true);
+            Thread producer = start("producer", () -> {
+                for (long i = 0; running.get(); i++) {
+                    var f = src.acquireFree(Duration.ofMillis(200));
+                    if (f == null) { i--; continue; }
+                    pattern.write(f.segment(), i);
+                    f.pts(i).submit();
+                }
+            });
+            Thread tx = start("sender", () -> sender.run(50_000_000L));
+            var verified = new AtomicLong();
+            var failed = new java.util.concurrent.atomic.AtomicReference<String>();
+            java.util.function.Consumer<String> lines = l -> {
+                if (l.startsWith("verified ")) verified.incrementAndGet();
+                else if (l.startsWith("failed")) failed.compareAndSet(null, l);
+                else System.err.println("receiver: " + l);
+            };
+            Process first = child(ReceiverChild.class, port, 0, lines);
+            try {
+                long deadline = System.nanoTime() + 60_000_000_000L;
+                while (verified.get() < 10 && System.nanoTime() < deadline) Thread.sleep(5);
+                assertTrue(verified.get() >= 10, "frames verified by the first receiver: " + verified.get());
+            } finally {
+                first.destroyForcibly().waitFor(); // SIGKILL
+            }
+            long sentAtKill = sender.counters().get(FrameSender.Counter.FRAMES);
+            Process second = child(ReceiverChild.class, port, 0, lines);
+            try {
+                long deadline = System.nanoTime() + 90_000_000_000L;
+                long target = verified.get() + 10;
+                while (verified.get() < target && System.nanoTime() < deadline) Thread.sleep(5);
+                assertTrue(verified.get() >= target, "frames verified after the restart: " + verified.get()
+                        + ", sender " + sender.counters());
+            } finally {
+                second.destroyForcibly().waitFor();
+            }
+            assertNull(failed.get());
+            assertTrue(sender.counters().get(FrameSender.Counter.FRAMES) > sentAtKill, sender.counters().toString());
+            assertTrue(sender.counters().get(FrameSender.Counter.ABORTED) <= 2, "a frame in flight per kill at most: "
+                    + sender.counters());
+            running.set(false);
+            sender.stop();
+            join(producer, Duration.ofSeconds(30));
+            join(tx, Duration.ofSeconds(30));
+            System.err.println("receiver killed: sender " + sender.counters());
+            var group = src.consumer("net"); // frames made after the sender stopped are still queued for it
+            for (var f = group.tryAcquireFilled(); f != null; f = group.tryAcquireFilled()) group.releaseFilled(f);
+            allFree(src);
+        }
     }
 
     @Test
