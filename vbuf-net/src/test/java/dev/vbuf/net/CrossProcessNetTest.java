@@ -40,6 +40,19 @@ class CrossProcessNetTest {
     @AfterAll
     static void close() { if (link != null) link.close(); }
 
+    /** SIGKILL, then removes the media driver directory the killed process could not remove. */
+    static void kill(Process p) throws Exception {
+        p.destroyForcibly().waitFor();
+        if (!java.nio.file.Files.isDirectory(Path.of("/dev/shm"))) return;
+        try (var dirs = java.nio.file.Files.newDirectoryStream(Path.of("/dev/shm"), "vbuf-aeron-" + p.pid() + "-*")) {
+            for (Path d : dirs) {
+                try (var walk = java.nio.file.Files.walk(d)) {
+                    walk.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+                }
+            }
+        }
+    }
+
     static Process sender(int port, long first) throws Exception {
         return child(SenderChild.class, port, first, null);
     }
@@ -95,7 +108,7 @@ class CrossProcessNetTest {
                 while (verified.get() < 10 && System.nanoTime() < deadline) Thread.sleep(5);
                 assertTrue(verified.get() >= 10, "frames verified by the first receiver: " + verified.get());
             } finally {
-                first.destroyForcibly().waitFor(); // SIGKILL
+                kill(first);
             }
             long sentAtKill = sender.counters().get(FrameSender.Counter.FRAMES);
             Process second = child(ReceiverChild.class, port, 0, lines);
@@ -106,7 +119,7 @@ class CrossProcessNetTest {
                 assertTrue(verified.get() >= target, "frames verified after the restart: " + verified.get()
                         + ", sender " + sender.counters());
             } finally {
-                second.destroyForcibly().waitFor();
+                kill(second);
             }
             assertNull(failed.get());
             assertTrue(sender.counters().get(FrameSender.Counter.FRAMES) > sentAtKill, sender.counters().toString());
@@ -137,7 +150,7 @@ class CrossProcessNetTest {
                     while (r.counters().get(FRAMES) < 20 && System.nanoTime() < deadline) Thread.sleep(5);
                     assertTrue(r.counters().get(FRAMES) >= 20, "frames from the first sender: " + r.counters());
                 } finally {
-                    first.destroyForcibly().waitFor(); // SIGKILL
+                    kill(first);
                 }
                 long killedAt = r.counters().get(FRAMES);
                 long deadline = System.nanoTime() + 30_000_000_000L;
@@ -155,7 +168,7 @@ class CrossProcessNetTest {
                     deadline = System.nanoTime() + 60_000_000_000L;
                     while (r.counters().get(FRAMES) < killedAt + 20 && System.nanoTime() < deadline) Thread.sleep(5);
                 } finally {
-                    second.destroyForcibly().waitFor();
+                    kill(second);
                 }
                 Seen after = check(dst.consumer("check"), pattern, Duration.ofMillis(1500));
                 assertNull(after.firstFailure());
