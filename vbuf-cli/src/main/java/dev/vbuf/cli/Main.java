@@ -16,10 +16,11 @@ import java.io.PrintWriter;
         description = "Video frame buffer pools: plan a pool's size, run a stream (synthetic, files, capture devices) through"
                 + " one, share it with other processes (consume, inspect, shm), probe a video file, describe the machine's"
                 + " memory (info), capture and display on devices (devices, capture, display), compare vbuf with other"
-                + " transports (bench).",
+                + " transports (bench), send frames to pools on other machines and receive them (send, receive).",
         subcommands = {PlanCommand.class, RunCommand.class, ProbeCommand.class, ConsumeCommand.class, InspectCommand.class,
                 ShmCommand.class, InfoCommand.class, CaptureCommand.class, DisplayCommand.class, DevicesCommand.class,
-                dev.vbuf.cli.bench.BenchCommand.class, CommandLine.HelpCommand.class},
+                dev.vbuf.cli.bench.BenchCommand.class, SendCommand.class, ReceiveCommand.class,
+                CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:the run failed (verification, accounting or a runtime error)",
                 "2:bad usage (unknown flag, value out of range)"})
@@ -42,7 +43,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "give a command: plan, run, probe, consume, inspect, shm, info, devices, capture, display or bench (vbuf --help)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "give a command: plan, run, probe, consume, inspect, shm, info, devices, capture, display, bench, send or receive (vbuf --help)");
     }
 
     /** Bad usage: the message, suggestions for a mistyped flag, where to find help; exit 2. */

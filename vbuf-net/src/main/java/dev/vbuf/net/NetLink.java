@@ -1,0 +1,136 @@
+package dev.vbuf.net;
+
+import io.aeron.Aeron;
+import io.aeron.ChannelUri;
+import io.aeron.ExclusivePublication;
+import io.aeron.Subscription;
+import io.aeron.driver.MediaDriver;
+import io.aeron.driver.ThreadingMode;
+import org.agrona.concurrent.BackoffIdleStrategy;
+
+import java.io.File;
+import java.util.HexFormat;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A connection to an Aeron media driver: an embedded one of this process's own (the default), or
+ * an external one that a deployment runs ({@link #external(String)}). An embedded driver gets a
+ * fresh directory named after the process id plus 64 random bits, so two vbuf processes on one
+ * machine, or in two network namespaces that share /dev/shm (where process ids may repeat), never
+ * share or delete each other's driver; it is deleted at close.
+ */
+public final class NetLink implements AutoCloseable {
+    /** Driver and client liveness timeout: raised from Aeron's 10 s so that a starved JVM on a loaded machine is not declared dead. */
+    static final long LIVENESS_NS = TimeUnit.SECONDS.toNanos(30);
+
+    private final MediaDriver driver;
+    private final Aeron aeron;
+    private final String directory;
+
+    private NetLink(MediaDriver driver, Aeron aeron, String directory) {
+        this.driver = driver;
+        this.aeron = aeron;
+        this.directory = directory;
+    }
+
+    /** Starts an embedded media driver in a fresh directory and connects to it. */
+    public static NetLink embedded() {
+        String base = new File("/dev/shm").isDirectory() ? "/dev/shm" : System.getProperty("java.io.tmpdir");
+        byte[] random = new byte[8];
+        ThreadLocalRandom.current().nextBytes(random);
+        String dir = base + "/vbuf-aeron-" + ProcessHandle.current().pid() + "-" + HexFormat.of().formatHex(random);
+        MediaDriver driver = MediaDriver.launch(new MediaDriver.Context()
+                .aeronDirectoryName(dir)
+                .threadingMode(ThreadingMode.SHARED)
+                .sharedIdleStrategy(new BackoffIdleStrategy())
+                .dirDeleteOnStart(true)
+                .dirDeleteOnShutdown(true)
+                .clientLivenessTimeoutNs(LIVENESS_NS)
+                .publicationUnblockTimeoutNs(LIVENESS_NS + TimeUnit.SECONDS.toNanos(5))
+                .driverTimeoutMs(TimeUnit.NANOSECONDS.toMillis(LIVENESS_NS))
+                .warnIfDirectoryExists(false));
+        try {
+            return new NetLink(driver, connect(dir), dir);
+        } catch (RuntimeException e) {
+            driver.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Connects to a media driver that runs already (started by the deployment, for example
+     * Aeron's {@code io.aeron.driver.MediaDriver}).
+     *
+     * @param aeronDir the driver's directory
+     * @throws IllegalArgumentException if no driver runs there
+     */
+    public static NetLink external(String aeronDir) {
+        File cnc = new File(aeronDir, "cnc.dat");
+        if (!cnc.isFile()) {
+            throw new IllegalArgumentException("--aeron-dir " + aeronDir + " has no running Aeron media driver (no cnc.dat);"
+                    + " start the driver there first, or leave --aeron-dir out to run one inside this process");
+        }
+        return new NetLink(null, connect(aeronDir), aeronDir);
+    }
+
+    private static Aeron connect(String dir) {
+        return Aeron.connect(new Aeron.Context().aeronDirectoryName(dir)
+                .driverTimeoutMs(TimeUnit.NANOSECONDS.toMillis(LIVENESS_NS)));
+    }
+
+    /** The Aeron client. */
+    public Aeron aeron() { return aeron; }
+
+    /** The driver's directory. */
+    public String directory() { return directory; }
+
+    /** True when this link runs its own media driver. */
+    public boolean embeddedDriver() { return driver != null; }
+
+    /**
+     * An exclusive publication (one sending thread) on a channel.
+     *
+     * @throws IllegalArgumentException if the channel is not an Aeron channel URI
+     */
+    public ExclusivePublication publication(String channel, int streamId) {
+        return aeron.addExclusivePublication(checkChannel(channel, "--to"), streamId);
+    }
+
+    /**
+     * A subscription to a channel.
+     *
+     * @throws IllegalArgumentException if the channel is not an Aeron channel URI
+     */
+    public Subscription subscription(String channel, int streamId) {
+        return aeron.addSubscription(checkChannel(channel, "--from"), streamId);
+    }
+
+    /**
+     * Checks a channel URI before Aeron sees it, so that a typo is named with what is accepted.
+     *
+     * @param flag the flag the channel came from, for the message
+     * @return the channel
+     */
+    public static String checkChannel(String channel, String flag) {
+        try {
+            ChannelUri uri = ChannelUri.parse(channel);
+            String media = uri.media();
+            if (!"udp".equals(media) && !"ipc".equals(media)) throw new IllegalArgumentException("media " + media);
+            if ("udp".equals(media) && uri.get("endpoint") == null && uri.get("control") == null) {
+                throw new IllegalArgumentException("no endpoint");
+            }
+            return channel;
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(flag + " " + channel + " is not an Aeron channel (" + e.getMessage() + "); give"
+                    + " aeron:udp?endpoint=HOST:PORT for unicast, aeron:udp?endpoint=224.0.1.1:PORT|interface=ADDRESS for"
+                    + " multicast, or aeron:ipc on one machine", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        aeron.close();
+        if (driver != null) driver.close();
+    }
+}
