@@ -284,6 +284,36 @@ public final class PoolReader {
                 cb.lvCounter(ControlBlock.P_SLOTS_RECOVERED), List.copyOf(slots), List.copyOf(gl), List.copyOf(procs));
     }
 
+    /**
+     * Reads only the slot words and submit times (for samplers that watch hand-offs at a higher
+     * rate than they read counters): {@code words[s]} and {@code submitNanos[s]} for every slot.
+     * Decode a word with {@link #stateOf}, {@link #heldOf}, {@link #generationOf}.
+     *
+     * @return System.nanoTime() when they were read
+     * @throws IllegalArgumentException when an array is shorter than {@link #slotCount()}
+     */
+    public long readSlots(long[] words, long[] submitNanos) {
+        int n = g.slotCount();
+        if (words.length < n || submitNanos.length < n) {
+            throw new IllegalArgumentException("arrays of " + words.length + " and " + submitNanos.length
+                    + " cannot hold the " + n + " slots of pool '" + name + "'");
+        }
+        checkLength();
+        long now = System.nanoTime();
+        for (int s = 0; s < n; s++) {
+            words[s] = cb.lvWord(s);
+            submitNanos[s] = cb.lpLong(s, ControlBlock.S_SUBMIT_NANOS);
+        }
+        return now;
+    }
+
+    /** The public state of a slot word read by {@link #readSlots}. */
+    public static FrameState stateOf(long word) { return SlotWord.state(word); }
+    /** The groups holding the frame of a slot word (bit per group). */
+    public static int heldOf(long word) { return SlotWord.held(word); }
+    /** The generation of a slot word. */
+    public static long generationOf(long word) { return SlotWord.gen(word); }
+
     /** The file must still be as long as the mapping: reading past a truncated file's end would kill the reader (SIGBUS). */
     private void checkLength() {
         long size;
