@@ -16,10 +16,10 @@ import java.io.PrintWriter;
         description = "Video frame buffer pools: plan a pool's size, run a stream (synthetic, files, capture devices) through"
                 + " one, share it with other processes (consume, inspect, shm), probe a video file, describe the machine's"
                 + " memory (info), capture and display on devices (devices, capture, display), compare vbuf with other"
-                + " transports (bench).",
+                + " transports (bench), watch every pool live (top, serve).",
         subcommands = {PlanCommand.class, RunCommand.class, ProbeCommand.class, ConsumeCommand.class, InspectCommand.class,
                 ShmCommand.class, InfoCommand.class, CaptureCommand.class, DisplayCommand.class, DevicesCommand.class,
-                dev.vbuf.cli.bench.BenchCommand.class, CommandLine.HelpCommand.class},
+                dev.vbuf.cli.bench.BenchCommand.class, TopCommand.class, ServeCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:the run failed (verification, accounting or a runtime error)",
                 "2:bad usage (unknown flag, value out of range)"})
@@ -28,6 +28,11 @@ public final class Main implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        // Private pools the commands build publish their statistics for 'vbuf top' and 'vbuf serve'
+        // (-Dvbuf.publishStats=false turns it off).
+        if (System.getProperty(dev.vbuf.pool.PoolBuilder.PUBLISH_STATS_PROPERTY) == null) {
+            System.setProperty(dev.vbuf.pool.PoolBuilder.PUBLISH_STATS_PROPERTY, "true");
+        }
         System.exit(commandLine().execute(args));
     }
 
@@ -42,7 +47,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "give a command: plan, run, probe, consume, inspect, shm, info, devices, capture, display or bench (vbuf --help)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "give a command: plan, run, probe, consume, inspect, shm, info, devices, capture, display, bench, top or serve (vbuf --help)");
     }
 
     /** Bad usage: the message, suggestions for a mistyped flag, where to find help; exit 2. */
