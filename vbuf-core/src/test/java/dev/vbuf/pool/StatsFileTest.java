@@ -105,6 +105,53 @@ class StatsFileTest {
         assertFalse(Files.exists(file), "closing the pool removes its statistics file");
     }
 
+    /** The JMX bean carries every counter of PoolStats, as /metrics does (kept in step). */
+    @Test
+    void theJmxBeanCarriesEveryCounterOfPoolStats() throws Exception {
+        try (FramePool pool = FramePool.builder().name("stats-jmx-" + ProcessHandle.current().pid()).count(4).bufferSize(4096)
+                .groups("fast", "slow").overflow(Overflow.DROP_OLDEST).jmx(true).build()) {
+            Frame held = traffic(pool);
+            var server = java.lang.management.ManagementFactory.getPlatformMBeanServer();
+            var on = new javax.management.ObjectName("dev.vbuf:type=FramePool,name=" + javax.management.ObjectName.quote(pool.name()));
+            PoolStats st = pool.stats();
+            java.util.function.Function<String, Object> a = n -> {
+                try {
+                    return server.getAttribute(on, n);
+                } catch (javax.management.JMException e) {
+                    throw new AssertionError(n, e);
+                }
+            };
+            assertEquals(st.total(), a.apply("TotalCount"));
+            assertEquals(st.idle(), a.apply("ColdCount"));
+            assertEquals(st.hot(), a.apply("HotCount"));
+            assertEquals(st.ready(), a.apply("WarmCount"));
+            assertEquals(st.retired(), a.apply("RetiredCount"));
+            assertEquals(st.bufferBytes(), a.apply("BufferSize"));
+            assertEquals(st.totalBytes(), a.apply("TotalBytes"));
+            assertEquals(st.controlBytes(), a.apply("ControlBytes"));
+            assertEquals(st.published(), a.apply("Published"));
+            assertEquals(st.acquireWaits(), a.apply("AcquireWaits"));
+            assertEquals(st.acquireTimeouts(), a.apply("AcquireTimeouts"));
+            assertEquals(st.acquireFails(), a.apply("AcquireFails"));
+            assertEquals(st.reclaims(), a.apply("Reclaims"));
+            long[] lags = (long[]) a.apply("GroupLags"), drops = (long[]) a.apply("GroupDrops"), taken = (long[]) a.apply("GroupTaken"),
+                    stale = (long[]) a.apply("GroupStaleSkipped"), waits = (long[]) a.apply("GroupAcquireWaits"),
+                    timeouts = (long[]) a.apply("GroupTimeouts");
+            int[] heldBy = (int[]) a.apply("GroupHeld");
+            for (int g = 0; g < st.groups().size(); g++) {
+                GroupStats gs = st.groups().get(g);
+                assertEquals(gs.lag(), lags[g]);
+                assertEquals(gs.dropped(), drops[g]);
+                assertEquals(gs.taken(), taken[g]);
+                assertEquals(gs.staleSkipped(), stale[g]);
+                assertEquals(gs.acquireWaits(), waits[g]);
+                assertEquals(gs.timeouts(), timeouts[g]);
+                assertEquals(gs.held(), heldBy[g]);
+            }
+            held.close();
+        }
+    }
+
     @Test
     void withoutTheOptionNoFileIsMade() {
         try (FramePool pool = FramePool.builder().count(2).bufferSize(4096).jmx(false).build()) {

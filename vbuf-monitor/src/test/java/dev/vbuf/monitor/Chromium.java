@@ -47,7 +47,7 @@ final class Chromium implements AutoCloseable {
         profile = Files.createTempDirectory("vbuf-chromium");
         process = new ProcessBuilder(exe.toString(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                 "--disable-extensions", "--disable-background-networking", "--remote-debugging-address=127.0.0.1",
-                "--remote-debugging-port=0", "--user-data-dir=" + profile, "--window-size=1280,1100", "about:blank")
+                "--remote-debugging-port=0", "--user-data-dir=" + profile, "--window-size=1280,1300", "about:blank")
                 .redirectErrorStream(true).start();
         String browserWs = null;
         var r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
@@ -143,6 +143,21 @@ final class Chromium implements AutoCloseable {
         if (!m.find()) throw new IOException("no screenshot in the answer");
         Files.createDirectories(to.toAbsolutePath().getParent());
         Files.write(to, Base64.getDecoder().decode(m.group(1)));
+    }
+
+    /**
+     * Screenshots of a running {@code vbuf serve} for the docs: {@code URL OUT.png SECONDS [URL2 OUT2.png]} (run with
+     * the test classes on the class path).
+     */
+    public static void main(String[] args) throws Exception {
+        try (Chromium c = new Chromium(find())) {
+            for (int i = 0; i + 1 < args.length; i += 2) {
+                if (args[i].matches("[0-9]+")) break;
+                c.navigate(args[i]);
+                Thread.sleep(Long.parseLong(args[args.length - 1]) * 1000);
+                c.screenshot(Path.of(args[i + 1]));
+            }
+        }
     }
 
     private static String quote(String s) {
