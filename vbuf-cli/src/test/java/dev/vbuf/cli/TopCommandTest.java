@@ -142,6 +142,17 @@ class TopCommandTest {
                     "the child holds one frame: " + j);
             Cli text = Cli.run("top", "--once", "--expand", "--span-ms", "200");
             assertTrue(text.out().contains(name) && text.out().contains("creator"), text.out());
+            // vbuf inspect gains the rates and ages, vbuf shm ls gains --json
+            Cli inspect = Cli.run("inspect", name, "--json", "--span-ms", "200");
+            assertEquals(0, inspect.exit(), inspect.toString());
+            assertTrue(inspect.out().contains("\"rates\":{\"fpsIn\":0") && inspect.out().contains("\"oldestHeldMs\":"), inspect.out());
+            Cli inspectText = Cli.run("inspect", name, "--once", "--span-ms", "200");
+            assertTrue(inspectText.out().contains("rates over the last second") && inspectText.out().contains("oldest held"),
+                    inspectText.out());
+            Cli ls = Cli.run("shm", "ls", "--json");
+            assertEquals(0, ls.exit(), ls.toString());
+            assertTrue(ls.out().contains("{\"name\":\"" + name + "\",\"state\":\"live\",") && ls.out().contains("\"buffers\":4,\"processes\":1,"),
+                    ls.out());
         }
     }
 

@@ -200,6 +200,22 @@ public final class Monitor implements AutoCloseable {
     }
 
     /**
+     * One shared pool watched for {@code span} (rates over that span, ages, sampled latency): what
+     * {@code vbuf inspect} adds to the control block's counters.
+     */
+    public static PoolView watchShared(String name, Options options, Duration span) throws InterruptedException {
+        PoolTracker t = new PoolTracker(PoolReader.openShared(name), options.latencyWindow().toNanos());
+        t.sample();
+        long end = System.nanoTime() + span.toNanos();
+        while (System.nanoTime() - end < 0) {
+            t.watchSlots();
+            Thread.sleep(options.slotPeriod());
+        }
+        t.sample();
+        return t.view();
+    }
+
+    /**
      * What {@link #once} read.
      *
      * @param pools    the pools
