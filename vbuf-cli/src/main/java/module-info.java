@@ -9,6 +9,7 @@ module dev.vbuf.cli {
     requires jdk.management; // process CPU time and per-thread allocation (com.sun.management)
     requires dev.vbuf.bench; // vbuf bench: the cross-process harness
     requires dev.vbuf.net;   // vbuf send, vbuf receive: frames across machines on Aeron
+    requires dev.vbuf.monitor; // vbuf top, vbuf serve
 
     opens dev.vbuf.cli to info.picocli;
     opens dev.vbuf.cli.bench to info.picocli;

@@ -13,7 +13,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
+import dev.vbuf.monitor.Monitor;
+import dev.vbuf.monitor.PoolView;
+
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -43,21 +47,58 @@ public final class InspectCommand implements Callable<Integer> {
             description = "Refresh period on a terminal, 50..60000 ms. Default: ${DEFAULT-VALUE}.")
     int intervalMs;
 
+    @Option(names = "--span-ms", paramLabel = "MS", defaultValue = "500",
+            description = "Printing once: how long to watch the pool for its rates, ages and latency, 100..60000 ms."
+                    + " Default: ${DEFAULT-VALUE}.")
+    int spanMs;
+
     @Override
     public Integer call() throws InterruptedException {
         Flags.range(spec, "--interval-ms", intervalMs, 50, 60_000);
+        Flags.range(spec, "--span-ms", spanMs, 100, 60_000);
         PrintWriter out = spec.commandLine().getOut();
         boolean live = !once && !json && StatusLine.isTerminal();
         try (FramePool pool = FramePool.attach(name, new PoolBuilder.AttachOptions().observe(true).jmx(false))) {
             do {
-                String report = json ? json(pool) + System.lineSeparator() : report(pool);
+                // rates over the watch (which is the refresh period when live), then the counters at its end
+                PoolView rates = Monitor.watchShared(name, new Monitor.Options(Duration.ofMillis(5),
+                        Duration.ofMillis(50), Duration.ofSeconds(5)), Duration.ofMillis(live ? intervalMs : spanMs));
+                String report = json ? withRates(json(pool), rates) + System.lineSeparator() : report(pool) + rates(rates);
                 if (live) out.print("\u001b[H\u001b[2J");
                 out.print(report);
                 out.flush();
-                if (live) Thread.sleep(intervalMs);
             } while (live && !Thread.currentThread().isInterrupted());
             return pool.validateAllBuffers() ? 0 : 1;
         }
+    }
+
+    /** Rates, ages and sampled latency of {@code v} (from 'vbuf top') as text. */
+    static String rates(PoolView v) {
+        var b = new StringBuilder(String.format(Locale.ROOT, "  rates over the last second: %.1f frames/s in, %.1f out (slowest"
+                + " group); HOT %d, WARM %d, COLD %d%n", v.fpsIn(), v.fpsOut(), v.hot(), v.warm(), v.cold()));
+        b.append(String.format(Locale.ROOT, "  %-12s %8s %10s %12s %9s %9s  (latency: submit to take, sampled over %.0f s)%n",
+                "group", "fps", "drops/s", "oldest held", "p50", "p99", v.latencyWindowSeconds()));
+        for (PoolView.GroupView g : v.groups()) {
+            b.append(String.format(Locale.ROOT, "  %-12s %8.1f %10.1f %12s %9s %9s%n", g.name(), g.fps(), g.dropsPerSecond(),
+                    ms(g.oldestHeldMs()), ms(g.latencyP50Ms()), ms(g.latencyP99Ms())));
+        }
+        return b.toString();
+    }
+
+    private static String ms(double v) { return v < 0 ? "-" : String.format(Locale.ROOT, "%.1f ms", v); }
+
+    /** {@code json} (one object) with a "rates" object added: fps in/out, and per group fps, drops/s, oldest held, p50/p99 (ms). */
+    static String withRates(String json, PoolView v) {
+        Json r = new Json().begin().put("fpsIn", v.fpsIn()).put("fpsOut", v.fpsOut()).put("latencyWindowSeconds", v.latencyWindowSeconds());
+        r.array("groups");
+        for (PoolView.GroupView g : v.groups()) {
+            r.begin().put("name", g.name()).put("fps", g.fps()).put("dropsPerSecond", g.dropsPerSecond())
+                    .put("oldestHeldMs", g.oldestHeldMs()).put("latencyP50Ms", g.latencyP50Ms())
+                    .put("latencyP99Ms", g.latencyP99Ms()).put("latencySamples", g.latencySamples()).end();
+        }
+        String rates = r.endArray().end().toString();
+        int end = json.lastIndexOf('}');
+        return json.substring(0, end) + ",\"rates\":" + rates + "}";
     }
 
     /** The same facts as {@link #report} as one JSON object (field names in the C header's terms). */

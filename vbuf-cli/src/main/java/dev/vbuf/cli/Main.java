@@ -16,11 +16,12 @@ import java.io.PrintWriter;
         description = "Video frame buffer pools: plan a pool's size, run a stream (synthetic, files, capture devices) through"
                 + " one, share it with other processes (consume, inspect, shm), probe a video file, describe the machine's"
                 + " memory (info), capture and display on devices (devices, capture, display), compare vbuf with other"
-                + " transports (bench), send frames to pools on other machines and receive them (send, receive).",
+                + " transports (bench), send frames to pools on other machines and receive them (send, receive), watch every"
+                + " pool live (top, serve).",
         subcommands = {PlanCommand.class, RunCommand.class, ProbeCommand.class, ConsumeCommand.class, InspectCommand.class,
                 ShmCommand.class, InfoCommand.class, CaptureCommand.class, DisplayCommand.class, DevicesCommand.class,
-                dev.vbuf.cli.bench.BenchCommand.class, SendCommand.class, ReceiveCommand.class,
-                CommandLine.HelpCommand.class},
+                dev.vbuf.cli.bench.BenchCommand.class, SendCommand.class, ReceiveCommand.class, TopCommand.class,
+                ServeCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:the run failed (verification, accounting or a runtime error)",
                 "2:bad usage (unknown flag, value out of range)"})
@@ -29,6 +30,11 @@ public final class Main implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        // Private pools the commands build publish their statistics for 'vbuf top' and 'vbuf serve'
+        // (-Dvbuf.publishStats=false turns it off).
+        if (System.getProperty(dev.vbuf.pool.PoolBuilder.PUBLISH_STATS_PROPERTY) == null) {
+            System.setProperty(dev.vbuf.pool.PoolBuilder.PUBLISH_STATS_PROPERTY, "true");
+        }
         System.exit(commandLine().execute(args));
     }
 
@@ -43,7 +49,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "give a command: plan, run, probe, consume, inspect, shm, info, devices, capture, display, bench, send or receive (vbuf --help)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "give a command: plan, run, probe, consume, inspect, shm, info, devices, capture, display, bench, send, receive, top or serve (vbuf --help)");
     }
 
     /** Bad usage: the message, suggestions for a mistyped flag, where to find help; exit 2. */

@@ -52,16 +52,41 @@ public final class ShmCommand implements Runnable {
         @Spec
         CommandSpec spec;
 
+        @Option(names = "--json", description = "Print one JSON object: {\"directory\", \"pools\": [{name, state, bytes, mode,"
+                + " buffers, processes, detail, temporary}]} (buffers and processes null when unknown).")
+        boolean json;
+
         @Override
         public void run() {
-            PrintWriter out = spec.commandLine().getOut();
+            if (json) {
+                var j = new dev.vbuf.bench.harness.Json().begin().put("directory", ShmNames.directory().toString());
+                j.array("pools");
+                rows((name, state, bytes, mode, buffers, procs, detail, temporary) -> {
+                    j.begin().put("name", name).put("state", state).put("bytes", bytes).put("mode", mode);
+                    if (buffers.equals("-")) j.put("buffers", (String) null); else j.put("buffers", Long.parseLong(buffers));
+                    if (procs.equals("-")) j.put("processes", (String) null); else j.put("processes", Long.parseLong(procs));
+                    j.put("detail", detail).put("temporary", temporary).end();
+                });
+                PrintWriter out = spec.commandLine().getOut();
+                out.println(j.endArray().end());
+                out.flush();
+                return;
+            }
+            table();
+        }
+
+        /** One listed file. */
+        interface Row {
+            void add(String name, String state, long bytes, String mode, String buffers, String procs, String detail, boolean temporary);
+        }
+
+        private void rows(Row row) {
             List<Path> files;
             try {
                 files = poolFiles();
             } catch (IOException e) {
                 throw new IllegalStateException("cannot list " + ShmNames.directory() + ": " + e, e);
             }
-            out.printf(Locale.ROOT, "%-24s %-7s %12s %-10s %7s %6s  %s%n", "name", "state", "bytes", "mode", "buffers", "procs", "detail");
             for (Path p : files) {
                 String name = nameOf(p);
                 String mode = "?", detail = "", buffers = "-", procs = "-";
@@ -86,13 +111,11 @@ public final class ShmCommand implements Runnable {
                 } catch (RuntimeException e) {
                     if (detail.isEmpty()) detail = e.getMessage();
                 }
-                out.printf(Locale.ROOT, "%-24s %-7s %12d %-10s %7s %6s  %s%n", name, state, bytes, mode, buffers, procs, detail);
+                row.add(name, state, bytes, mode, buffers, procs, detail, false);
             }
-            // Temporary files of creates: a creator killed before it published its pool leaves one.
-            List<ShmNames.TempFile> temps = ShmNames.tempFiles(null);
-            for (ShmNames.TempFile t : temps) {
-                long bytes = -1;
-                String mode = "?";
+            for (ShmNames.TempFile t : ShmNames.tempFiles(null)) {
+                long bytes;
+                String mode;
                 try {
                     PosixFileAttributes a = Files.readAttributes(t.path(), PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
                     bytes = a.size();
@@ -101,12 +124,22 @@ public final class ShmCommand implements Runnable {
                     continue; // published or removed meanwhile
                 }
                 String why = t.staleReason();
-                out.printf(Locale.ROOT, "%-24s %-7s %12d %-10s %7s %6s  %s%n", t.pool() + " (temporary)",
-                        why == null ? "creating" : "stale", bytes, mode, "-", "-", (why == null
-                                ? "being formatted by process " + t.pid() + " (" + t.path().getFileName() + ")"
-                                : why + " (" + t.path().getFileName() + "); 'vbuf shm rm --stale' removes it"));
+                row.add(t.pool(), why == null ? "creating" : "stale", bytes, mode, "-", "-", why == null
+                        ? "being formatted by process " + t.pid() + " (" + t.path().getFileName() + ")"
+                        : why + " (" + t.path().getFileName() + "); 'vbuf shm rm --stale' removes it", true);
             }
-            if (files.isEmpty() && temps.isEmpty()) out.println("(no shared pools in " + ShmNames.directory() + ")");
+        }
+
+        private void table() {
+            PrintWriter out = spec.commandLine().getOut();
+            out.printf(Locale.ROOT, "%-24s %-7s %12s %-10s %7s %6s  %s%n", "name", "state", "bytes", "mode", "buffers", "procs", "detail");
+            int[] n = {0};
+            rows((name, state, bytes, mode, buffers, procs, detail, temporary) -> {
+                n[0]++;
+                out.printf(Locale.ROOT, "%-24s %-7s %12d %-10s %7s %6s  %s%n", temporary ? name + " (temporary)" : name, state,
+                        bytes, mode, buffers, procs, detail);
+            });
+            if (n[0] == 0) out.println("(no shared pools in " + ShmNames.directory() + ")");
             out.flush();
         }
     }

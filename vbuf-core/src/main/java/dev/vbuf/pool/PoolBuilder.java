@@ -37,6 +37,7 @@ public final class PoolBuilder {
     private boolean singleConsumers;
     boolean timestamps;
     boolean jmx = true;
+    private boolean publishStats = Boolean.getBoolean(PUBLISH_STATS_PROPERTY);
     private List<ExternalBuffer> externals;
     private List<BufferHandle> handleList;
     private boolean allocatorSet;
@@ -47,6 +48,12 @@ public final class PoolBuilder {
     private boolean keepFile;
     private int sharedNumaNode = -1;
     private boolean sharedLocked;
+
+    /**
+     * System property that turns {@link #publishStats(boolean)} on by default for every private
+     * pool built in this JVM ({@code -Dvbuf.publishStats=true}; the {@code vbuf} command sets it).
+     */
+    public static final String PUBLISH_STATS_PROPERTY = "vbuf.publishStats";
 
     PoolBuilder() {}
 
@@ -250,6 +257,19 @@ public final class PoolBuilder {
         return this;
     }
 
+    /**
+     * Publishes a private pool's statistics for other processes: its control block (counters
+     * and slot words, no pixels) is placed in a small file /dev/shm/vbuf-private.PID.N, mode
+     * 0644, that {@code vbuf top} and {@code vbuf serve} read without taking part in the pool
+     * (see {@link StatsFile}); the file is removed when the pool closes. Off by default, unless
+     * the system property {@value #PUBLISH_STATS_PROPERTY} is true (the {@code vbuf} commands).
+     * A shared pool's control block is already in its file: the option changes nothing there.
+     */
+    public PoolBuilder publishStats(boolean on) {
+        this.publishStats = on;
+        return this;
+    }
+
     /** Register a JMX MBean while the pool is open; on by default. */
     public PoolBuilder jmx(boolean on) {
         this.jmx = on;
@@ -294,9 +314,13 @@ public final class PoolBuilder {
             }
             mem = Memory.allocate(allocator, count, size, alignment);
         }
+        PrivateBacking backing = publishStats
+                ? new PrivateBacking(mem.buffers().length, groups.size(), name != null ? name : "unnamed", mem.backing())
+                : new PrivateBacking(mem.buffers().length, groups.size());
         try {
-            return new FramePool(this, mem, new PrivateBacking(mem.buffers().length, groups.size()));
+            return new FramePool(this, mem, backing);
         } catch (RuntimeException | Error e) {
+            backing.abandon(); // its statistics file, if it made one
             mem.free(false);
             throw e;
         }

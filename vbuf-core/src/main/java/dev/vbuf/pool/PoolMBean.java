@@ -65,5 +65,13 @@ final class PoolMBean implements FramePoolMXBean {
     @Override public String[] getGroupNames() { return pool.groups().toArray(String[]::new); }
     @Override public long[] getGroupLags() { return s().groups().stream().mapToLong(GroupStats::lag).toArray(); }
     @Override public long[] getGroupDrops() { return s().groups().stream().mapToLong(GroupStats::dropped).toArray(); }
+    @Override public long getAcquireFails() { return s().acquireFails(); }
+    @Override public int getRetiredCount() { return s().retired(); }
+    @Override public long getControlBytes() { return s().controlBytes(); }
+    @Override public long[] getGroupTaken() { return s().groups().stream().mapToLong(GroupStats::taken).toArray(); }
+    @Override public int[] getGroupHeld() { return s().groups().stream().mapToInt(GroupStats::held).toArray(); }
+    @Override public long[] getGroupStaleSkipped() { return s().groups().stream().mapToLong(GroupStats::staleSkipped).toArray(); }
+    @Override public long[] getGroupAcquireWaits() { return s().groups().stream().mapToLong(GroupStats::acquireWaits).toArray(); }
+    @Override public long[] getGroupTimeouts() { return s().groups().stream().mapToLong(GroupStats::timeouts).toArray(); }
     @Override public String getStatsReport() { return s().toString(); }
 }

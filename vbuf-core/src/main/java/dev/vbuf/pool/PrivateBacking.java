@@ -10,13 +10,28 @@ import java.util.List;
  * The control block of a pool private to this JVM, in a GC-managed arena (Arena.ofAuto): a
  * thread still inside acquire while another closes the pool reads valid memory, sees the pool
  * closed and returns null. The buffers themselves are the allocator's, freed at close.
+ *
+ * <p>With {@link PoolBuilder#publishStats(boolean)} the control block lives instead in a
+ * {@link StatsFile} under /dev/shm (mapped here, unmapped when unreachable, like the arena),
+ * so other processes read its counters; the file is removed at close. Same bytes, same
+ * accesses: the hand-off does not know which it is.
  */
 final class PrivateBacking implements Backing {
     private final ControlBlock.Geometry geometry;
+    private final String statsName;
+    private final String statsBacking;
     private ControlBlock cb;
+    private StatsFile stats;
 
     PrivateBacking(int slotCount, int groupCount) {
+        this(slotCount, groupCount, null, null);
+    }
+
+    /** {@code statsName} non-null: publish the control block as pool {@code statsName}'s statistics file. */
+    PrivateBacking(int slotCount, int groupCount, String statsName, String statsBacking) {
         this.geometry = ControlBlock.Geometry.of(slotCount, groupCount);
+        this.statsName = statsName;
+        this.statsBacking = statsBacking;
     }
 
     @Override public ControlBlock.Geometry geometry() { return geometry; }
@@ -24,6 +39,16 @@ final class PrivateBacking implements Backing {
 
     @Override
     public void format(long bufferBytes, String[] groupNames, FrameLayout layout, int flags) {
+        if (statsName != null) {
+            stats = StatsFile.create(statsName, statsBacking, geometry);
+            try {
+                cb = ControlBlock.format(stats.controlBlock(), geometry, bufferBytes, groupNames, flags, 0, 0, layout);
+            } catch (RuntimeException | Error e) {
+                stats.remove();
+                throw e;
+            }
+            return;
+        }
         cb = ControlBlock.format(Arena.ofAuto().allocate(geometry.totalBytes(), ControlBlock.ALIGN), geometry,
                 bufferBytes, groupNames, flags, 0, 0, layout);
     }
@@ -32,10 +57,13 @@ final class PrivateBacking implements Backing {
     @Override public int me() { return 0; }
     @Override public boolean tracked() { return false; }
     @Override public long bufferOffset(int s, long bufferBytes) { return (long) s * bufferBytes; }
-    @Override public void started(CrashRecovery recovery) {}
-    @Override public void abandon() {}
-    @Override public void close(CrashRecovery recovery) {}
+    @Override public void started(CrashRecovery recovery) { if (stats != null) stats.publish(); }
+    @Override public void abandon() { if (stats != null) stats.remove(); }
+    @Override public void close(CrashRecovery recovery) { if (stats != null) stats.remove(); }
     @Override public String sharedName() { return null; }
     @Override public boolean creator() { return false; }
     @Override public List<Peer> peers() { return List.of(); }
+
+    /** The statistics file, or null when the pool does not publish its statistics. */
+    StatsFile statsFile() { return stats; }
 }

@@ -19,9 +19,25 @@ public interface FramePoolMXBean {
     long getAcquireTimeouts();
     long getReclaims();
     long getDrops();
+    /** Producer acquires refused at once (overflow policy FAIL). */
+    long getAcquireFails();
+    /** External buffers whose owner freed them. */
+    int getRetiredCount();
+    /** Bytes of the control block. */
+    long getControlBytes();
     String[] getGroupNames();
     long[] getGroupLags();
     long[] getGroupDrops();
+    /** Per group (in {@link #getGroupNames()} order): frames its consumers acquired. */
+    long[] getGroupTaken();
+    /** Per group: frames its consumers hold now. */
+    int[] getGroupHeld();
+    /** Per group: queue entries skipped because the frame had been taken back. */
+    long[] getGroupStaleSkipped();
+    /** Per group: acquires that found nothing and waited. */
+    long[] getGroupAcquireWaits();
+    /** Per group: acquires that gave up after their timeout. */
+    long[] getGroupTimeouts();
     /** The same text as {@code printStats()}. */
     String getStatsReport();
 }
