@@ -1,5 +1,6 @@
 package dev.vbuf.cli;
 
+import dev.vbuf.bench.harness.Json;
 import dev.vbuf.format.TestPattern;
 import dev.vbuf.pool.Consumer;
 import dev.vbuf.pool.Frame;

@@ -1,5 +1,6 @@
 package dev.vbuf.cli;
 
+import dev.vbuf.bench.harness.Json;
 import dev.vbuf.memory.DmaBuf;
 import dev.vbuf.memory.HugePageAllocator;
 import dev.vbuf.memory.LockedAllocator;

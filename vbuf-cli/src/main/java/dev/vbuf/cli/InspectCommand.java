@@ -1,5 +1,6 @@
 package dev.vbuf.cli;
 
+import dev.vbuf.bench.harness.Json;
 import dev.vbuf.pool.PoolBuilder;
 import dev.vbuf.shm.Peer;
 import dev.vbuf.pool.BufferInfo;

@@ -1,5 +1,6 @@
 package dev.vbuf.cli;
 
+import dev.vbuf.bench.harness.Json;
 import dev.vbuf.format.PixelFormat;
 import dev.vbuf.media.Media;
 import dev.vbuf.media.MediaCounters;

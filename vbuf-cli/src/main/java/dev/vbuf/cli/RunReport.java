@@ -1,5 +1,6 @@
 package dev.vbuf.cli;
 
+import dev.vbuf.bench.harness.Json;
 import dev.vbuf.format.FrameLayout;
 import dev.vbuf.media.MediaCounters;
 import dev.vbuf.media.Pipeline;

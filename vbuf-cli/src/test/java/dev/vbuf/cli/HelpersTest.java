@@ -1,5 +1,6 @@
 package dev.vbuf.cli;
 
+import dev.vbuf.bench.harness.Json;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 

@@ -39,7 +39,10 @@ class RunCommandTest {
 
     @Test
     void dropOldestDropsOnlyForTheSlowGroup() {
-        Cli r = Cli.run("run", "--size", SMALL, "--frames", "100", "--fps", "500", "--slow-consumer-ms", "5",
+        // The slow group needs 30 ms a frame against 10 ms between frames, so it must drop; the fast
+        // groups have a whole pool of frames (tens of ms) of slack, so a loaded machine that pauses
+        // their threads for a few ms does not make them drop too.
+        Cli r = Cli.run("run", "--size", SMALL, "--frames", "100", "--fps", "100", "--slow-consumer-ms", "30",
                 "--policy", "drop-oldest", "--json");
         assertEquals(0, r.exit(), r::toString);
         assertTrue(r.number("slow", "dropped") > 0, r::toString);

@@ -1,35 +1,35 @@
 package dev.vbuf.bench.harness;
 
 /**
- * A minimal JSON writer for {@code vbuf bench --json}: objects, strings, numbers and booleans,
- * written in order, on one line; keys and string values escaped per RFC 8259. (The CLI has the
- * same writer for its other commands; this module sits below the CLI and cannot use it.)
+ * A minimal JSON writer for every {@code --json} output of the vbuf commands (the benchmark
+ * harness and the CLI, which sits above it): objects, strings, numbers and booleans, written in
+ * order, on one line; keys and string values escaped per RFC 8259.
  */
-final class Json {
+public final class Json {
     private final StringBuilder out = new StringBuilder();
     private boolean needComma;
 
-    Json begin() {
+    public Json begin() {
         comma();
         out.append('{');
         needComma = false;
         return this;
     }
 
-    Json begin(String key) {
+    public Json begin(String key) {
         key(key);
         out.append('{');
         needComma = false;
         return this;
     }
 
-    Json end() {
+    public Json end() {
         out.append('}');
         needComma = true;
         return this;
     }
 
-    Json put(String key, String value) {
+    public Json put(String key, String value) {
         key(key);
         if (value == null) out.append("null");
         else string(value);
@@ -37,7 +37,7 @@ final class Json {
         return this;
     }
 
-    Json put(String key, long value) {
+    public Json put(String key, long value) {
         key(key);
         out.append(value);
         needComma = true;
@@ -45,7 +45,7 @@ final class Json {
     }
 
     /** A finite double as a JSON number (NaN and infinities become null). */
-    Json put(String key, double value) {
+    public Json put(String key, double value) {
         key(key);
         if (Double.isFinite(value)) {
             out.append(value == Math.rint(value) && Math.abs(value) < 1e15 ? Long.toString((long) value)
@@ -58,7 +58,7 @@ final class Json {
     }
 
     /** A double rounded to {@code decimals} places, in plain notation; NaN and infinities become null. */
-    Json put(String key, double value, int decimals) {
+    public Json put(String key, double value, int decimals) {
         key(key);
         if (Double.isFinite(value)) {
             out.append(java.math.BigDecimal.valueOf(value).setScale(decimals, java.math.RoundingMode.HALF_UP)
@@ -71,20 +71,20 @@ final class Json {
     }
 
     /** Starts an array of objects under {@code key}; each element is a {@link #begin()} ... {@link #end()}. */
-    Json array(String key) {
+    public Json array(String key) {
         key(key);
         out.append('[');
         needComma = false;
         return this;
     }
 
-    Json endArray() {
+    public Json endArray() {
         out.append(']');
         needComma = true;
         return this;
     }
 
-    Json put(String key, boolean value) {
+    public Json put(String key, boolean value) {
         key(key);
         out.append(value);
         needComma = true;
