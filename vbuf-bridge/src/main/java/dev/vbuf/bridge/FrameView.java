@@ -90,6 +90,8 @@ public final class FrameView implements AutoCloseable {
 
     private long gen;
     private boolean open;
+    /** The picture's visible size for this use (frame metadata; a decoder's layout may be padded beyond it). */
+    private int vw, vh;
     /** 1 for the view while open, plus one per AVBufferRef handed to FFmpeg; the frame is released at 0. */
     private final AtomicInteger holds = new AtomicInteger();
 
@@ -124,6 +126,26 @@ public final class FrameView implements AutoCloseable {
         holds.set(1);
         armedMats = 0;
         jcvArmed = false;
+        int w = frame.width(), h = frame.height();
+        if (w < 1 || w > layout.width()) w = layout.width();
+        if (h < 1 || h > layout.height()) h = layout.height();
+        if (w != vw || h != vh) { // a new visible size: the Mat headers are made again for it
+            vw = w;
+            vh = h;
+            disposeMats();
+        }
+    }
+
+    /** @return the visible width of the picture (the frame's; at most the layout's) */
+    public int width() {
+        check("width");
+        return vw;
+    }
+
+    /** @return the visible height of the picture */
+    public int height() {
+        check("height");
+        return vh;
     }
 
     private void check(String what) {
@@ -216,7 +238,7 @@ public final class FrameView implements AutoCloseable {
     /** Samples per element and bytes per sample of plane i as OpenCV sees it. */
     private int matType(int i) {
         Plane pl = layout.plane(i);
-        int cols = matCols(i);
+        int cols = i == 0 ? layout.width() : layout.width() / format.horizontalSubsampling();
         int depth = format.bytesPerSample();
         int channels = pl.rowBytes() / (cols * depth);
         if (channels < 1 || channels > 4 || channels * cols * depth != pl.rowBytes()) {
@@ -227,7 +249,13 @@ public final class FrameView implements AutoCloseable {
 
     private int matCols(int i) {
         // chroma planes of planar formats are narrower; a packed 4:2:2 row has one element per pixel
-        return i == 0 ? layout.width() : layout.width() / format.horizontalSubsampling();
+        int hs = format.horizontalSubsampling();
+        return i == 0 ? vw : (vw + hs - 1) / hs;
+    }
+
+    private int matRows(int i) {
+        int vs = format.verticalSubsampling();
+        return i == 0 ? vh : (vh + vs - 1) / vs;
     }
 
     /**
@@ -249,7 +277,7 @@ public final class FrameView implements AutoCloseable {
         }
         if (planeTemplates[i] == null) {
             Plane pl = layout.plane(i);
-            planeTemplates[i] = new Mat(pl.rows(), matCols(i), matType(i), new Pointer(planes[i]), pl.stride());
+            planeTemplates[i] = new Mat(matRows(i), matCols(i), matType(i), new Pointer(planes[i]), pl.stride());
             planeMats[i] = new Mat();
         }
         if ((armedMats & (1 << i)) == 0) {
@@ -294,7 +322,8 @@ public final class FrameView implements AutoCloseable {
             }
             makePlanes();
             ByteBuffer all = buffer.asSlice(y.offset(), end - y.offset()).asByteBuffer();
-            wholeTemplate = new Mat(y.rows() * 3 / 2, layout.width(), CV_8UC(1), new Pointer(all), step);
+            // the chroma rows follow the layout's luma rows: a padded height shows as extra rows
+            wholeTemplate = new Mat(y.rows() * 3 / 2, vw, CV_8UC(1), new Pointer(all), step);
             wholeMat = new Mat();
         }
         if ((armedMats & (1 << 31)) == 0) {
@@ -323,7 +352,7 @@ public final class FrameView implements AutoCloseable {
             long end = 0;
             for (int p = 0; p < planeCount; p++) {
                 Plane pl = layout.plane(p);
-                if (planeCount > 1 && (pl.offset() != end || pl.stride() != pl.rowBytes())) {
+                if (planeCount > 1 && (pl.offset() != end || pl.stride() != pl.rowBytes() || vw != layout.width() || vh != layout.height())) {
                     throw new IllegalStateException("JavaCV reads a " + format + " picture as planes packed one after the other with no"
                             + " padding, and this pool's layout (" + layout + ") pads plane " + p + "; build the pool with"
                             + " FrameLayout.of(" + format + ", " + layout.width() + ", " + layout.height() + ", 1), or use avFrame()"
@@ -339,8 +368,8 @@ public final class FrameView implements AutoCloseable {
         if (!jcvArmed) {
             Plane p0 = layout.plane(0);
             int depth = format.bytesPerSample();
-            jcv.imageWidth = layout.width();
-            jcv.imageHeight = layout.height();
+            jcv.imageWidth = vw;
+            jcv.imageHeight = vh;
             jcv.imageDepth = depth == 2 ? org.bytedeco.javacv.Frame.DEPTH_USHORT : org.bytedeco.javacv.Frame.DEPTH_UBYTE;
             jcv.imageChannels = p0.rowBytes() / (layout.width() * depth);
             jcv.imageStride = p0.stride() / depth;
@@ -379,8 +408,8 @@ public final class FrameView implements AutoCloseable {
         AVFrame av = av_frame_alloc();
         if (av == null || av.isNull()) throw new IllegalStateException("av_frame_alloc failed (out of memory)");
         av.format(avFormat);
-        av.width(layout.width());
-        av.height(layout.height());
+        av.width(vw);
+        av.height(vh);
         av.pts(frame.pts());
         MemorySegment f = MemorySegment.ofAddress(av.address()).reinterpret(AV_LINESIZE + 4 * 8);
         for (int p = 0; p < planeCount; p++) {
@@ -469,11 +498,18 @@ public final class FrameView implements AutoCloseable {
     void dispose() {
         revoke();
         open = false;
+        disposeMats();
+    }
+
+    private void disposeMats() {
         for (Mat[] ms : new Mat[][] {planeTemplates, planeMats}) {
             if (ms != null) for (Mat m : ms) if (m != null) m.close();
         }
         if (wholeTemplate != null) wholeTemplate.close();
         if (wholeMat != null) wholeMat.close();
+        planeTemplates = planeMats = null;
+        wholeTemplate = wholeMat = null;
+        armedMats = 0;
     }
 
     @Override
