@@ -1,0 +1,66 @@
+package dev.vbuf.bridge;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Runs every program of examples/java (single-file source programs) in a child JVM on this module's class path. */
+class ExamplesTest {
+    static final Path REPO = Path.of(System.getProperty("vbuf.repo", "..")).toAbsolutePath().normalize();
+    @TempDir
+    Path tmp;
+
+    String run(String example, String... args) throws Exception {
+        Path src = REPO.resolve("examples/java/" + example + ".java");
+        assertTrue(Files.isRegularFile(src), src + " is missing");
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), src.toString()));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).directory(tmp.toFile()).redirectErrorStream(true).start();
+        CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> {
+            try {
+                return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            } catch (java.io.IOException e) {
+                return e.toString();
+            }
+        });
+        if (!p.waitFor(240, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            fail(example + " did not finish within 240 s");
+        }
+        String text = out.join();
+        assertEquals(0, p.exitValue(), example + " failed:\n" + text);
+        return text;
+    }
+
+    @Test
+    void openCvOnPool() throws Exception {
+        String out = run("OpenCvOnPool", "5");
+        assertTrue(out.contains("frame 4: buffer"), out);
+        assertTrue(out.contains("use after release: refused by OpenCV"), out);
+    }
+
+    @Test
+    void recordFromPool() throws Exception {
+        String out = run("RecordFromPool", "rec.mkv", "10");
+        assertTrue(out.contains("recorded 10 pool frames into rec.mkv"), out);
+        assertTrue(out.contains("still held (FFmpeg has a reference)") && out.contains("released by the AVBufferRef free callback"), out);
+        assertTrue(Files.size(tmp.resolve("rec.mkv")) > 1000);
+    }
+
+    @Test
+    void grabLoop() throws Exception {
+        String out = run("GrabLoop", "--frames", "20", "--steady", "100");
+        assertTrue(out.contains("JavaCV grab + clone"), out);
+        assertTrue(out.lines().anyMatch(l -> l.startsWith("vbuf grab loop, steady state") && l.contains("pixels copied         0 B/picture")), out);
+    }
+}
