@@ -2,8 +2,8 @@
  * gstvbuf.c - GStreamer elements over a vbuf shared pool, from the published header
  * include/vbuf_shm.h (and gstreamer/vbuf_produce.h for the producer side the header lacks).
  *
- *   vbufsrc pool=NAME [group=G]   attaches to /dev/shm/vbuf.NAME as a consumer of group G (the
- *       pool's first group by default) and pushes each frame as a GstBuffer whose one GstMemory
+ *   vbufsrc pool=NAME [group=G]   attaches to /dev/shm/vbuf.NAME as a consumer of group G (by
+ *       default the pool's only group, or its group 'consume', vbuf run --shared's remote group) and pushes each frame as a GstBuffer whose one GstMemory
  *       is the pool buffer itself (read-only), with caps from the pool's format and size and a
  *       GstVideoMeta with the pool's plane offsets and strides. The frame is released when
  *       GStreamer drops the buffer. End of stream on the pool is EOS downstream.
@@ -42,6 +42,10 @@ typedef struct {
     guint64 frame_bytes;
     GstVideoFormat gst_format;
     GMutex problem_lock;
+    /* vbufsink: per slot, generation + 1 while a buffer pool of this sink holds the slot for upstream
+       (taken, not yet published or aborted), else 0. Shared by every pool the sink proposed, so a
+       buffer from a pool proposed before a renegotiation is still recognised as a pool frame. */
+    guint64 *held;
 } VbufShared;
 
 static GstVideoFormat vbuf_to_gst(uint32_t id) {
@@ -105,9 +109,11 @@ static VbufShared *vbuf_shared_open(GstElement *el, const char *name) {
         g_free(sh);
         return NULL;
     }
+    sh->held = g_new0(guint64, p->geo.slot_count);
     if (vbuf_register(p, err, sizeof err) != 0) {
         GST_ELEMENT_ERROR(el, RESOURCE, OPEN_READ_WRITE, ("cannot join vbuf pool '%s'", name), ("%s", err));
         vbuf_detach(p);
+        g_free(sh->held);
         g_free(sh);
         return NULL;
     }
@@ -121,9 +127,16 @@ static VbufShared *vbuf_shared_ref(VbufShared *sh) {
 
 static void vbuf_shared_unref(VbufShared *sh) {
     if (sh && g_atomic_int_dec_and_test(&sh->refs)) {
+        for (uint32_t i = 0; sh->held && i < sh->pool.geo.slot_count; i++) { /* slots taken for upstream, never rendered */
+            if (sh->held[i] != 0) {
+                struct vbuf_wframe wf = {.slot = i, .gen = sh->held[i] - 1};
+                vbuf_abort(&sh->pool, &wf);
+            }
+        }
         vbuf_deregister(&sh->pool);
         vbuf_detach(&sh->pool);
         g_mutex_clear(&sh->problem_lock);
+        g_free(sh->held);
         g_free(sh);
     }
 }
@@ -203,8 +216,20 @@ static gboolean vbuf_src_start(GstBaseSrc *bs) {
             s->sh = NULL;
             return FALSE;
         }
-    } else {
+    } else if (p->geo.group_count == 1) {
         s->group = 0;
+    } else if ((s->group = vbuf_group_index(p, "consume")) < 0) {
+        /* several groups and none named as vbuf run names its remote group: reading one of them
+           would take frames from that group's own consumers, so the user says which */
+        GString *names = g_string_new(NULL);
+        for (uint32_t i = 0; i < p->geo.group_count; i++) g_string_append_printf(names, "%s'%s'", i ? ", " : "", p->group_names[i]);
+        GST_ELEMENT_ERROR(bs, RESOURCE, SETTINGS, ("which group of vbuf pool '%s' should vbufsrc read?", s->pool_name),
+                          ("the pool has %u groups (%s) and none is named 'consume'; set group= to the one this pipeline reads",
+                           p->geo.group_count, names->str));
+        g_string_free(names, TRUE);
+        vbuf_shared_unref(s->sh);
+        s->sh = NULL;
+        return FALSE;
     }
     s->stop = 0;
     s->frames = 0;
@@ -316,7 +341,7 @@ static void gst_vbuf_src_class_init(GstVbufSrcClass *k) {
     g_object_class_install_property(oc, SRC_PROP_POOL, g_param_spec_string("pool", "Pool",
             "Name of the vbuf shared pool (the file /dev/shm/vbuf.NAME)", NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
     g_object_class_install_property(oc, SRC_PROP_GROUP, g_param_spec_string("group", "Group",
-            "Consumer group to read as (default: the pool's first group)", NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+            "Consumer group to read as (default: the only group, or the group named 'consume', as vbuf run --shared names its remote group)", NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
     gst_element_class_set_static_metadata(ec, "vbuf pool source", "Source/Video",
             "Pushes the frames of a vbuf shared pool without a copy: each buffer is a pool buffer, released when GStreamer drops it",
             "vbuf");
@@ -343,8 +368,6 @@ typedef struct {
     VbufShared *sh;
     gint64 timeout_ns;
     volatile sig_atomic_t stop;
-    /* per slot: generation + 1 while this pool holds the slot for upstream, 0 otherwise */
-    guint64 *held;
 } GstVbufBufferPool;
 typedef struct { GstBufferPoolClass parent_class; } GstVbufBufferPoolClass;
 
@@ -397,7 +420,7 @@ static GstFlowReturn vbuf_pool_acquire(GstBufferPool *bp, GstBuffer **out, GstBu
         GST_ERROR_OBJECT(bp, "taking a free frame from %s failed: %s", sh->pool.path, r == VBUF_ECORRUPT ? sh->pool.problem : "not registered");
         return GST_FLOW_ERROR;
     }
-    g_atomic_pointer_set((gpointer *)&vp->held[wf.slot], (gpointer)(guintptr)(wf.gen + 1));
+    g_atomic_pointer_set((gpointer *)&sh->held[wf.slot], (gpointer)(guintptr)(wf.gen + 1));
     GstBuffer *buf = gst_buffer_new();
     gst_buffer_append_memory(buf, gst_memory_new_wrapped(0, wf.data, sh->pool.buffer_bytes, 0, sh->frame_bytes, NULL, NULL));
     vbuf_add_meta(sh, buf);
@@ -405,11 +428,17 @@ static GstFlowReturn vbuf_pool_acquire(GstBufferPool *bp, GstBuffer **out, GstBu
     return GST_FLOW_OK;
 }
 
-/* Gives back a slot this pool still holds for upstream (a buffer dropped without being rendered). */
+/* Takes slot s out of the held table: its generation, or 0 when it was not held (published or aborted already). */
+static guint64 vbuf_unhold(VbufShared *sh, int s) {
+    guint64 gen1 = (guint64)(guintptr)g_atomic_pointer_get((gpointer *)&sh->held[s]);
+    if (gen1 == 0 || !g_atomic_pointer_compare_and_exchange((gpointer *)&sh->held[s], (gpointer)(guintptr)gen1, NULL)) return 0;
+    return gen1;
+}
+
+/* Gives back a slot held for upstream (a buffer dropped without being rendered). */
 static void vbuf_pool_abort_slot(GstVbufBufferPool *vp, int s) {
-    guint64 gen1 = (guint64)(guintptr)g_atomic_pointer_get((gpointer *)&vp->held[s]);
+    guint64 gen1 = vbuf_unhold(vp->sh, s);
     if (gen1 == 0) return;
-    if (!g_atomic_pointer_compare_and_exchange((gpointer *)&vp->held[s], (gpointer)(guintptr)gen1, NULL)) return;
     struct vbuf_wframe wf = {.slot = (uint32_t)s, .gen = gen1 - 1};
     vbuf_abort(&vp->sh->pool, &wf);
 }
@@ -432,11 +461,7 @@ static void vbuf_pool_flush_stop(GstBufferPool *bp) { ((GstVbufBufferPool *)bp)-
 
 static void vbuf_pool_finalize(GObject *o) {
     GstVbufBufferPool *vp = (GstVbufBufferPool *)o;
-    if (vp->sh) {
-        for (uint32_t s = 0; s < vp->sh->pool.geo.slot_count; s++) vbuf_pool_abort_slot(vp, (int)s);
-        vbuf_shared_unref(vp->sh);
-    }
-    g_free(vp->held);
+    if (vp->sh) vbuf_shared_unref(vp->sh); /* slots still held are aborted when their buffers go, or at sink stop */
     G_OBJECT_CLASS(gst_vbuf_buffer_pool_parent_class)->finalize(o);
 }
 
@@ -458,7 +483,6 @@ static GstBufferPool *vbuf_buffer_pool_new(VbufShared *sh, gint64 timeout_ns) {
     gst_object_ref_sink(vp);
     vp->sh = vbuf_shared_ref(sh);
     vp->timeout_ns = timeout_ns;
-    vp->held = g_new0(guint64, sh->pool.geo.slot_count);
     return GST_BUFFER_POOL(vp);
 }
 
@@ -597,21 +621,18 @@ static GstFlowReturn vbuf_sink_render(GstBaseSink *bs, GstBuffer *buf) {
     VbufShared *sh = s->sh;
     struct vbuf_wframe wf;
     gboolean ours = FALSE;
-    if (gst_buffer_n_memory(buf) == 1 && s->bpool) {
+    if (gst_buffer_n_memory(buf) == 1) {
         GstMemory *m = gst_buffer_peek_memory(buf, 0);
         GstMapInfo mi;
         if (gst_memory_map(m, &mi, GST_MAP_READ)) {
             int slot = vbuf_slot_of(sh, mi.data - m->offset);
             gst_memory_unmap(m, &mi);
-            if (slot >= 0) {
-                GstVbufBufferPool *vp = (GstVbufBufferPool *)s->bpool;
-                guint64 gen1 = (guint64)(guintptr)g_atomic_pointer_get((gpointer *)&vp->held[slot]);
-                if (gen1 != 0 && g_atomic_pointer_compare_and_exchange((gpointer *)&vp->held[slot], (gpointer)(guintptr)gen1, NULL)) {
-                    wf.slot = (uint32_t)slot;
-                    wf.gen = gen1 - 1;
-                    wf.data = sh->pool.base + sh->pool.data_offset + (uint64_t)slot * sh->pool.buffer_stride;
-                    ours = TRUE;
-                }
+            guint64 gen1 = slot >= 0 ? vbuf_unhold(sh, slot) : 0;
+            if (gen1 != 0) {
+                wf.slot = (uint32_t)slot;
+                wf.gen = gen1 - 1;
+                wf.data = sh->pool.base + sh->pool.data_offset + (uint64_t)slot * sh->pool.buffer_stride;
+                ours = TRUE;
             }
         }
     }

@@ -23,7 +23,7 @@ class ExamplesTest {
         Path src = REPO.resolve("examples/java/" + example + ".java");
         assertTrue(Files.isRegularFile(src), src + " is missing");
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), src.toString()));
+                "--enable-native-access=ALL-UNNAMED", "-Dvbuf.repo=" + REPO, "-cp", System.getProperty("java.class.path"), src.toString()));
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).directory(tmp.toFile()).redirectErrorStream(true).start();
         CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> {
@@ -55,6 +55,16 @@ class ExamplesTest {
         assertTrue(out.contains("recorded 10 pool frames into rec.mkv"), out);
         assertTrue(out.contains("still held (FFmpeg has a reference)") && out.contains("released by the AVBufferRef free callback"), out);
         assertTrue(Files.size(tmp.resolve("rec.mkv")) > 1000);
+    }
+
+    /** The GStreamer benchmark, vbuf transport only, small: needs the plugin (GstElementsTest builds it). */
+    @Test
+    void gstBench() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(GstElementsTest.onPath("gst-launch-1.0")
+                        && Files.isRegularFile(REPO.resolve("build/gst/libgstvbuf.so")),
+                "GStreamer or the built plugin is missing: run scripts/install-gstreamer and scripts/build-gst");
+        String out = run("GstBench", "--size", "320x240", "--frames", "30", "--transports", "vbuf");
+        assertTrue(out.lines().anyMatch(l -> l.startsWith("vbuf ") && l.contains("frames/s") && l.contains("(exit 0/0)")), out);
     }
 
     @Test

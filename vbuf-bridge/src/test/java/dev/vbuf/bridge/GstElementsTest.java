@@ -49,6 +49,10 @@ class GstElementsTest {
         Result b = run(List.of(REPO.resolve("scripts/build-gst").toString()), 300);
         assertEquals(0, b.code, "scripts/build-gst failed:\n" + b.out);
         assertTrue(Files.isRegularFile(REPO.resolve("build/gst/libgstvbuf.so")));
+        // the first GStreamer call scans every installed plugin into this class's registry (slow under load): here,
+        // with its own time limit, not inside a test's
+        Result scan = run(List.of("gst-inspect-1.0", "vbufsrc"), 600);
+        assertEquals(0, scan.code, scan.out);
     }
 
     static boolean onPath(String tool) {
