@@ -69,7 +69,7 @@ class ExamplesTest {
 
     @Test
     void grabLoop() throws Exception {
-        String out = run("GrabLoop", "--frames", "20", "--steady", "100");
+        String out = run("GrabLoop", "--frames", "10", "--steady", "50");
         assertTrue(out.contains("JavaCV grab + clone"), out);
         assertTrue(out.lines().anyMatch(l -> l.startsWith("vbuf grab loop, steady state") && l.contains("pixels copied         0 B/picture")), out);
     }

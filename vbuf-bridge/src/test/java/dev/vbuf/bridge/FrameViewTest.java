@@ -183,6 +183,41 @@ class FrameViewTest {
         assertEquals(3, pool.getFreeCount());
     }
 
+    /**
+     * FFmpeg drops its reference on another thread while the holder closes the view, in either order:
+     * every frame is released exactly once (the pool ends with every buffer free, every sequence seen
+     * once, no stale-handle error), over many rounds.
+     */
+    @Test
+    void theLastOfViewAndAvFrameReleasesExactlyOnceAcrossThreads() throws Exception {
+        open(PixelFormat.GRAY8, 64, 16, 64, 4);
+        Consumer cons = pool.consumer("g");
+        var frees = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            java.util.List<java.util.concurrent.Future<?>> pending = new java.util.ArrayList<>();
+            long expected = 0;
+            for (int i = 0; i < 3000; i++) {
+                Frame p = pool.acquireFree(Duration.ofSeconds(10));
+                assertNotNull(p, "round " + i + ": no free buffer: a frame was not released");
+                p.submit();
+                Frame c = cons.acquireFilled(Duration.ofSeconds(10));
+                assertEquals(expected++, c.sequence());
+                FrameView v = bridge.view(c);
+                AVFrame av = v.avFrame();
+                pending.add(frees.submit(() -> av_frame_free(av))); // FFmpeg's thread lets go
+                if ((i & 1) == 0) Thread.onSpinWait();
+                v.close();
+                if (pending.size() == 2) pending.remove(0).get();
+            }
+            for (var f : pending) f.get();
+        } finally {
+            frees.shutdown();
+            assertTrue(frees.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS));
+        }
+        assertEquals(4, pool.getFreeCount(), "every frame released once");
+        assertEquals(0, pool.stats().groups().get(0).held());
+    }
+
     @Test
     void aUsersAvFrameFillsAPoolFrameInPlace() {
         open(PixelFormat.I420, 160, 120, 64, 3);
