@@ -67,6 +67,34 @@ class ExamplesTest {
         assertTrue(out.lines().anyMatch(l -> l.startsWith("vbuf ") && l.contains("frames/s") && l.contains("(exit 0/0)")), out);
     }
 
+    /** PoolReader creates a pool, vbufsink fills it from videotestsrc, PoolReader prints a CRC per frame until the end. */
+    @Test
+    void poolReaderWithVbufsink() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(GstElementsTest.onPath("gst-launch-1.0")
+                        && Files.isRegularFile(REPO.resolve("build/gst/libgstvbuf.so")),
+                "GStreamer or the built plugin is missing: run scripts/install-gstreamer and scripts/build-gst");
+        String name = "reader-" + ProcessHandle.current().pid();
+        CompletableFuture<String> reader = CompletableFuture.supplyAsync(() -> {
+            try {
+                return run("PoolReader", name, "--size", "320x240");
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        Path file = Path.of("/dev/shm/vbuf." + name);
+        for (int i = 0; i < 1200 && !Files.exists(file); i++) Thread.sleep(100);
+        assertTrue(Files.exists(file), "PoolReader did not create its pool");
+        ProcessBuilder pb = new ProcessBuilder("gst-launch-1.0", "-q", "videotestsrc", "num-buffers=20", "!",
+                "video/x-raw,format=NV12,width=320,height=240", "!", "vbufsink", "pool=" + name).redirectErrorStream(true);
+        pb.environment().put("GST_PLUGIN_PATH", REPO.resolve("build/gst").toString());
+        Process g = pb.start();
+        String gout = new String(g.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(g.waitFor(180, TimeUnit.SECONDS) && g.exitValue() == 0, gout);
+        assertTrue(gout.contains("20 frames, 20 written in place, 0 copied"), gout);
+        String out = reader.get(240, TimeUnit.SECONDS);
+        assertTrue(out.contains("frame seq 19 pts 19 crc32 ") && out.contains("end of stream: 20 frames read from pool " + name), out);
+    }
+
     @Test
     void grabLoop() throws Exception {
         String out = run("GrabLoop", "--frames", "10", "--steady", "50");
