@@ -260,6 +260,71 @@ class GstElementsTest {
         assertTrue((frames.get(0)[0] & 0xFF) > 150, "luma " + (frames.get(0)[0] & 0xFF));
     }
 
+    /**
+     * vbufsink SIGKILLed while it streams (slots taken for videotestsrc, frames published, some read):
+     * the JVM's monitor recovers the dead producer's process entry and any slot it was filling, the
+     * reader drains what was published, and every buffer comes back free; then a new vbufsink
+     * produces into the same pool. Three kills at different points.
+     */
+    @Test
+    void aKilledVbufsinkLeavesNothingBehind() throws Exception {
+        String name = poolName("kill");
+        FrameLayout layout = FrameLayout.of(PixelFormat.NV12, 64, 48);
+        try (FramePool pool = FramePool.builder().shared(name).layout(layout).count(4).groups("java")
+                .reclaimAfter(Duration.ofMillis(200)).build()) {
+            Consumer c = pool.consumer("java");
+            for (int round = 0; round < 3; round++) {
+                ProcessBuilder pb = new ProcessBuilder("gst-launch-1.0", "-q", "videotestsrc", "num-buffers=1000000", "!",
+                        "video/x-raw,format=NV12,width=64,height=48", "!", "vbufsink", "pool=" + name)
+                        .redirectErrorStream(true).redirectOutput(tmp.resolve(name + "-" + round + ".log").toFile());
+                pb.environment().put("GST_PLUGIN_PATH", REPO.resolve("build/gst").toString());
+                pb.environment().put("GST_REGISTRY", tmp.resolve("registry.bin").toString());
+                Process g = pb.start();
+                int read = 0;
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+                while (read < 20 + 7 * round && System.nanoTime() < deadline) { // read a while, the producer blocked on a full pool between
+                    Frame f = c.acquireFilled(Duration.ofMillis(100));
+                    if (f != null) { f.close(); read++; }
+                }
+                assertTrue(read >= 20, "vbufsink produced " + read + " frames in 120 s");
+                g.destroyForcibly(); // SIGKILL
+                assertTrue(g.waitFor(30, TimeUnit.SECONDS));
+                long pid = g.pid();
+                deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (System.nanoTime() < deadline) {
+                    Frame f = c.acquireFilled(Duration.ofMillis(50));
+                    if (f != null) { f.close(); continue; }
+                    boolean gone = pool.peers().stream().noneMatch(p -> p.pid() == pid);
+                    if (gone && pool.getFreeCount() == 4) break;
+                }
+                assertTrue(pool.peers().stream().noneMatch(p -> p.pid() == pid), "the dead producer's entry was reclaimed: " + pool.peers());
+                assertEquals(4, pool.getFreeCount(), "round " + round + ": every buffer free again: " + pool.buffersReport());
+            }
+            System.out.printf("killed vbufsink 3 times: %d peer recoveries, %d slots recovered (slots it was filling)%n",
+                    pool.peerRecoveries(), pool.slotsRecovered());
+            assertEquals(3, pool.peerRecoveries(), "each dead producer's entry recovered by this JVM's monitor");
+            long before = pool.stats().groups().get(0).taken();
+            CompletableFuture<Result> again = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return gst("videotestsrc num-buffers=10 ! video/x-raw,format=NV12,width=64,height=48 ! vbufsink pool=" + name
+                            + " eos-marks-pool=false");
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            int n = 0; // this thread reads what the new producer writes
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (n < 10 && System.nanoTime() < until) {
+                Frame f = c.acquireFilled(Duration.ofMillis(100));
+                if (f != null) { f.close(); n++; }
+            }
+            Result r = again.get(180, TimeUnit.SECONDS);
+            assertEquals(0, r.code, r.out);
+            assertEquals(10, n, "a new vbufsink produced into the pool after the kills");
+            assertEquals(before + 10, pool.stats().groups().get(0).taken());
+        }
+    }
+
     @Test
     void aPoolOfAnotherSizeIsRefusedWithWhatToDo() throws Exception {
         String name = poolName("size");
