@@ -101,7 +101,12 @@ public final class FrameBridge implements AutoCloseable {
             throw new IllegalArgumentException("frame " + frame.id() + " belongs to pool " + frame.pool().name()
                     + ", not to this bridge's pool " + pool.name() + "; use FrameBridge.of(frame.pool())");
         }
+        if (!frame.isOpen()) {
+            throw new IllegalStateException("frame " + frame.id() + " of pool " + pool.name() + " is not held (already submitted,"
+                    + " released or aborted); view a frame between acquire and release");
+        }
         FrameView v = views.get(frame);
+        if (v != null && v.isBoundTo(frame)) return v; // viewed twice in one use: the same view, its holds intact
         if (v == null) {
             int index = nextIndex.getAndIncrement();
             if (index >= byIndex.length()) {

@@ -120,6 +120,10 @@ public final class FrameView implements AutoCloseable {
         }
     }
 
+    boolean isBoundTo(Frame f) {
+        return open && f == frame && frame.generation() == gen;
+    }
+
     void bind() {
         gen = frame.generation();
         open = true;

@@ -138,6 +138,8 @@ class FrameViewTest {
         assertEquals(1, scoped.get(1) - scoped.get(0) - 2, "scoped buffer reads the frame");
         v.close();
 
+        IllegalStateException notHeld = assertThrows(IllegalStateException.class, () -> bridge.view(f));
+        assertTrue(notHeld.getMessage().contains("is not held"), notHeld.getMessage());
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> v.mat(0));
         assertTrue(e.getMessage().contains("no longer valid") && e.getMessage().contains("view the next frame"), e.getMessage());
         assertThrows(IllegalStateException.class, v::javacvFrame);
@@ -170,6 +172,7 @@ class FrameViewTest {
         Frame f = cons.acquireFilled(Duration.ofSeconds(5));
         FrameView v = bridge.view(f);
         AVFrame av = v.avFrame();
+        assertSame(v, bridge.view(f), "viewing a held frame again gives the same view, its AVFrame reference kept");
         AVFrame second = av_frame_alloc();
         assertEquals(0, av_frame_ref(second, av)); // as an encoder keeping the picture would
         v.close();
