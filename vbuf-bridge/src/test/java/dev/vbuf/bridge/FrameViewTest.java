@@ -151,6 +151,16 @@ class FrameViewTest {
         assertTrue(cv.getMessage().contains("empty"), cv.getMessage());
         assertEquals(0, j.imageWidth);
         assertEquals(0, j.image[0].capacity());
+        java.nio.file.Path mkv = java.nio.file.Files.createTempFile("vbuf-revoked-", ".mkv");
+        try (org.bytedeco.javacv.FFmpegFrameRecorder rec = new org.bytedeco.javacv.FFmpegFrameRecorder(mkv.toString(), 64, 48)) {
+            rec.setFormat("matroska");
+            rec.setVideoCodec(org.bytedeco.ffmpeg.global.avcodec.AV_CODEC_ID_FFV1);
+            rec.setPixelFormat(AV_PIX_FMT_YUV420P);
+            rec.start();
+            assertThrows(Exception.class, () -> rec.record(j, AV_PIX_FMT_BGR24), "the recorder refuses the revoked JavaCV frame");
+        } finally {
+            java.nio.file.Files.deleteIfExists(mkv);
+        }
         assertThrows(IllegalStateException.class, () -> scoped.get(0), "the scoped buffer is revoked");
 
         // released directly, not through the view: the view still refuses
