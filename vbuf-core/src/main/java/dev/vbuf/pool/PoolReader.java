@@ -247,7 +247,7 @@ public final class PoolReader {
                 int holder = table == null ? 0 : cb.lvHolder(s, k);
                 holding[holder >= 1 && holder <= cap ? holder : 0]++;
             }
-            slots.add(new Slot(s, SlotWord.state(w), SlotWord.gen(w), SlotWord.refs(w), held,
+            slots.add(new Slot(s, SlotWord.state(w, referenceBit()), SlotWord.gen(w), SlotWord.refs(w), held,
                     cb.lpLong(s, ControlBlock.S_SEQUENCE), cb.lpLong(s, ControlBlock.S_SUBMIT_NANOS), owner));
         }
         long published = cb.lvCounter(ControlBlock.P_NEXT_SEQUENCE);
@@ -307,8 +307,11 @@ public final class PoolReader {
         return now;
     }
 
-    /** The public state of a slot word read by {@link #readSlots}. */
-    public static FrameState stateOf(long word) { return SlotWord.state(word); }
+    /** The public state of a slot word read by {@link #readSlots} (a frame only the decoder still references is {@link FrameState#HELD_BY_DECODER}). */
+    public FrameState stateOf(long word) { return SlotWord.state(word, referenceBit()); }
+
+    /** The bit a producer's kept reference takes in a slot word: the one group index a pool of fewer than 16 groups has free. */
+    private int referenceBit() { return g.groupCount() < SlotWord.MAX_GROUPS ? SlotWord.REFERENCE_BIT : 0; }
     /** The groups holding the frame of a slot word (bit per group). */
     public static int heldOf(long word) { return SlotWord.held(word); }
     /** The generation of a slot word. */

@@ -80,12 +80,12 @@ public final class PoolMetrics {
         var slots = new LinkedHashMap<Labels, Double>();
         for (PoolView v : pools) {
             Object[][] states = {{"IDLE", v.idle()}, {"LOCKED_BY_PRODUCER", v.producerLocked()}, {"READY_FOR_CONSUME", v.ready()},
-                    {"LOCKED_BY_CONSUMER", v.consumerLocked()}, {"RETIRED", v.retired()}};
+                    {"LOCKED_BY_CONSUMER", v.consumerLocked()}, {"RETIRED", v.retired()}, {"HELD_BY_DECODER", v.decoderHeld()}};
             for (Object[] s : states) {
                 slots.put(Labels.of("kind", v.kind(), "pool", v.id(), "state", (String) s[0]), ((Integer) s[1]).doubleValue());
             }
         }
-        out.add(snapshot("vbuf_slots", "Buffers per state (IDLE = COLD free, LOCKED_BY_* = HOT, READY_FOR_CONSUME = WARM queued)",
+        out.add(snapshot("vbuf_slots", "Buffers per state (IDLE = COLD free, LOCKED_BY_* and HELD_BY_DECODER = HOT, READY_FOR_CONSUME = WARM queued)",
                 false, slots));
         var procs = new LinkedHashMap<Labels, Double>();
         for (PoolView v : pools) {

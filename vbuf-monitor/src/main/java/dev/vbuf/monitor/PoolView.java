@@ -26,6 +26,7 @@ import java.util.List;
  * @param ready          slots READY_FOR_CONSUME (WARM: queued)
  * @param consumerLocked slots LOCKED_BY_CONSUMER (HOT: being read)
  * @param retired        slots RETIRED
+ * @param decoderHeld    slots HELD_BY_DECODER (HOT: read by no consumer, kept by the decoder as a reference picture)
  * @param published      frames submitted
  * @param fpsIn          frames submitted per second (last second)
  * @param fpsOut         frames taken per second by the slowest group (last second)
@@ -44,12 +45,13 @@ import java.util.List;
 public record PoolView(String kind, String name, String file, String backing, String layout, int buffers,
                        long bufferBytes, long bytes, long controlBytes, boolean stale, String staleReason,
                        boolean endOfStream, int idle, int producerLocked, int ready, int consumerLocked, int retired,
+                       int decoderHeld,
                        long published, double fpsIn, double fpsOut, long acquireWaits, long acquireTimeouts,
                        long acquireFails, long reclaims, long peerRecoveries, long slotsRecovered,
                        double latencyWindowSeconds, List<GroupView> groups, List<ProcessView> processes,
                        List<SlotView> slots, long epochMillis) {
     /** HOT: being filled or read. */
-    public int hot() { return producerLocked + consumerLocked; }
+    public int hot() { return producerLocked + consumerLocked + decoderHeld; }
     /** WARM: queued. */
     public int warm() { return ready; }
     /** COLD: free. */
@@ -140,7 +142,7 @@ public record PoolView(String kind, String name, String file, String backing, St
                 .put("controlBytes", controlBytes).put("stale", stale).put("staleReason", staleReason)
                 .put("endOfStream", endOfStream)
                 .begin("states").put("IDLE", idle).put("LOCKED_BY_PRODUCER", producerLocked)
-                .put("READY_FOR_CONSUME", ready).put("LOCKED_BY_CONSUMER", consumerLocked).put("RETIRED", retired).end()
+                .put("READY_FOR_CONSUME", ready).put("LOCKED_BY_CONSUMER", consumerLocked).put("RETIRED", retired).put("HELD_BY_DECODER", decoderHeld).end()
                 .put("hot", hot()).put("warm", warm()).put("cold", cold())
                 .put("published", published).put("fpsIn", fpsIn).put("fpsOut", fpsOut)
                 .put("drops", drops())

@@ -110,7 +110,7 @@ public final class TopView {
                 line(b, width, String.format(Locale.ROOT, "      %-8d %-9s %-6s %6d %7d %7d", p.pid(), p.role(), p.alive() ? "yes" : "NO",
                         p.frames(), p.filling(), p.holding()));
             }
-            line(b, width, "      slots: " + grid(v) + "   (P filling, C read, Q queued, . free, R retired)");
+            line(b, width, "      slots: " + grid(v) + "   (P filling, C read, Q queued, D kept by the decoder, . free, R retired)");
         }
         if (shown.isEmpty()) line(b, width, "  (no pools: no shared pool or private pool statistics file in /dev/shm)");
         for (var e : problems.entrySet()) line(b, width, "  not read: " + e.getKey() + ": " + e.getValue());
@@ -126,6 +126,7 @@ public final class TopView {
                 case READY_FOR_CONSUME -> 'Q';
                 case LOCKED_BY_CONSUMER -> 'C';
                 case RETIRED -> 'R';
+                case HELD_BY_DECODER -> 'D';
             });
         }
         return sb.toString();

@@ -11,6 +11,7 @@
   STATE_COLOR.READY_FOR_CONSUME = css.getPropertyValue('--ready').trim();
   STATE_COLOR.LOCKED_BY_CONSUMER = css.getPropertyValue('--cons').trim();
   STATE_COLOR.RETIRED = css.getPropertyValue('--ret').trim();
+  STATE_COLOR.HELD_BY_DECODER = css.getPropertyValue('--dec').trim();
   const DROP = css.getPropertyValue('--drop').trim();
 
   const path = location.pathname;
