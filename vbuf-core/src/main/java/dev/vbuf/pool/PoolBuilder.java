@@ -270,7 +270,10 @@ public final class PoolBuilder {
         return this;
     }
 
-    /** Register a JMX MBean while the pool is open; on by default. */
+    /**
+     * Register a JMX MBean while the pool is open, and the JFR periodic statistics events
+     * ({@code dev.vbuf.PoolStatistics}, {@code dev.vbuf.GroupStatistics}); on by default.
+     */
     public PoolBuilder jmx(boolean on) {
         this.jmx = on;
         return this;

@@ -1,8 +1,11 @@
 package dev.vbuf.pool;
 
 import dev.vbuf.stats.FramePoolMXBean;
+import dev.vbuf.stats.GroupStatisticsEvent;
 import dev.vbuf.stats.GroupStats;
+import dev.vbuf.stats.PoolStatisticsEvent;
 import dev.vbuf.stats.PoolStats;
+import jdk.jfr.FlightRecorder;
 
 import javax.management.InstanceAlreadyExistsException;
 import javax.management.JMException;
@@ -10,10 +13,15 @@ import javax.management.MBeanServer;
 import javax.management.ObjectName;
 import java.lang.management.ManagementFactory;
 
-/** Registers a pool as {@code dev.vbuf:type=FramePool,name=...}; a taken name gets a suffix. */
+/**
+ * Registers a pool as {@code dev.vbuf:type=FramePool,name=...} (a taken name gets a suffix), and
+ * its JFR periodic statistics ({@link PoolStatisticsEvent}, {@link GroupStatisticsEvent}): the
+ * same {@code stats()} as the bean, recorded only while a recording enables them.
+ */
 final class PoolMBean implements FramePoolMXBean {
     private final FramePool pool;
     private ObjectName objectName;
+    private final Runnable jfrHook = this::recordStatistics;
 
     private PoolMBean(FramePool pool) { this.pool = pool; }
 
@@ -26,6 +34,7 @@ final class PoolMBean implements FramePoolMXBean {
                         + ObjectName.quote(i == 0 ? pool.name() : pool.name() + "#" + i));
                 server.registerMBean(bean, on);
                 bean.objectName = on;
+                FlightRecorder.addPeriodicEvent(PoolStatisticsEvent.class, bean.jfrHook);
                 return bean;
             } catch (InstanceAlreadyExistsException taken) {
                 // try the next suffix
@@ -39,6 +48,7 @@ final class PoolMBean implements FramePoolMXBean {
     ObjectName objectName() { return objectName; }
 
     void unregister() {
+        FlightRecorder.removePeriodicEvent(jfrHook);
         try {
             ManagementFactory.getPlatformMBeanServer().unregisterMBean(objectName);
         } catch (JMException ignored) {
@@ -47,6 +57,22 @@ final class PoolMBean implements FramePoolMXBean {
     }
 
     private PoolStats s() { return pool.stats(); }
+
+    /**
+     * JFR's periodic hook, on JFR's own thread. No lock is taken (close() removes the hook while
+     * it holds the pool's lock): a pool closed meanwhile is refused by its memory segments
+     * (IllegalStateException: a closed arena is never read), and that sample is skipped.
+     */
+    private void recordStatistics() {
+        if (pool.isClosed()) return;
+        try {
+            PoolStats s = pool.stats();
+            new PoolStatisticsEvent().set(s).commit();
+            for (GroupStats g : s.groups()) new GroupStatisticsEvent().set(s.name(), g).commit();
+        } catch (IllegalStateException closedMeanwhile) {
+            // the pool closed between the check and the read
+        }
+    }
 
     @Override public String getName() { return pool.name(); }
     @Override public int getTotalCount() { return pool.getTotalCount(); }

@@ -11,8 +11,13 @@ import java.time.Duration;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Drops, reclaims and acquire timeouts are JFR events with the pool, group and frame. */
+/**
+ * Drops, reclaims and acquire timeouts are JFR events with the pool, group and frame; the pool's
+ * statistics are periodic events with every counter of PoolStats and GroupStats.
+ */
 class JfrEventsTest {
     @Test
     void dropsReclaimsAndTimeoutsAreRecorded() throws Exception {
@@ -49,5 +54,62 @@ class JfrEventsTest {
         assertEquals(1, timeouts.size());
         assertEquals("producer", timeouts.get(0).getString("side"));
         assertEquals("jfr", timeouts.get(0).getString("pool"));
+    }
+
+    /**
+     * dev.vbuf.PoolStatistics and dev.vbuf.GroupStatistics carry a field for every numeric
+     * component of PoolStats and GroupStats, of the same name (the records are walked: a counter
+     * added to PoolStats without its field fails here), with the pool's values while it stands still.
+     */
+    @Test
+    void periodicStatisticsCarryEveryCounterOfPoolStats() throws Exception {
+        Path file = Files.createTempFile("vbuf", ".jfr");
+        String name = "jfr-stats-" + ProcessHandle.current().pid();
+        dev.vbuf.stats.PoolStats st;
+        try (Recording rec = new Recording()) {
+            rec.enable("dev.vbuf.PoolStatistics").withPeriod(Duration.ofMillis(20));
+            rec.enable("dev.vbuf.GroupStatistics");
+            try (FramePool pool = FramePool.builder().name(name).count(3).bufferSize(4096).groups("fast", "slow")
+                    .overflow(Overflow.DROP_OLDEST).jmx(true).build()) {
+                for (int i = 0; i < 7; i++) {
+                    pool.tryAcquireFree().submit();
+                    pool.consumer("fast").tryAcquireFilled().close();
+                }
+                Frame held = pool.consumer("slow").tryAcquireFilled();
+                Frame ref = pool.submitKeepingReference(pool.tryAcquireFree());
+                st = pool.stats();
+                rec.start();
+                Thread.sleep(300); // several periods while nothing moves
+                rec.stop();
+                held.close();
+                ref.close();
+            }
+            rec.dump(file);
+        }
+        List<RecordedEvent> events = RecordingFile.readAllEvents(file);
+        Files.delete(file);
+        var pools = events.stream().filter(e -> e.getEventType().getName().equals("dev.vbuf.PoolStatistics")
+                && name.equals(e.getString("name"))).toList();
+        assertFalse(pools.isEmpty(), "periodic pool statistics were recorded");
+        RecordedEvent p = pools.getLast();
+        for (var c : dev.vbuf.stats.PoolStats.class.getRecordComponents()) {
+            Object want = c.getAccessor().invoke(st);
+            if (!(want instanceof Number n)) continue;
+            assertTrue(p.hasField(c.getName()), "dev.vbuf.PoolStatistics has no field " + c.getName());
+            assertEquals(n.longValue(), p.getLong(c.getName()), c.getName());
+        }
+        assertEquals(st.drops(), p.getLong("drops"));
+        for (var g : st.groups()) {
+            var ge = events.stream().filter(e -> e.getEventType().getName().equals("dev.vbuf.GroupStatistics")
+                    && name.equals(e.getString("pool")) && g.name().equals(e.getString("name"))).toList();
+            assertFalse(ge.isEmpty(), "group " + g.name() + " recorded");
+            for (var c : dev.vbuf.stats.GroupStats.class.getRecordComponents()) {
+                Object want = c.getAccessor().invoke(g);
+                if (!(want instanceof Number n)) continue;
+                assertTrue(ge.getLast().hasField(c.getName()), "dev.vbuf.GroupStatistics has no field " + c.getName());
+                assertEquals(n.longValue(), ge.getLast().getLong(c.getName()), g.name() + " " + c.getName());
+            }
+        }
+        assertTrue(st.heldByDecoder() + st.references() > 0 && st.groups().get(1).dropped() > 0, st::toString);
     }
 }
