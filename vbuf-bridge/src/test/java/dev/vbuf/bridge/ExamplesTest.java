@@ -13,17 +13,40 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** Runs every program of examples/java (single-file source programs) in a child JVM on this module's class path. */
+/**
+ * Runs every program of examples/java in a child JVM on this module's class path. The programs
+ * are single-file source programs (examples/java/run launches them from source); here they are
+ * compiled once, by one javac, instead of once per child JVM, and the children run with C1 only
+ * (short runs: compiling with C2 would cost more than it gains), which keeps this class's cost down.
+ */
 class ExamplesTest {
     static final Path REPO = Path.of(System.getProperty("vbuf.repo", "..")).toAbsolutePath().normalize();
+    private static Path classes;
     @TempDir
     Path tmp;
+
+    /** Every example compiled into one directory, once for the class. */
+    static synchronized Path classes() throws Exception {
+        if (classes != null) return classes;
+        Path dir = Files.createTempDirectory("vbuf-examples");
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "javac").toString(),
+                "-J-XX:TieredStopAtLevel=1", "-proc:none", "-nowarn", "-d", dir.toString(), "-cp", System.getProperty("java.class.path")));
+        try (var files = Files.list(REPO.resolve("examples/java"))) {
+            files.filter(f -> f.toString().endsWith(".java")).map(Path::toString).sorted().forEach(cmd::add);
+        }
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(240, TimeUnit.SECONDS) && p.exitValue() == 0, "the examples do not compile:\n" + out);
+        classes = dir;
+        return dir;
+    }
 
     String run(String example, String... args) throws Exception {
         Path src = REPO.resolve("examples/java/" + example + ".java");
         assertTrue(Files.isRegularFile(src), src + " is missing");
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-Dvbuf.repo=" + REPO, "-cp", System.getProperty("java.class.path"), src.toString()));
+                "--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Dvbuf.repo=" + REPO,
+                "-cp", classes() + java.io.File.pathSeparator + System.getProperty("java.class.path"), example));
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).directory(tmp.toFile()).redirectErrorStream(true).start();
         CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> {

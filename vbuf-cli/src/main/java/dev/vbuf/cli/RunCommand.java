@@ -349,8 +349,8 @@ public final class RunCommand implements Callable<Integer> {
         status.finish();
         if (timedOut.get()) {
             spec.commandLine().getErr().println("vbuf run: stopped at --duration " + duration + " with " + counters.frames.sum()
-                    + (s.maxFrames > 0 ? " of " + s.maxFrames : "") + " frames made: the producer was held up waiting for"
-                    + " a free buffer (the pool was full; see the notes above)");
+                    + (s.maxFrames > 0 ? " of " + s.maxFrames : "") + " frames made: the producer fell behind (under block"
+                    + " or adaptive it waits while the pool is full, see the notes above; else the machine was too slow)");
             spec.commandLine().getErr().flush();
         }
         RunReport report = new RunReport(this, s, source, sinks, counters, r, wall, gc1[0] - gc0[0][0], gc1[1] - gc0[0][1], stop.signalled());

@@ -37,10 +37,9 @@ class RunDurationTest {
         if (policy.equals("block") || policy.equals("adaptive")) {
             // four buffers, all kept for 'consume': the producer is held up after four frames
             assertEquals(4, produced, r::toString);
-            assertTrue(r.err().contains("stopped at --duration 1s with 4"), r::toString);
+            assertTrue(r.err().contains("stopped at --duration 1s with 4 ") && r.err().contains("the producer fell behind"), r::toString);
         } else {
-            assertTrue(produced > 0, r::toString);
-            assertFalse(r.err().contains("stopped at --duration"), r::toString);
+            assertTrue(produced > 0, r::toString); // they never wait: they end by themselves (or late, on a loaded machine)
         }
     }
 }
