@@ -95,6 +95,9 @@ public final class FrameSender implements AutoCloseable {
     private long nextFrameNumber;
     /** The largest window seen (at a frame's start): the publication's window when every receiver has caught up. */
     private long fullWindow;
+    /** How long a multicast sender stays after its window is whole, to serve late NAKs. */
+    static final long MULTICAST_LINGER_NS = 2_000_000_000L;
+    private final boolean multicast;
 
     /**
      * @param group         the consumer group whose frames to send
@@ -118,6 +121,21 @@ public final class FrameSender implements AutoCloseable {
         }
         this.chunking = new Chunking(chunkBytes == 0 ? maxPayload : chunkBytes);
         this.layout = pool.layout();
+        this.multicast = isMulticast(publication.channel());
+    }
+
+    /** True if the channel's endpoint is a multicast address (224.0.0.0/4 or ff00::/8). */
+    static boolean isMulticast(String channel) {
+        try {
+            String endpoint = io.aeron.ChannelUri.parse(channel).get("endpoint");
+            if (endpoint == null) return false;
+            String host = endpoint.startsWith("[") ? endpoint.substring(1, endpoint.indexOf(']')) : endpoint.substring(0, endpoint.lastIndexOf(':'));
+            if (host.contains(":")) return host.toLowerCase(java.util.Locale.ROOT).startsWith("ff");
+            int first = Integer.parseInt(host.substring(0, host.indexOf('.')));
+            return first >= 224 && first <= 239;
+        } catch (RuntimeException e) {
+            return false; // a host name: not a multicast group
+        }
     }
 
     /** The counters. */
@@ -322,11 +340,25 @@ public final class FrameSender implements AutoCloseable {
         long deadline = System.nanoTime() + timeoutNanos;
         while (publication.isConnected()) {
             long w = publication.availableWindow();
-            if (w >= fullWindow && w > 0) return true;
+            if (w >= fullWindow && w > 0) {
+                if (multicast) lingerForRetransmits(deadline);
+                return true;
+            }
             if (System.nanoTime() - deadline > 0) return false;
             idle.idle();
         }
         return false;
+    }
+
+    /**
+     * Multicast: the window being whole says what the slowest receiver that flow control still
+     * tracks has taken; a receiver whose status messages came late (a loaded machine) may still be
+     * NAKing the tail. The driver must stay up to retransmit it, so wait {@link #MULTICAST_LINGER_NS}
+     * more (or until the deadline) while receivers are connected.
+     */
+    private void lingerForRetransmits(long deadline) {
+        long end = Math.min(System.nanoTime() + MULTICAST_LINGER_NS, deadline);
+        while (publication.isConnected() && end - System.nanoTime() > 0) idle.idle();
     }
 
     /** Closes the publication (the pool and the link stay the caller's). */

@@ -6,6 +6,10 @@ import io.aeron.ExclusivePublication;
 import io.aeron.Subscription;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
+import io.aeron.driver.ext.DebugReceiveChannelEndpoint;
+import io.aeron.driver.ext.RandomLossGenerator;
+import io.aeron.driver.status.SystemCounterDescriptor;
+import org.agrona.concurrent.status.CountersReader;
 import org.agrona.concurrent.BackoffIdleStrategy;
 
 import java.io.File;
@@ -36,11 +40,30 @@ public final class NetLink implements AutoCloseable {
 
     /** Starts an embedded media driver in a fresh directory and connects to it. */
     public static NetLink embedded() {
+        return embedded(0, 0);
+    }
+
+    /**
+     * Starts an embedded media driver whose UDP receive endpoints drop a fraction of the data
+     * packets that arrive (Aeron's own debug endpoint, {@code DebugReceiveChannelEndpoint} with a
+     * {@code RandomLossGenerator}), and connects to it: loss injected where the kernel has no
+     * {@code netem}. Aeron's receiver sees the gaps and NAKs them; the sender retransmits. Status
+     * and NAK messages this driver sends are not dropped.
+     *
+     * @param receiveLossRate the fraction of arriving data packets dropped, 0..0.9 (0: the plain endpoint)
+     * @param seed the loss generator's seed (0: a random one)
+     * @throws IllegalArgumentException if the rate is out of range
+     */
+    public static NetLink embedded(double receiveLossRate, long seed) {
+        if (!(receiveLossRate >= 0 && receiveLossRate <= 0.9)) {
+            throw new IllegalArgumentException("loss rate " + receiveLossRate + " is out of range: give a fraction from 0 to 0.9"
+                    + " (0.05 drops 5% of the data packets that arrive)");
+        }
         String base = new File("/dev/shm").isDirectory() ? "/dev/shm" : System.getProperty("java.io.tmpdir");
         byte[] random = new byte[8];
         ThreadLocalRandom.current().nextBytes(random);
         String dir = base + "/vbuf-aeron-" + ProcessHandle.current().pid() + "-" + HexFormat.of().formatHex(random);
-        MediaDriver driver = MediaDriver.launch(new MediaDriver.Context()
+        MediaDriver.Context ctx = new MediaDriver.Context()
                 .aeronDirectoryName(dir)
                 .threadingMode(ThreadingMode.SHARED)
                 .sharedIdleStrategy(new BackoffIdleStrategy())
@@ -49,7 +72,13 @@ public final class NetLink implements AutoCloseable {
                 .clientLivenessTimeoutNs(LIVENESS_NS)
                 .publicationUnblockTimeoutNs(LIVENESS_NS + TimeUnit.SECONDS.toNanos(5))
                 .driverTimeoutMs(TimeUnit.NANOSECONDS.toMillis(LIVENESS_NS))
-                .warnIfDirectoryExists(false));
+                .warnIfDirectoryExists(false);
+        if (receiveLossRate > 0) {
+            long s = seed != 0 ? seed : ThreadLocalRandom.current().nextLong();
+            ctx.receiveChannelEndpointSupplier((channel, dispatcher, status, context) -> new DebugReceiveChannelEndpoint(
+                    channel, dispatcher, status, context, new RandomLossGenerator(receiveLossRate, s), new RandomLossGenerator(0)));
+        }
+        MediaDriver driver = MediaDriver.launch(ctx);
         try {
             return new NetLink(driver, connect(dir), dir);
         } catch (RuntimeException e) {
@@ -127,6 +156,30 @@ public final class NetLink implements AutoCloseable {
                     + " multicast, or aeron:ipc on one machine", e);
         }
     }
+
+    /**
+     * A system counter of the media driver this link talks to (its own or the external one):
+     * for example {@code SystemCounterDescriptor.NAK_MESSAGES_SENT} on a receiving side under loss,
+     * {@code RETRANSMITS_SENT} on a sending side.
+     *
+     * @return the counter's value, or -1 if the driver has no such counter
+     */
+    public long driverCounter(SystemCounterDescriptor counter) {
+        CountersReader reader = aeron.countersReader();
+        long[] value = {-1};
+        reader.forEach((counterId, typeId, keyBuffer, label) -> {
+            if (typeId == SystemCounterDescriptor.SYSTEM_COUNTER_TYPE_ID && keyBuffer.getInt(0) == counter.id()) {
+                value[0] = reader.getCounterValue(counterId);
+            }
+        });
+        return value[0];
+    }
+
+    /** Retransmissions the driver sent (it answered NAKs): the network lost packets and Aeron repaired it. */
+    public long retransmitsSent() { return driverCounter(SystemCounterDescriptor.RETRANSMITS_SENT); }
+
+    /** NAKs the driver sent (packets that did not arrive, asked for again). */
+    public long naksSent() { return driverCounter(SystemCounterDescriptor.NAK_MESSAGES_SENT); }
 
     @Override
     public void close() {
