@@ -108,8 +108,25 @@ public final class FrameSender implements AutoCloseable {
      * @throws IllegalArgumentException if chunkBytes is out of range
      */
     public FrameSender(Consumer group, ExclusivePublication publication, int chunkBytes, BackPressure backPressure) {
+        this(group, group.pool(), group.pool().layout(), publication, chunkBytes, backPressure);
+    }
+
+    /**
+     * A sender of frames handed to {@link #send} by the caller (a pipeline's sink, not a consumer
+     * group of its own): {@code send} releases each with {@link Frame#release()};
+     * {@link #run} and {@link #sendNext} are not available.
+     *
+     * @param layout the frames' layout (for frames that carry no dimensions or format of their own), or null
+     * @throws IllegalArgumentException if chunkBytes is out of range
+     */
+    public FrameSender(FrameLayout layout, ExclusivePublication publication, int chunkBytes, BackPressure backPressure) {
+        this(null, null, layout, publication, chunkBytes, backPressure);
+    }
+
+    private FrameSender(Consumer group, FramePool pool, FrameLayout layout, ExclusivePublication publication, int chunkBytes,
+                        BackPressure backPressure) {
         this.group = group;
-        this.pool = group.pool();
+        this.pool = pool;
         this.publication = publication;
         this.backPressure = backPressure;
         this.maxPayload = publication.maxPayloadLength();
@@ -120,7 +137,7 @@ public final class FrameSender implements AutoCloseable {
                     + " fragment per chunk (" + maxPayload + " bytes)");
         }
         this.chunking = new Chunking(chunkBytes == 0 ? maxPayload : chunkBytes);
-        this.layout = pool.layout();
+        this.layout = layout;
         this.multicast = isMulticast(publication.channel());
     }
 
@@ -158,6 +175,7 @@ public final class FrameSender implements AutoCloseable {
      * @return true if the stream ended, false if stopped
      */
     public boolean run(long pollNanos) {
+        if (group == null) throw new IllegalStateException("this sender has no consumer group: hand it frames with send(Frame)");
         while (!stopped) {
             long r = sendNext(pollNanos);
             if (r == NOT_SENT && pool.endOfStream() && group.lag() == 0) {
@@ -174,6 +192,7 @@ public final class FrameSender implements AutoCloseable {
      * @return 0 if no frame came, 1 if one was sent, 2 if one was dropped or abandoned
      */
     public long sendNext(long timeoutNanos) {
+        if (group == null) throw new IllegalStateException("this sender has no consumer group: hand it frames with send(Frame)");
         Frame f = group.acquireFilled(timeoutNanos);
         if (f == null) return NOT_SENT;
         return send(f) ? SENT : DROPPED;
@@ -189,7 +208,8 @@ public final class FrameSender implements AutoCloseable {
         try {
             return sendChunks(f);
         } finally {
-            group.releaseFilled(f);
+            if (group != null) group.releaseFilled(f);
+            else f.release();
         }
     }
 
