@@ -119,6 +119,8 @@ final class NetMedia {
                 }
                 return !counters.stopRequested() && (max < 0 || frames < max);
             });
+            counters.frames.add(c.get(FrameReceiver.Counter.FRAMES) - seen[0]); // the frames after the last look
+            counters.bytesIn.add(c.get(FrameReceiver.Counter.BYTES) - seen[1]);
             counters.sourceDrops.add(receiver.lost());
             if (receiver.lost() > 0) {
                 counters.warn(receiver.lost() + " frame(s) lost on the network: " + c);
