@@ -173,7 +173,7 @@ final class NetMedia {
 
         @Override
         public void finish() {
-            if (sender.sendEndOfStream()) sender.awaitDelivered(CONNECT_NS);
+            if (sender.sendEndOfStream()) sender.awaitDelivered(CONNECT_NS, link::repairs);
         }
 
         @Override

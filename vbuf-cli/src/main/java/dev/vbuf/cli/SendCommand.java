@@ -122,7 +122,7 @@ public final class SendCommand implements Callable<Integer> {
                     else if (pool.endOfStream() && consumer.lag() == 0) {
                         eos = sender.sendEndOfStream();
                         // the stream's tail may still be in this process's driver (or being retransmitted)
-                        if (eos && !sender.awaitDelivered(idleLimit.toNanos())) {
+                        if (eos && !sender.awaitDelivered(idleLimit.toNanos(), link::repairs)) {
                             status.note("vbuf send: the receivers did not confirm the stream's end within " + timeout);
                         }
                         break;

@@ -319,8 +319,7 @@ public final class FrameReceiver implements ControlledFragmentHandler, AutoClose
         }
         if (chunk > total - offset) {
             refuse(Counter.REFUSED_RANGE, from, String.format(Locale.ROOT, "a chunk of frame %d runs past the frame's end:"
-                    + " offset %d + %d bytes > %d bytes", number, offset, chunk, total));
-            abort(Counter.LOST_REFUSED);
+                    + " offset %d + %d bytes > %d bytes", number, offset, chunk, total)); // aborts the frame, counted lost
             return;
         }
         place(b, at + ChunkHeader.NEXT_HEADER_BYTES, length - ChunkHeader.NEXT_HEADER_BYTES, chunk, whole);

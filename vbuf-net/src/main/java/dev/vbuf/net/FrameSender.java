@@ -357,11 +357,25 @@ public final class FrameSender implements AutoCloseable {
      * @return true if everything was taken, false after the timeout or when no receiver is left
      */
     public boolean awaitDelivered(long timeoutNanos) {
+        return awaitDelivered(timeoutNanos, null);
+    }
+
+    /**
+     * As {@link #awaitDelivered(long)}, then, since a whole window says only that the driver has
+     * sent everything (not that the receivers got it: a lost tail is NAKed and sent again after),
+     * keeps the driver serving repairs until {@code repairs} (a count of NAKs received and
+     * retransmissions sent by this process's driver, {@link NetLink#repairs()}) has not moved for
+     * {@link #REPAIR_QUIET_NS}, or the timeout.
+     *
+     * @param repairs the driver's repair count, or null to wait for the window only
+     */
+    public boolean awaitDelivered(long timeoutNanos, java.util.function.LongSupplier repairs) {
         long deadline = System.nanoTime() + timeoutNanos;
         while (publication.isConnected()) {
             long w = publication.availableWindow();
             if (w >= fullWindow && w > 0) {
-                if (multicast) lingerForRetransmits(deadline);
+                if (repairs != null) lingerWhileRepairing(repairs, deadline);
+                else if (multicast) lingerForRetransmits(deadline);
                 return true;
             }
             if (System.nanoTime() - deadline > 0) return false;
@@ -379,6 +393,24 @@ public final class FrameSender implements AutoCloseable {
     private void lingerForRetransmits(long deadline) {
         long end = Math.min(System.nanoTime() + MULTICAST_LINGER_NS, deadline);
         while (publication.isConnected() && end - System.nanoTime() > 0) idle.idle();
+    }
+
+    /** How long the driver's repairs must stay still before the stream counts as delivered. */
+    static final long REPAIR_QUIET_NS = 1_000_000_000L;
+
+    private void lingerWhileRepairing(java.util.function.LongSupplier repairs, long deadline) {
+        long last = repairs.getAsLong(), since = System.nanoTime();
+        long quiet = multicast ? MULTICAST_LINGER_NS : REPAIR_QUIET_NS;
+        while (publication.isConnected() && deadline - System.nanoTime() > 0) {
+            long now = System.nanoTime(), r = repairs.getAsLong();
+            if (r != last) {
+                last = r;
+                since = now;
+            } else if (now - since >= quiet) {
+                return;
+            }
+            idle.idle();
+        }
     }
 
     /** Closes the publication (the pool and the link stay the caller's). */

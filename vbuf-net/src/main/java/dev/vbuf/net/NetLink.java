@@ -236,6 +236,14 @@ public final class NetLink implements AutoCloseable {
     /** Retransmissions the driver sent (it answered NAKs): the network lost packets and Aeron repaired it. */
     public long retransmitsSent() { return driverCounter(SystemCounterDescriptor.RETRANSMITS_SENT); }
 
+    /**
+     * NAKs the driver received plus retransmissions it sent: moves while a receiver is still
+     * having lost packets repaired ({@link FrameSender#awaitDelivered(long, java.util.function.LongSupplier)}).
+     */
+    public long repairs() {
+        return driverCounter(SystemCounterDescriptor.NAK_MESSAGES_RECEIVED) + retransmitsSent();
+    }
+
     /** NAKs the driver sent (packets that did not arrive, asked for again). */
     public long naksSent() { return driverCounter(SystemCounterDescriptor.NAK_MESSAGES_SENT); }
 

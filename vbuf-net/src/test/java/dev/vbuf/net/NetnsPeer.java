@@ -57,7 +57,7 @@ public final class NetnsPeer {
                 }, "producer");
                 producer.start();
                 boolean ended = sender.run(50_000_000L);
-                boolean delivered = sender.awaitDelivered(30_000_000_000L);
+                boolean delivered = sender.awaitDelivered(30_000_000_000L, link::repairs);
                 producer.join();
                 var c = sender.counters();
                 System.out.println("result ended=" + ended + " delivered=" + delivered
