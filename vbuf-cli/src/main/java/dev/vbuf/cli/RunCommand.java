@@ -103,10 +103,12 @@ public final class RunCommand implements Callable<Integer> {
     JsonOption jsonOption;
 
     // ---- real media (vbuf-media; see MediaRun) ----
-    @Option(names = "--input", paramLabel = "SRC", description = "testsrc (default), a file (.y4m, raw .yuv, .mkv, .mp4 ...) or /dev/videoN.")
+    @Option(names = "--input", paramLabel = "SRC", description = "testsrc (default), a file (.y4m, raw .yuv, .mkv, .mp4 ...), /dev/videoN, or aeron:udp?endpoint=ADDRESS:PORT"
+            + " (frames another machine sends, see docs/NET.md).")
     String input;
 
-    @Option(names = "--output", paramLabel = "DST", description = "null, checksum, a file (.y4m, .yuv, .mkv, .mp4, .nut ...) or /dev/fbN."
+    @Option(names = "--output", paramLabel = "DST", description = "null, checksum, a file (.y4m, .yuv, .mkv, .mp4, .nut ...), /dev/fbN, or aeron:udp?endpoint=HOST:PORT"
+            + " (frames to 'vbuf receive' or a 'vbuf run --input aeron:...' there)."
             + " With --input or --output the run moves real pictures through the pool (see docs/MEDIA.md).")
     String output;
 
