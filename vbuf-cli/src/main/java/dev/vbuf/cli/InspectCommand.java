@@ -14,9 +14,11 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 import dev.vbuf.monitor.Monitor;
+import dev.vbuf.shm.ShmNames;
 import dev.vbuf.monitor.PoolView;
 
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
@@ -61,9 +63,16 @@ public final class InspectCommand implements Callable<Integer> {
         try (FramePool pool = FramePool.attach(name, new PoolBuilder.AttachOptions().observe(true).jmx(false))) {
             do {
                 // rates over the watch (which is the refresh period when live), then the counters at its end
-                PoolView rates = Monitor.watchShared(name, new Monitor.Options(Duration.ofMillis(5),
-                        Duration.ofMillis(50), Duration.ofSeconds(5)), Duration.ofMillis(live ? intervalMs : spanMs));
-                String report = json ? withRates(json(pool), rates) + System.lineSeparator() : report(pool) + rates(rates);
+                String report;
+                if (Files.isRegularFile(ShmNames.path(name))) {
+                    PoolView rates = Monitor.watchShared(name, new Monitor.Options(Duration.ofMillis(5),
+                            Duration.ofMillis(50), Duration.ofSeconds(5)), Duration.ofMillis(live ? intervalMs : spanMs));
+                    report = json ? withRates(json(pool), rates) + System.lineSeparator() : report(pool) + rates(rates);
+                } else { // passed by fd (its name is the creator's socket): the monitor reads only pool files yet
+                    if (live) Thread.sleep(intervalMs);
+                    report = json ? json(pool) + System.lineSeparator() : report(pool)
+                            + "  rates: not shown for a pool whose memory is passed by fd (the monitor reads pool files only)\n";
+                }
                 if (live) out.print("\u001b[H\u001b[2J");
                 out.print(report);
                 out.flush();
