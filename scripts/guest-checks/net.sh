@@ -4,9 +4,12 @@
 # pair, the README's across-machines commands (smaller frames: the guest is emulated), every
 # frame verified, none missing, and netem's own drop counters to show the loss was there.
 set -euo pipefail
+export PATH="$PATH:/usr/sbin:/sbin"
 kv="$(uname -r)"
+# insmod: kmod's where installed, else busybox's (guest-run installs busybox-static)
+if command -v insmod >/dev/null; then ins=(insmod); else ins=(busybox insmod); fi
 for m in veth sch_netem; do
-  lsmod 2>/dev/null | grep -qw "$m" || insmod "build/guest-modules/$kv/$m.ko" \
+  grep -qw "^$m" /proc/modules 2>/dev/null || "${ins[@]}" "build/guest-modules/$kv/$m.ko" \
     || { echo "cannot load $m for $kv (scripts/guest-net-modules puts it in build/guest-modules/)"; exit 1; }
 done
 export VBUF_NETNS_A=vbuf-a VBUF_NETNS_B=vbuf-b
