@@ -47,7 +47,7 @@ class CrossProcessTest {
     }
 
     FramePool create(int count) {
-        return FramePool.builder().shared(name).layout(LAYOUT).count(count).groups("g").jmx(false)
+        return FramePool.builder().shared(name).sharedMemory(PoolBuilder.SharedMemory.FILE).layout(LAYOUT).count(count).groups("g").jmx(false)
                 .reclaimAfter(Duration.ofMillis(200)).build();
     }
 
@@ -205,7 +205,7 @@ class CrossProcessTest {
     /** The same on the single-writer path: the held frame was taken and would be released by release stores. */
     @Test
     void singleWriterConsumerKilledWhileHoldingAFrame() throws Exception {
-        consumerKilledWhileHolding(FramePool.builder().shared(name).layout(LAYOUT).count(4).groups("g").jmx(false)
+        consumerKilledWhileHolding(FramePool.builder().shared(name).sharedMemory(PoolBuilder.SharedMemory.FILE).layout(LAYOUT).count(4).groups("g").jmx(false)
                 .reclaimAfter(Duration.ofMillis(200)).singleProducer(true).singleConsumers(true).build());
     }
 
