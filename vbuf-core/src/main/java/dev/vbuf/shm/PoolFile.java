@@ -353,7 +353,8 @@ public final class PoolFile {
                 }
                 throw e;
             }
-            String memoryNote = perBuffer ? "" : placeAndLock(map, dataOffset, stride * count, numaNode, locked);
+            String memoryNote = perBuffer ? "" : placeAndLock(map, dataOffset, stride * count, numaNode, locked,
+                    huge ? FdProtocol.HUGE_PAGE_BYTES : PAGE);
             if (huge) memoryNote = ", in " + fileBytes / FdProtocol.HUGE_PAGE_BYTES + " explicit " + (FdProtocol.HUGE_PAGE_BYTES >> 20) + " MiB huge pages (MFD_HUGETLB)" + memoryNote;
             int[] bufFds = null;
             MemorySegment[] bufMaps = null;
@@ -473,10 +474,23 @@ public final class PoolFile {
      * the creator lives). Returns what was obtained, for the pool's backing text.
      */
     private static String placeAndLock(MemorySegment map, long dataOffset, long dataBytes, int node, boolean locked) {
+        return placeAndLock(map, dataOffset, dataBytes, node, locked, PAGE);
+    }
+
+    /**
+     * As above; mbind covers whole pages of {@code pageBytes} (a huge-page mapping takes only
+     * ranges aligned to its page size: the range bound starts at the huge page holding the first
+     * buffer and runs to the end of the mapping, which is a whole number of huge pages).
+     */
+    private static String placeAndLock(MemorySegment map, long dataOffset, long dataBytes, int node, boolean locked, long pageBytes) {
         if (node < 0 && !locked) return "";
         MemorySegment data = map.asSlice(dataOffset, dataBytes);
         var note = new StringBuilder();
-        if (node >= 0) Numa.mbind(data, node, Abi.MPOL_MF_STRICT | Abi.MPOL_MF_MOVE);
+        if (node >= 0) {
+            long from = dataOffset / pageBytes * pageBytes;
+            MemorySegment bound = pageBytes == PAGE ? data : map.asSlice(from, map.byteSize() - from);
+            Numa.mbind(bound, node, Abi.MPOL_MF_STRICT | Abi.MPOL_MF_MOVE);
+        }
         for (long off = 0; off < dataBytes; off += PAGE) data.set(ValueLayout.JAVA_BYTE, off, (byte) 0); // fault in
         if (node >= 0) {
             long[] perNode = NumaAllocator.placementOf(data);

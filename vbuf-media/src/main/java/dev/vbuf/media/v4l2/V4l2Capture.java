@@ -10,7 +10,9 @@ import dev.vbuf.memory.BufferValidationException;
 import dev.vbuf.pool.Frame;
 import dev.vbuf.pool.FramePool;
 import dev.vbuf.pool.Overflow;
+import dev.vbuf.memory.Allocation;
 import dev.vbuf.sys.Abi;
+import dev.vbuf.sys.DmaBufIo;
 import dev.vbuf.sys.Errno;
 import dev.vbuf.sys.FileIo;
 import dev.vbuf.sys.Ioctl;
@@ -379,11 +381,11 @@ public final class V4l2Capture implements AutoCloseable {
     }
 
     /** The driver's buffers exported as DMA-BUFs, as a shared pool's buffers: mapped, with their descriptors. */
-    private record ExportedBuffers(String what, List<BufferHandle> handles) implements dev.vbuf.memory.Allocation {
+    private record ExportedBuffers(String what, List<BufferHandle> handles) implements Allocation {
         @Override public int count() { return handles.size(); }
         @Override public MemorySegment buffer(int i) { return handles.get(i).segment(); }
         @Override public int fd(int i) { return handles.get(i).fd(); }
-        @Override public void syncCpu(int i, int access, boolean begin) { dev.vbuf.sys.DmaBufIo.sync(handles.get(i).fd(), access, begin); }
+        @Override public void syncCpu(int i, int access, boolean begin) { DmaBufIo.sync(handles.get(i).fd(), access, begin); }
         @Override public String backing() { return handles.size() + " DMA-BUFs exported by " + what; }
         @Override public void close() { for (BufferHandle h : handles) h.close(); }
     }
