@@ -230,10 +230,17 @@ class CrossProcessTest {
         try (FramePool pool = create(4); TestPattern pattern = new TestPattern(LAYOUT)) {
             Child c = new Child(0, "block", name, "g");
             c.await("WAITING", new ArrayList<>());
-            Thread.sleep(300); // asleep on the futex by now
+            Path file = ShmNames.path(name);
+            // asleep on the futex (it spins and yields first: on a loaded machine that takes a while)
+            eventually("the child sleeps on the futex", () -> {
+                try {
+                    return DeadPeers.groupInt(file, 0, dev.vbuf.pool.ControlBlock.G_WAITERS) == 1;
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
             c.kill();
             eventually("its process entry is freed", () -> pool.peers().size() == 1);
-            Path file = ShmNames.path(name);
             assertEquals(1, DeadPeers.groupInt(file, 0, dev.vbuf.pool.ControlBlock.G_WAITERS),
                     "the killed sleeper never took its waiter count back");
             Thread.sleep(200); // past its sleep deadline
