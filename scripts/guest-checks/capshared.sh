@@ -8,7 +8,8 @@
 # (V4L2_MEMORY_USERPTR).
 set -euo pipefail
 jar=vbuf-cli/target/vbuf.jar
-vbuf() { java --enable-native-access=ALL-UNNAMED -XX:TieredStopAtLevel=1 -jar "$jar" "$@"; }
+# the guest is emulated: a cold JVM may take more than the default 10 s between connecting and asking
+vbuf() { java --enable-native-access=ALL-UNNAMED -XX:TieredStopAtLevel=1 -Dvbuf.fdTimeoutMs=180000 -jar "$jar" "$@"; }
 frames=60
 for mem in expbuf dmabuf dmabuf:heap userptr; do
   pool="cap-$(echo "$mem" | tr ':' '-')"

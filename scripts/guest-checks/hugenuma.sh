@@ -6,7 +6,8 @@
 # plain sealed memfd pool on node 1.
 set -euo pipefail
 jar=vbuf-cli/target/vbuf.jar
-vbuf() { java --enable-native-access=ALL-UNNAMED -XX:TieredStopAtLevel=1 -jar "$jar" "$@"; }
+# the guest is emulated: a cold JVM may take more than the default 10 s between connecting and asking
+vbuf() { java --enable-native-access=ALL-UNNAMED -XX:TieredStopAtLevel=1 -Dvbuf.fdTimeoutMs=180000 -jar "$jar" "$@"; }
 ls -d /sys/devices/system/node/node*
 old=$(cat /proc/sys/vm/nr_hugepages)
 trap 'echo "$old" > /proc/sys/vm/nr_hugepages' EXIT

@@ -61,8 +61,12 @@ public final class FdProtocol {
     static final long MAX_BYTES = 1L << 46;
     /** Size of an explicit huge page for MFD_HUGETLB pools (the default huge page size on x86-64 and aarch64 4K kernels). */
     static final long HUGE_PAGE_BYTES = 2L << 20;
-    /** How long either side waits for the other's message before it gives up. */
-    public static final int TIMEOUT_MS = 10_000;
+    /**
+     * How long either side waits for the other's message before it gives up: 10 s, or
+     * {@code -Dvbuf.fdTimeoutMs=N} (1000..600000) for a machine where a cold JVM needs longer
+     * between connecting and asking (an emulated guest; the C side's VBUF_FD_TIMEOUT_MS).
+     */
+    public static final int TIMEOUT_MS = Math.clamp(Integer.getInteger("vbuf.fdTimeoutMs", 10_000), 1_000, 600_000);
 
     /** The name of a kind, for texts. */
     public static String kindName(int kind) {
