@@ -19,6 +19,7 @@
  */
 #define _GNU_SOURCE
 #include "vbuf_produce.h"
+#include "vbuf_fd.h" /* a pool passed by descriptor (the default: a sealed memfd) as well as a /dev/shm file */
 
 #include <gst/gst.h>
 #include <gst/base/gstbasesink.h>
@@ -82,8 +83,18 @@ static VbufShared *vbuf_shared_open(GstElement *el, const char *name) {
     g_mutex_init(&sh->problem_lock);
     char path[300], err[512];
     snprintf(path, sizeof path, "/dev/shm/" VBUF_SHM_PREFIX "%s", name);
-    if (vbuf_attach(path, 0, &sh->pool, err, sizeof err) != 0) {
+    struct vbuf_fd_buffers fdbufs;
+    if (vbuf_attach_any(path, 0, &sh->pool, &fdbufs, err, sizeof err) != 0) {
         GST_ELEMENT_ERROR(el, RESOURCE, OPEN_READ_WRITE, ("cannot attach to vbuf pool '%s'", name), ("%s", err));
+        g_free(sh);
+        return NULL;
+    }
+    if (fdbufs.count != 0) { /* buffers that are DMA-BUFs of their own: not in the pool mapping these elements use */
+        GST_ELEMENT_ERROR(el, RESOURCE, SETTINGS, ("vbuf pool '%s' keeps its buffers in DMA-BUFs", name),
+                          ("these elements read and write buffers inside the pool's mapping; create the pool with"
+                           " --memory memfd or --memory file (it has %u DMA-BUF buffers)", fdbufs.count));
+        vbuf_fd_close(&fdbufs);
+        vbuf_detach(&sh->pool);
         g_free(sh);
         return NULL;
     }

@@ -41,6 +41,8 @@
 #define VBUF_FD_KIND_MEMFD_HUGETLB 2
 #define VBUF_FD_KIND_DMA_HEAP 3
 #define VBUF_FD_KIND_UDMABUF 4
+#define VBUF_FD_KIND_DEVICE_DMABUF 5 /* DMA-BUFs a device exported (V4L2 VIDIOC_EXPBUF) */
+#define VBUF_FD_MAX_KIND 5
 #ifndef VBUF_FD_TIMEOUT_MS
 #define VBUF_FD_TIMEOUT_MS 10000 /* longest wait for one message; a slow (emulated) creator needs seconds */
 #endif
@@ -170,9 +172,9 @@ static inline int vbuf_fd_attach(const char *path, int flags, struct vbuf_pool *
         uint32_t here = vbuf_fd_u32(msg, 24);
         fd0_bytes = vbuf_fd_u64(msg, 32);
         each = vbuf_fd_u64(msg, 40);
-        bool per_buffer = kind == VBUF_FD_KIND_DMA_HEAP || kind == VBUF_FD_KIND_UDMABUF;
+        bool per_buffer = kind == VBUF_FD_KIND_DMA_HEAP || kind == VBUF_FD_KIND_UDMABUF || kind == VBUF_FD_KIND_DEVICE_DMABUF;
         if (vbuf_fd_u32(msg, 12) != VBUF_FD_STATUS_OK || n != VBUF_FD_REPLY_BYTES || vbuf_fd_u32(msg, 28) != 0) bad = "a malformed reply";
-        else if (kind < 1 || kind > 4) bad = "an unknown memory kind";
+        else if (kind < 1 || kind > VBUF_FD_MAX_KIND) bad = "an unknown memory kind";
         else if (per_buffer ? (total < 2 || total > 1 + VBUF_MAX_BUFFERS) : total != 1) bad = "a descriptor total out of range";
         else if (here < 1 || here > total || here > VBUF_FD_FDS_PER_MESSAGE || (int)here != got) bad = "a descriptor count that is not what came";
         else if (fd0_bytes < VBUF_HEADER_BYTES || fd0_bytes > VBUF_FD_MAX_BYTES) bad = "a control block size out of range";

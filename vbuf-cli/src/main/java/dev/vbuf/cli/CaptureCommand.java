@@ -8,6 +8,9 @@ import dev.vbuf.media.v4l2.V4l2Format;
 import dev.vbuf.pool.Consumer;
 import dev.vbuf.pool.Frame;
 import dev.vbuf.pool.Overflow;
+import dev.vbuf.pool.PoolBuilder;
+import dev.vbuf.shm.Peer;
+import dev.vbuf.stats.GroupStats;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -69,6 +72,22 @@ public final class CaptureCommand implements Callable<Integer> {
     @Option(names = "--timeout", defaultValue = "5s", description = "Longest wait for one frame before the run fails. Default: ${DEFAULT-VALUE}.")
     String timeout;
 
+    @Option(names = "--shared", paramLabel = "NAME",
+            description = "Capture into a shared pool NAME that other processes attach to and receive by descriptor: with"
+                    + " --memory expbuf the driver's buffers exported as DMA-BUFs; with --memory dmabuf (or dmabuf:heap) the"
+                    + " pool's DMA-BUFs (udmabuf, or a DMA-BUF heap) queued to the driver by fd; with --memory userptr a sealed"
+                    + " memfd the driver writes into. Waits for a process in"
+                    + " --remote-group ('vbuf consume NAME --check capture'), then captures --frames and ends the stream.")
+    String shared;
+
+    @Option(names = "--remote-group", defaultValue = RunCommand.REMOTE_GROUP,
+            description = "With --shared: the consumer group another process reads. Default: ${DEFAULT-VALUE}.")
+    String remoteGroup;
+
+    @Option(names = "--wait-reader", defaultValue = "120s",
+            description = "With --shared: longest wait for the other process to attach, 1s..1h. Default: ${DEFAULT-VALUE}.")
+    String waitReader;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -98,6 +117,20 @@ public final class CaptureCommand implements Callable<Integer> {
                 throw Flags.bad(spec, "--memory " + m + ": " + e.getMessage() + " (dmabuf may name its source: dmabuf:heap, dmabuf:udmabuf)");
             }
         }
+        if (shared != null && types.size() != 1) {
+            throw Flags.bad(spec, "--shared " + shared + " captures with one memory type; give --memory expbuf, dmabuf, dmabuf:heap or userptr");
+        }
+        PoolBuilder.SharedMemory sharedMemory = null;
+        if (shared != null) {
+            try {
+                sharedMemory = V4l2Capture.sharedMemoryFor(types.get(0), sources.get(0) == DmaBufAllocator.Source.HEAP);
+            } catch (IllegalArgumentException e) {
+                throw Flags.bad(spec, "--memory " + memory.get(0) + " with --shared: " + e.getMessage());
+            }
+            if (remoteGroup.equals("check")) throw Flags.bad(spec, "--remote-group check is the capturing process's own group; name another");
+        }
+        readerWait = shared == null ? Duration.ZERO : Flags.duration(spec, "--wait-reader", waitReader, Duration.ofSeconds(1), false, Duration.ofHours(1));
+        this.sharedMemory = sharedMemory;
         boolean ok = true;
         try (V4l2Device dev = V4l2Device.open(Path.of(device))) {
             out.println(dev + ", driver version " + dev.capability().versionString());
@@ -114,15 +147,36 @@ public final class CaptureCommand implements Callable<Integer> {
         return ok ? 0 : 1;
     }
 
+    private Duration readerWait;
+    private PoolBuilder.SharedMemory sharedMemory;
+
     private boolean runOne(PrintWriter out, V4l2Device dev, V4l2Capture.Memory m, DmaBufAllocator.Source src, long budgetBytes,
                            Overflow overflow, int timeoutMs) throws InterruptedException {
         var opts = V4l2Capture.Options.defaults().withName("cap-" + m.lower()).withCount(buffers).withBudget(budgetBytes)
-                .withOverflow(overflow).withGroups(List.of("check"))
-                .withAllocator(m == V4l2Capture.Memory.DMABUF ? new DmaBufAllocator(src) : null);
+                .withOverflow(overflow).withGroups(shared == null ? List.of("check") : List.of("check", remoteGroup))
+                .withAllocator(m == V4l2Capture.Memory.DMABUF && shared == null ? new DmaBufAllocator(src) : null);
+        if (shared != null) opts = opts.withShared(shared, sharedMemory);
+        var crc = new java.util.zip.CRC32();
+        var fold = new java.util.zip.CRC32();
         long t0 = System.nanoTime();
         try (V4l2Capture cap = V4l2Capture.open(dev, m, opts)) {
             out.println(m.lower() + ": " + cap.describe() + (cap.notes().isEmpty() ? "" : "; " + cap.notes()));
             Consumer check = cap.pool().consumer("check");
+            if (shared != null) {
+                out.println(m.lower() + ": shared pool '" + shared + "': " + cap.pool().backing());
+                out.println(m.lower() + ": waiting up to " + waitReader + " for a process in group " + remoteGroup
+                        + " ('vbuf consume " + shared + " --check capture')");
+                out.flush();
+                long deadline = System.nanoTime() + readerWait.toNanos();
+                while (cap.pool().peers().stream().filter(Peer::alive).count() < 2) {
+                    if (System.nanoTime() > deadline) {
+                        out.println(m.lower() + ": FAIL no process attached to shared pool '" + shared + "' within " + waitReader);
+                        out.flush();
+                        return false;
+                    }
+                    Thread.sleep(20);
+                }
+            }
             AtomicLong seen = new AtomicLong(), empty = new AtomicLong(), badOrder = new AtomicLong(), withFd = new AtomicLong();
             AtomicReference<String> firstProblem = new AtomicReference<>();
             Thread reader = Thread.ofPlatform().name("capture-check").start(() -> {
@@ -136,9 +190,19 @@ public final class CaptureCommand implements Callable<Integer> {
                     try {
                         if (f.isEndOfStream()) return;
                         long payload = f.payloadSize();
-                        if (payload <= 0 || allZero(f.segment(), payload)) {
-                            empty.incrementAndGet();
-                            firstProblem.compareAndSet(null, "frame " + f.sequence() + " is empty (payload " + payload + ")");
+                        f.beginCpuAccess(Frame.CPU_READ); // DMA_BUF_IOCTL_SYNC for DMA-BUF buffers
+                        try {
+                            if (payload <= 0 || allZero(f.segment(), payload)) {
+                                empty.incrementAndGet();
+                                firstProblem.compareAndSet(null, "frame " + f.sequence() + " is empty (payload " + payload + ")");
+                            } else if (shared != null) { // the same fold of CRC-32s as 'vbuf consume --check capture'
+                                crc.reset();
+                                crc.update(f.segment().asSlice(0, payload).asByteBuffer());
+                                int v = (int) crc.getValue();
+                                fold.update(new byte[] {(byte) (v >>> 24), (byte) (v >>> 16), (byte) (v >>> 8), (byte) v});
+                            }
+                        } finally {
+                            f.endCpuAccess(Frame.CPU_READ);
                         }
                         if (f.sequence() <= lastSeq || f.captureTimeNs() < lastTs) {
                             badOrder.incrementAndGet();
@@ -186,10 +250,20 @@ public final class CaptureCommand implements Callable<Integer> {
             if (eos != null) eos.payloadSize(0).flags(Frame.FLAG_END_OF_STREAM).submit();
             reader.join(30_000);
             if (reader.isAlive()) reader.interrupt();
+            boolean drained = true;
+            if (shared != null) { // the other process reads every frame before the pool closes
+                long deadline = System.nanoTime() + Math.max(30_000, timeoutMs) * 1_000_000L;
+                java.util.function.LongSupplier lag = () -> cap.pool().stats().groups().stream()
+                        .filter(g -> g.name().equals(remoteGroup)).mapToLong(GroupStats::lag).sum();
+                while (lag.getAsLong() > 0 && System.nanoTime() < deadline) Thread.sleep(10);
+                drained = lag.getAsLong() == 0;
+                out.printf("%s: shared pool '%s': CRC-32 of the frames' CRC-32s %08x; group %s %s%n", m.lower(), shared,
+                        fold.getValue(), remoteGroup, drained ? "read every frame" : "still had " + lag.getAsLong() + " frames unread");
+            }
             double secs = (System.nanoTime() - t0) / 1e9;
             double fps = n > 1 && lastTs > firstTs ? (n - 1) * 1e9 / (lastTs - firstTs) : 0;
             boolean pass = n == frames && timeouts == 0 && empty.get() == 0 && badOrder.get() == 0 && driverOrder == 0
-                    && seen.get() == n && cap.errorFrames() == 0
+                    && seen.get() == n && cap.errorFrames() == 0 && drained
                     && ((m != V4l2Capture.Memory.EXPBUF && m != V4l2Capture.Memory.DMABUF) || withFd.get() == n);
             out.printf("%s: %s %d frames (checked %d: empty %d, out of order %d, with DMA-BUF fd %d), driver sequence %d..%d"
                             + " (not increasing %d, driver drops %d, error flags %d), %d bytes per frame, %s fps by driver"

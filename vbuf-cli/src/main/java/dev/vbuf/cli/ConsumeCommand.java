@@ -55,6 +55,13 @@ public final class ConsumeCommand implements Callable<Integer> {
     @Option(names = "--hold-ms", paramLabel = "MS", description = "Hold each frame MS milliseconds before releasing it, 1..10000.")
     Integer holdMs;
 
+    @Option(names = "--check", defaultValue = "pattern",
+            description = "What every frame is checked against: pattern (every byte against the test pattern of its number, as"
+                    + " 'vbuf run' writes it) or capture (frames of 'vbuf capture --shared': not empty, not all zero bytes, numbers"
+                    + " and capture times increasing; a CRC-32 of every frame's bytes, folded into one, to compare with the"
+                    + " capturing process's). Default: ${DEFAULT-VALUE}.")
+    String check;
+
     @Mixin
     JsonOption jsonOption;
 
@@ -62,6 +69,7 @@ public final class ConsumeCommand implements Callable<Integer> {
     public Integer call() {
         if (frames != null) Flags.range(spec, "--frames", frames, 1, RunCommand.MAX_FRAMES);
         if (holdMs != null) Flags.range(spec, "--hold-ms", holdMs, 1, RunCommand.MAX_SLOW_MS);
+        if (!check.equals("pattern") && !check.equals("capture")) throw Flags.bad(spec, "--check " + check + " is not pattern or capture");
         Duration wait = Flags.duration(spec, "--timeout", timeout, Duration.ZERO, true, Duration.ofHours(24));
         boolean json = jsonOption.json;
         WaitStrategy strategy = waitKind.strategy();
@@ -80,6 +88,35 @@ public final class ConsumeCommand implements Callable<Integer> {
         }
     }
 
+    /** The pool's memory and each buffer's kind, whether it came by fd and is sealed, and its DMA-BUF fd (-1: none). */
+    static void memoryJson(Json j, FramePool pool) {
+        dev.vbuf.shm.SharedMemoryInfo m = pool.sharedMemory();
+        j.put("memory", m.kind()).put("byFd", m.byFd()).put("sealed", m.sealedAgainstTruncate()).put("seals", m.sealText());
+        j.array("buffers");
+        for (int i = 0; i < pool.getTotalCount(); i++) {
+            j.begin().put("id", i).put("memory", m.bufferKind()).put("byFd", m.byFd()).put("sealed", m.sealedAgainstTruncate())
+                    .put("fd", m.bufferFds() == null ? -1 : m.bufferFds()[i]).end();
+        }
+        j.endArray();
+    }
+
+    /** The same as text: the pool's memory, then one line per run of buffers that read the same. */
+    static String memoryText(FramePool pool) {
+        dev.vbuf.shm.SharedMemoryInfo m = pool.sharedMemory();
+        var b = new StringBuilder("  memory: ").append(m.byFd() ? m.kind() + (m.sealedAgainstTruncate() ? " sealed " + m.sealText()
+                : " NOT sealed") + ", received by fd (SCM_RIGHTS) over " + m.path() : "file " + m.path() + ", opened by path, not sealed")
+                .append(System.lineSeparator());
+        int n = pool.getTotalCount();
+        for (int i = 0; i < n; ) {
+            String t = m.bufferShort(i);
+            int k = i + 1;
+            while (k < n && m.bufferShort(k).equals(t)) k++;
+            b.append(String.format(Locale.ROOT, "  buffer%s %s%n", k - i == 1 ? " " + i + ":" : "s " + i + ".." + (k - 1) + ":", t));
+            i = k;
+        }
+        return b.toString();
+    }
+
     private int consume(FramePool attached, java.util.concurrent.atomic.AtomicBoolean stopRequested, WaitStrategy strategy,
                         String waitName, Duration wait, boolean json, PrintWriter out, PrintWriter err) {
         try (GracefulStop stop = GracefulStop.install("consume", () -> stopRequested.set(true)); FramePool pool = attached) {
@@ -89,7 +126,12 @@ public final class ConsumeCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw Flags.bad(spec, "--group " + group + ": " + e.getMessage());
             }
-            if (pool.layout() == null) {
+            boolean capture = check.equals("capture");
+            var crc = new java.util.zip.CRC32();
+            var fold = new java.util.zip.CRC32();
+            byte[] crcBytes = new byte[4];
+            long lastCaptureNs = Long.MIN_VALUE;
+            if (pool.layout() == null && !capture) {
                 throw new IllegalStateException("shared pool '" + name + "' has no frame layout, so its frames cannot"
                         + " be checked against the test pattern");
             }
@@ -99,7 +141,7 @@ public final class ConsumeCommand implements Callable<Integer> {
             boolean eos = false, timedOut = false, stopped = false;
             String firstFailure = null;
             long t0 = System.nanoTime(), nextStatus = t0 + 1_000_000_000L;
-            try (TestPattern pattern = new TestPattern(pool.layout())) {
+            try (TestPattern pattern = capture ? null : new TestPattern(pool.layout())) {
                 long idleSince = System.nanoTime();
                 while (frames == null || taken < frames) {
                     if (stopRequested.get()) {
@@ -137,15 +179,35 @@ public final class ConsumeCommand implements Callable<Integer> {
                         }
                         f.beginCpuAccess(Frame.CPU_READ); // DMA_BUF_IOCTL_SYNC for a DMA-BUF pool, nothing otherwise
                         long bad;
+                        String problem = null;
                         try {
-                            bad = pattern.verify(f.segment(), seq);
+                            if (capture) {
+                                bad = -1;
+                                long payload = f.payloadSize();
+                                if (payload <= 0 || payload > f.size() || CaptureCommand.allZero(f.segment(), payload)) {
+                                    problem = "frame " + seq + " is empty (payload " + payload + " of " + f.size() + " bytes)";
+                                } else {
+                                    crc.reset();
+                                    crc.update(f.segment().asSlice(0, payload).asByteBuffer());
+                                    int v = (int) crc.getValue();
+                                    crcBytes[0] = (byte) (v >>> 24); crcBytes[1] = (byte) (v >>> 16); crcBytes[2] = (byte) (v >>> 8); crcBytes[3] = (byte) v;
+                                    fold.update(crcBytes);
+                                }
+                                if (problem == null && f.captureTimeNs() < lastCaptureNs) {
+                                    problem = "frame " + seq + " was captured before the frame ahead of it";
+                                }
+                                lastCaptureNs = f.captureTimeNs();
+                            } else {
+                                bad = pattern.verify(f.segment(), seq);
+                                if (bad >= 0) problem = "frame " + seq + ": byte at offset " + bad + " differs from the pattern";
+                            }
                         } finally {
                             f.endCpuAccess(Frame.CPU_READ);
                         }
                         verified++;
-                        if (bad >= 0) {
+                        if (problem != null) {
                             failures++;
-                            if (firstFailure == null) firstFailure = "frame " + seq + ": byte at offset " + bad + " differs from the pattern";
+                            if (firstFailure == null) firstFailure = problem;
                         }
                         if (holdMs != null) java.util.concurrent.locks.LockSupport.parkNanos(holdMs * 1_000_000L);
                         eos = f.isEndOfStream();
@@ -168,15 +230,17 @@ public final class ConsumeCommand implements Callable<Integer> {
             if (!eos && !stopped && !timedOut && pool.endOfStream()) eos = true;
             boolean ok = failures == 0 && !timedOut;
             if (json) {
-                out.println(new Json().begin().put("ok", ok).put("pool", name).put("group", group).put("frames", taken)
+                Json j = new Json().begin().put("ok", ok).put("pool", name).put("group", group).put("frames", taken)
                         .put("verified", verified).put("verifyFailures", failures).put("missed", gaps)
                         .put("firstSequence", first).put("lastSequence", last).put("endOfStream", eos)
                         .put("timedOut", timedOut).put("stopped", stopped).put("fps", fps, 1).put("durationMs", wall / 1e6, 1)
                         .put("latencyP50Us", h.getValueAtPercentile(50) / 1e3, 1)
                         .put("latencyP99Us", h.getValueAtPercentile(99) / 1e3, 1)
                         .put("groupDropped", gs.dropped()).put("wait", waitName)
-                        .put("copies", 0)
-                        .end());
+                        .put("copies", 0).put("check", check);
+                if (capture) j.put("crc", String.format(Locale.ROOT, "%08x", fold.getValue()));
+                memoryJson(j, pool);
+                out.println(j.end());
             } else {
                 out.printf(Locale.ROOT, "vbuf consume %s, group %s: %d frames (%d..%d) in %.3f s = %.1f fps, verified %d,"
                                 + " failures %d, missed %d (before attach, or dropped for the group: %d), end of stream %s%n",
@@ -185,6 +249,8 @@ public final class ConsumeCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "  hand-off latency p50 %s us, p99 %s us (submit in the producer process ->"
                         + " this process has the frame)%n", Units.micros(h.getValueAtPercentile(50)),
                         Units.micros(h.getValueAtPercentile(99)));
+                if (capture) out.printf(Locale.ROOT, "  CRC-32 of the frames' CRC-32s: %08x%n", fold.getValue());
+                out.print(memoryText(pool));
             }
             out.flush();
             if (firstFailure != null) err.println("vbuf consume: first failure: " + firstFailure);

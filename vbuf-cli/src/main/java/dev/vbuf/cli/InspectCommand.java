@@ -120,6 +120,8 @@ public final class InspectCommand implements Callable<Integer> {
                 .put("width", pool.layout() == null ? 0 : pool.layout().width())
                 .put("height", pool.layout() == null ? 0 : pool.layout().height())
                 .put("backing", st.backing()).put("endOfStream", pool.endOfStream())
+                .put("memory", mem(pool).kind()).put("byFd", mem(pool).byFd()).put("sealed", mem(pool).sealedAgainstTruncate())
+                .put("seals", mem(pool).sealText()).put("creatorMemfd", creatorMemfd(pool))
                 .put("published", st.published()).put("peerRecoveries", pool.peerRecoveries())
                 .put("slotsRecovered", pool.slotsRecovered())
                 .begin("states").put("IDLE", st.idle()).put("LOCKED_BY_PRODUCER", st.producerLocked())
@@ -140,9 +142,27 @@ public final class InspectCommand implements Callable<Integer> {
         for (int i = 0; i < st.total(); i++) {
             BufferInfo info = pool.getBufferById(i).orElseThrow();
             j.begin().put("id", i).put("state", info.state().name()).put("refs", info.refCount())
-                    .put("generation", info.generation()).put("sequence", info.sequence()).put("owners", pool.ownersOf(i)).end();
+                    .put("generation", info.generation()).put("sequence", info.sequence()).put("owners", pool.ownersOf(i))
+                    .put("memory", mem(pool).bufferKind()).put("byFd", mem(pool).byFd()).put("sealed", mem(pool).sealedAgainstTruncate())
+                    .put("fd", info.fd()).end();
         }
         return j.endArray().end().toString();
+    }
+
+    private static dev.vbuf.shm.SharedMemoryInfo mem(FramePool pool) { return pool.sharedMemory(); }
+
+    /**
+     * Where the pool's creator holds its memfd, as a path a process of the same user can name
+     * ("/proc/PID/fd/N"), or null (a file pool, no live creator, or its descriptors unreadable).
+     */
+    static String creatorMemfd(FramePool pool) {
+        if (!mem(pool).byFd()) return null;
+        for (Peer p : pool.peers()) {
+            if (!p.alive() || !"creator".equals(p.role())) continue;
+            int fd = dev.vbuf.shm.SharedMemoryInfo.memfdOf(p.pid(), pool.sharedName());
+            if (fd >= 0) return "/proc/" + p.pid() + "/fd/" + fd;
+        }
+        return null;
     }
 
     static String report(FramePool pool) {
@@ -156,6 +176,14 @@ public final class InspectCommand implements Callable<Integer> {
                 st.producerLocked(), st.ready(), st.consumerLocked(), st.retired(), st.heldByDecoder(), st.total(),
                 st.idle() + st.producerLocked() + st.ready() + st.consumerLocked() + st.retired() + st.heldByDecoder() == st.total()
                         ? "every slot accounted for" : "MISMATCH"));
+        dev.vbuf.shm.SharedMemoryInfo m = mem(pool);
+        b.append("  memory: ").append(m.byFd()
+                ? m.kind() + (m.sealedAgainstTruncate() ? ", sealed " + m.sealText() + " (no process can shrink or grow it)" : ", NOT sealed")
+                        + ", passed by fd (SCM_RIGHTS) over the socket " + m.path()
+                : "a /dev/shm file " + m.path() + " opened by path, not sealed (a process of the same user can truncate it)");
+        String held = creatorMemfd(pool);
+        if (held != null) b.append("; its creator holds it as ").append(held);
+        b.append(System.lineSeparator());
         b.append(String.format(Locale.ROOT, "  published %d; dead peers recovered %d (%d slots)%n", st.published(),
                 pool.peerRecoveries(), pool.slotsRecovered()));
         b.append("  processes:\n");
@@ -170,11 +198,12 @@ public final class InspectCommand implements Callable<Integer> {
             b.append(String.format(Locale.ROOT, "  %-12s %10d %10d %10d %10d %6d%n", g.name(), g.taken(), g.lag(),
                     g.dropped(), pool.lostToCrash(g.name()), g.held()));
         }
-        b.append(String.format(Locale.ROOT, "  %4s %-19s %4s %8s %10s  %s%n", "id", "state", "refs", "gen", "sequence", "owners"));
+        b.append(String.format(Locale.ROOT, "  %4s %-19s %4s %8s %10s  %-28s %s%n", "id", "state", "refs", "gen", "sequence",
+                "memory", "owners"));
         for (int i = 0; i < st.total(); i++) {
             BufferInfo info = pool.getBufferById(i).orElseThrow();
-            b.append(String.format(Locale.ROOT, "  %4d %-19s %4d %8d %10d  %s%n", i, info.state(), info.refCount(),
-                    info.generation(), info.sequence(), pool.ownersOf(i)));
+            b.append(String.format(Locale.ROOT, "  %4d %-19s %4d %8d %10d  %-28s %s%n", i, info.state(), info.refCount(),
+                    info.generation(), info.sequence(), m.bufferShort(i), pool.ownersOf(i)));
         }
         return b.toString();
     }

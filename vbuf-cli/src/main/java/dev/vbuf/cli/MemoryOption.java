@@ -10,9 +10,10 @@ final class MemoryOption {
                     + " (DMA-BUF heap, falling back to memfd then anon), hugepages (2 MiB pages: explicit, else"
                     + " transparent, as read back from /proc/self/smaps) or zone:NAME (a buddy-allocated zone);"
                     + " add numa:N to bind to a node and locked to mlock (e.g. hugepages,locked,numa:0)."
-                    + " With --shared: anon/aligned = a /dev/shm file; memfd = one memfd sealed against shrinking and"
-                    + " growing, hugepages = the same in explicit huge pages, dmaheap/udmabuf = one DMA-BUF per buffer,"
-                    + " all passed to attaching processes by fd over a Unix socket at the pool's name."
+                    + " With --shared: memfd (what anon/aligned give where the kernel has sealable memfds) = one memfd"
+                    + " sealed against shrinking and growing, hugepages = the same in explicit huge pages, dmaheap/udmabuf"
+                    + " = one DMA-BUF per buffer, all passed to attaching processes by fd over a Unix socket at the pool's"
+                    + " name; file = a /dev/shm file that tools open by path."
                     + " The backing obtained shows in the summary. Default: ${DEFAULT-VALUE}.")
     MemorySpec memory;
 }

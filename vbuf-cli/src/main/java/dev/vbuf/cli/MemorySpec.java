@@ -25,7 +25,7 @@ import java.util.Map;
  * @param locked whether to mlock the buffers
  */
 record MemorySpec(String base, String zone, int node, boolean locked) {
-    static final String KINDS = "anon (or aligned), hugepages, memfd, udmabuf, dmaheap, zone:NAME,"
+    static final String KINDS = "anon (or aligned), hugepages, memfd, udmabuf, dmaheap, zone:NAME, file (with --shared),"
             + " optionally with numa:N and locked, comma-separated (e.g. hugepages,locked,numa:0)";
 
     /** Parses the flag; a bad value is an IllegalArgumentException naming the part and the accepted kinds. */
@@ -56,7 +56,7 @@ record MemorySpec(String base, String zone, int node, boolean locked) {
             } else {
                 kind = switch (part) {
                     case "anon", "aligned" -> "anon";
-                    case "hugepages", "memfd", "udmabuf", "dmaheap" -> part;
+                    case "hugepages", "memfd", "udmabuf", "dmaheap", "file" -> part;
                     default -> throw new IllegalArgumentException("--memory " + text + ": '" + raw.trim()
                             + "' is not a kind of memory; give " + KINDS);
                 };
@@ -92,6 +92,8 @@ record MemorySpec(String base, String zone, int node, boolean locked) {
             case "memfd" -> new MemfdAllocator();
             case "udmabuf" -> new MemfdAllocator(true);
             case "dmaheap" -> new DmaHeapAllocator();
+            case "file" -> throw new IllegalArgumentException("--memory file names a /dev/shm file for a shared pool; give it"
+                    + " with --shared NAME, or choose anon (the default) for a pool private to this process");
             case "zone" -> {
                 // A region with this one zone, sized for the pool: each buffer is a run of
                 // 2 MiB blocks rounded up to a power of two, as the buddy allocator gives them.

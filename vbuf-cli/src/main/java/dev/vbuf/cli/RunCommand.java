@@ -131,8 +131,9 @@ public final class RunCommand implements Callable<Integer> {
     String ffmpegLog;
 
     @Option(names = "--shared", paramLabel = "NAME",
-            description = "Put the pool in shared memory as /dev/shm/vbuf.NAME, so other processes attach to it"
-                    + " ('vbuf consume NAME', 'vbuf inspect NAME', or C programs with include/vbuf_shm.h).")
+            description = "Put the pool in shared memory under /dev/shm/vbuf.NAME, so other processes attach to it"
+                    + " ('vbuf consume NAME', 'vbuf inspect NAME', or C programs with include/vbuf_fd.h): by default a"
+                    + " sealed memfd passed by fd over a socket of that name (--memory file: a file of that name).")
     String shared;
 
     @Option(names = "--remote-groups", paramLabel = "G1,G2", split = ",", defaultValue = REMOTE_GROUP,
@@ -192,9 +193,11 @@ public final class RunCommand implements Callable<Integer> {
     }
 
     /**
-     * --memory; with --shared the base kind chooses the shared pool's memory: anon (the default) a
-     * /dev/shm file, memfd a sealed memfd, hugepages a sealed memfd in explicit huge pages, dmaheap
-     * and udmabuf one DMA-BUF per buffer; the last four are passed to other processes by fd.
+     * --memory; with --shared the base kind chooses the shared pool's memory: anon (the default)
+     * the platform's default (a sealed memfd where the kernel has them, else a /dev/shm file),
+     * file a /dev/shm file tools can open by path, memfd a sealed memfd, hugepages a sealed memfd
+     * in explicit huge pages, dmaheap and udmabuf one DMA-BUF per buffer; all but file are passed
+     * to other processes by fd.
      */
     MemorySpec memorySpec() {
         MemorySpec m = memory.memory;
@@ -212,7 +215,8 @@ public final class RunCommand implements Callable<Integer> {
             case "hugepages" -> dev.vbuf.pool.PoolBuilder.SharedMemory.HUGEPAGES;
             case "dmaheap" -> dev.vbuf.pool.PoolBuilder.SharedMemory.DMA_HEAP;
             case "udmabuf" -> dev.vbuf.pool.PoolBuilder.SharedMemory.UDMABUF;
-            default -> dev.vbuf.pool.PoolBuilder.SharedMemory.FILE;
+            case "file" -> dev.vbuf.pool.PoolBuilder.SharedMemory.FILE;
+            default -> dev.vbuf.pool.PoolBuilder.SharedMemory.platformDefault();
         };
     }
 

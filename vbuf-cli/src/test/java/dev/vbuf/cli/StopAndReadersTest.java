@@ -189,7 +189,8 @@ class StopAndReadersTest {
 
     @Test
     void aConsumerWhosePoolIsTruncatedSaysSoAndExitsNonZeroAndTheProducerToo() throws Exception {
-        var producer = new Child("run", "--shared", name, "--size", "64x48", "--fps", "100", "--frames", "100000000",
+        // a /dev/shm file (the default, a sealed memfd, cannot be truncated: FdPoolTest, SealedPoolCliTest)
+        var producer = new Child("run", "--shared", name, "--memory", "file", "--size", "64x48", "--fps", "100", "--frames", "100000000",
                 "--groups", "1", "--json");
         producer.awaitErr(l -> l.contains("has no reader yet"), "saying the remote group has no reader");
         var consumer = new Child("consume", name, "--json");
@@ -235,7 +236,7 @@ class StopAndReadersTest {
 
     /** Starts a creator that stops between formatting its temporary file and publishing it, SIGKILLs it there. */
     private Path killedCreatorsTempFile() throws Exception {
-        var creator = new Child(List.of("-Dvbuf.test.pauseBeforePublish=true"), "run", "--shared", name, "--size", "640x480",
+        var creator = new Child(List.of("-Dvbuf.test.pauseBeforePublish=true"), "run", "--shared", name, "--memory", "file", "--size", "640x480",
                 "--fps", "0", "--frames", "100", "--groups", "1", "--json");
         String point = creator.awaitErr(l -> l.startsWith("CRASH-POINT publish "), "saying it stopped before publishing");
         Path temp = Path.of(point.substring("CRASH-POINT publish ".length()));
@@ -258,14 +259,37 @@ class StopAndReadersTest {
         Cli ls = Cli.run("shm", "ls");
         String line = ls.out().lines().filter(l -> l.startsWith(name + " ")).findFirst().orElse("");
         assertTrue(line.contains(" live ") && line.contains("passed by fd: memfd sealed against shrink, grow, seal"), ls::toString);
-        var consumer = new Child("consume", name, "--json");
+        // each buffer shown as a sealed memfd passed by fd, and where its creator holds the memfd
+        assertTrue(inspect.out().contains("memory: memfd, sealed against shrink, grow, seal (no process can shrink or grow it),"
+                + " passed by fd (SCM_RIGHTS) over the socket " + path), inspect::toString);
+        var count = java.util.regex.Pattern.compile("shared pool '[^']+': (\\d+) buffers x").matcher(inspect.out());
+        assertTrue(count.find(), inspect::toString);
+        assertEquals(Long.parseLong(count.group(1)), inspect.out().lines().filter(l -> l.contains(" memfd sealed, received by fd ")).count(),
+                "every buffer is a sealed memfd received by fd: " + inspect);
+        var held = java.util.regex.Pattern.compile("its creator holds it as (/proc/(\\d+)/fd/\\d+)").matcher(inspect.out());
+        assertTrue(held.find(), inspect::toString);
+        assertEquals(producer.process.pid(), Long.parseLong(held.group(2)), "the creator is the producer");
+        Cli ij = Cli.run("inspect", name, "--json");
+        assertTrue(ij.out().contains("\"memory\":\"memfd\",\"byFd\":true,\"sealed\":true") && ij.out().contains("\"creatorMemfd\":\"/proc/"), ij::toString);
+
+        var consumer = new Child("consume", name, "--json", "--hold-ms", "2");
+        consumer.awaitErr(l -> l.contains(name + "/consume: frames"), "of consumer status");
+        // a process of the same user truncates the pool through the creator's descriptor: the seal refuses it
+        Process t = new ProcessBuilder("truncate", "-s", "0", held.group(1)).redirectErrorStream(true).start();
+        assertTrue(t.waitFor(60, TimeUnit.SECONDS));
+        String said = new String(t.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertNotEquals(0, t.exitValue(), "truncate of a sealed pool must fail: " + said);
+        assertTrue(said.contains("Operation not permitted"), said);
         Cli c = consumer.finish();
         assertEquals(0, c.exit(), c::toString);
         assertEquals(2000, c.number("verified"), c::toString);
         assertEquals(0, c.number("verifyFailures"), c::toString);
         assertEquals(0, c.number("missed"), c::toString);
+        assertTrue(c.out().contains("\"memory\":\"memfd\",\"byFd\":true,\"sealed\":true,\"seals\":\"against shrink, grow, seal\"")
+                && c.out().contains("{\"id\":1,\"memory\":\"memfd\",\"byFd\":true,\"sealed\":true,\"fd\":-1}"), c::toString);
         Cli p = producer.finish();
         assertEquals(0, p.exit(), p::toString);
+        assertTrue(p.out().contains("\"ok\":true"), p::toString);
         assertFalse(Files.exists(path), "the producer removed its socket");
     }
 }

@@ -466,6 +466,11 @@ public final class FramePool implements AutoCloseable {
     /** The shared region's name, or null for a private pool. */
     public String sharedName() { return backing.sharedName(); }
 
+    /** What a shared pool's memory is and how this process got it (kind, by descriptor, seals); null for a private pool. */
+    public dev.vbuf.shm.SharedMemoryInfo sharedMemory() {
+        return backing instanceof SharedBacking s ? s.file().memoryInfo() : null;
+    }
+
     /** The processes attached to a shared pool now (empty for a private pool). */
     public List<Peer> peers() { return backing.peers(); }
 

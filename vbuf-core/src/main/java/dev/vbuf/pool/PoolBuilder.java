@@ -70,30 +70,75 @@ public final class PoolBuilder {
 
     /** What a shared pool's memory is and how other processes get it ({@link #sharedMemory}). */
     public enum SharedMemory {
-        /** A file in /dev/shm that other processes open by its path (the default; tools can read it by name). */
+        /**
+         * A file in /dev/shm that other processes open by its path (tools can read and map it by
+         * name; any process of the same user can also truncate it under its readers).
+         */
         FILE(0),
-        /** A memfd sealed against shrinking and growing, passed by descriptor over a Unix socket at the pool's name. */
+        /**
+         * A memfd sealed against shrinking and growing, passed by descriptor over a Unix socket at
+         * the pool's name (the default where the kernel has sealable memfds: {@link #platformDefault()}).
+         */
         MEMFD(dev.vbuf.shm.FdProtocol.KIND_MEMFD),
         /** A sealed memfd in explicit huge pages (MFD_HUGETLB): needs huge pages reserved (/proc/sys/vm/nr_hugepages). */
         HUGEPAGES(dev.vbuf.shm.FdProtocol.KIND_MEMFD_HUGETLB),
         /** One DMA-BUF per buffer from a DMA-BUF heap (/dev/dma_heap), passed by descriptor; the control block in a sealed memfd. */
         DMA_HEAP(dev.vbuf.shm.FdProtocol.KIND_DMA_HEAP),
         /** One DMA-BUF per buffer made from memfd pages by /dev/udmabuf, passed by descriptor. */
-        UDMABUF(dev.vbuf.shm.FdProtocol.KIND_UDMABUF);
+        UDMABUF(dev.vbuf.shm.FdProtocol.KIND_UDMABUF),
+        /**
+         * One DMA-BUF per buffer that a device exported (V4L2 VIDIOC_EXPBUF of its MMAP buffers),
+         * given with {@link PoolBuilder#sharedBuffers}, passed by descriptor; the control block in a sealed memfd.
+         */
+        DEVICE_DMABUF(dev.vbuf.shm.FdProtocol.KIND_DEVICE_DMABUF);
 
         final int kind;
         SharedMemory(int kind) { this.kind = kind; }
+
+        /**
+         * The default of {@link #sharedMemory}: {@link #MEMFD} where this kernel creates memfds
+         * that can be sealed (memfd_create with MFD_ALLOW_SEALING, Linux 3.17 and later; probed
+         * once), else {@link #FILE}. The system property {@code vbuf.sharedMemory} ({@code file}
+         * or {@code memfd}) overrides it for a whole JVM (for tools that need a path, and for
+         * measuring one against the other).
+         */
+        public static SharedMemory platformDefault() {
+            String p = System.getProperty("vbuf.sharedMemory");
+            if (p != null) {
+                return switch (p.strip().toLowerCase(java.util.Locale.ROOT)) {
+                    case "file" -> FILE;
+                    case "memfd" -> MEMFD;
+                    default -> throw new IllegalArgumentException("-Dvbuf.sharedMemory=" + p + " is not a shared pool memory;"
+                            + " give file (a /dev/shm file) or memfd (a sealed memfd passed by fd), or leave it unset");
+                };
+            }
+            return dev.vbuf.shm.PoolFile.sealedMemfdAvailable() ? MEMFD : FILE;
+        }
     }
 
-    private SharedMemory sharedMemory = SharedMemory.FILE;
+    private SharedMemory sharedMemory; // null: SharedMemory.platformDefault() when the pool is built
 
     /**
-     * What a shared pool's memory is (default {@link SharedMemory#FILE}): a sealed memfd, huge
+     * What a shared pool's memory is (default {@link SharedMemory#platformDefault()}: a sealed
+     * memfd where the kernel has them, else a /dev/shm file): a sealed memfd, huge
      * pages or DMA-BUFs are passed to attaching processes as descriptors over a Unix-domain
      * socket at the pool's name (docs/SHARED.md); {@link FramePool#attach} finds out which.
      */
     public PoolBuilder sharedMemory(SharedMemory memory) {
         this.sharedMemory = Objects.requireNonNull(memory);
+        return this;
+    }
+
+    private dev.vbuf.memory.Allocation sharedBuffers;
+
+    /**
+     * The buffers of a {@link SharedMemory#DEVICE_DMABUF} pool: DMA-BUFs a device exported,
+     * mapped ({@code buffers.buffer(i)}) with their descriptors ({@code buffers.fd(i)}), one per
+     * buffer. The pool owns them: it closes them when it closes, or when the build fails.
+     */
+    public PoolBuilder sharedBuffers(dev.vbuf.memory.Allocation buffers) {
+        this.sharedBuffers = Objects.requireNonNull(buffers);
+        this.sharedMemory = SharedMemory.DEVICE_DMABUF;
         return this;
     }
 
@@ -340,12 +385,20 @@ public final class PoolBuilder {
         }
         if (count < 0) throw new IllegalArgumentException("buffer count not set; call count(n)");
         if (size < 1) throw new IllegalArgumentException("buffer size not set; call bufferSize(bytes) or layout(layout)");
+        SharedMemory sharedMemory = this.sharedMemory != null ? this.sharedMemory : SharedMemory.platformDefault();
+        if (sharedBuffers != null && sharedMemory != SharedMemory.DEVICE_DMABUF) {
+            sharedBuffers.close();
+            throw new IllegalArgumentException("device buffers (sharedBuffers) are shared as SharedMemory.DEVICE_DMABUF, not "
+                    + sharedMemory + "; drop sharedMemory(" + sharedMemory + ") or the device buffers");
+        }
         long pageSize = 4096, stride = (Math.max(size, 1) + pageSize - 1) / pageSize * pageSize;
-        dev.vbuf.memory.Negotiator.checkPoolFits(sharedName, count, stride, 0, true); // tmpfs pages are memory too
+        if (sharedMemory != SharedMemory.DEVICE_DMABUF) { // a device's buffers exist already
+            dev.vbuf.memory.Negotiator.checkPoolFits(sharedName, count, stride, 0, true); // tmpfs pages are memory too
+        }
         PoolFile file = sharedMemory == SharedMemory.FILE
                 ? PoolFile.create(sharedName, count, groups.size(), size, alignment, sharedMode, processCapacity, sharedNumaNode, sharedLocked)
                 : PoolFile.createFd(sharedName, sharedMemory.kind, count, groups.size(), size, alignment, sharedMode,
-                        processCapacity, sharedNumaNode, sharedLocked);
+                        processCapacity, sharedNumaNode, sharedLocked, sharedMemory == SharedMemory.DEVICE_DMABUF ? sharedBuffers : null);
         SharedBacking backing = SharedBacking.create(file, keepFile, reclaimAfter);
         try {
             return new FramePool(this, Memory.shared(file, count, size), backing);

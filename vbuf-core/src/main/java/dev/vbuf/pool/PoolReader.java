@@ -142,6 +142,8 @@ public final class PoolReader {
     private final long pid;
     private final long startTime;
     private final Object fileKey;
+    /** The mapping is a memfd sealed against shrinking: its length cannot change, the path is a socket. */
+    private boolean sealed;
 
     private PoolReader(Kind kind, String name, Path path, MemorySegment file, long cbOffset, ControlBlock.Geometry g,
                        String[] groups, String layout, long bufferBytes, String backing, long pid, long startTime) {
@@ -200,12 +202,16 @@ public final class PoolReader {
     }
 
     private static PoolReader openShared(Path p) {
-        MemorySegment m = StatsFile.mapReadOnly(p, "shared pool file");
+        // a pool passed by descriptor: its name is the creator's socket, the control block a sealed memfd it hands out
+        boolean byFd = dev.vbuf.shm.PoolFile.isFdPool(p);
+        MemorySegment m = byFd ? dev.vbuf.shm.PoolFile.mapControlReadOnly(p) : StatsFile.mapReadOnly(p, "shared pool file");
         PoolFileValidator.Validated v = PoolFileValidator.validate(m, p);
         String n = p.getFileName().toString().substring(ShmNames.PREFIX.length());
-        return new PoolReader(Kind.SHARED, n, p, m, 0, v.geometry(), v.groups().clone(),
+        PoolReader r = new PoolReader(Kind.SHARED, n, p, m, 0, v.geometry(), v.groups().clone(),
                 v.layout() == null ? null : v.layout().width() + "x" + v.layout().height() + " " + v.layout().format().name(),
-                v.bufferBytes(), "shared memory (" + p + ")", 0, 0);
+                v.bufferBytes(), byFd ? "shared memory (sealed memfd passed by fd over " + p + ")" : "shared memory (" + p + ")", 0, 0);
+        r.sealed = byFd;
+        return r;
     }
 
     /** Opens a private pool's statistics file read-only; it is validated first ({@link StatsFile#validate}). */
@@ -333,7 +339,7 @@ public final class PoolReader {
             throw new IllegalStateException((kind == Kind.SHARED ? "shared pool '" : "private pool '") + name + "' is gone ("
                     + path + " was removed: its pool closed)");
         }
-        if (size < file.byteSize()) {
+        if (!sealed && size < file.byteSize()) {
             throw new IllegalStateException(path + " shrank from " + file.byteSize() + " to " + size
                     + " bytes since it was opened; not read further. Its pool is damaged: remove it and start it again");
         }

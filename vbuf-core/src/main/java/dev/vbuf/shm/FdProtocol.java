@@ -21,7 +21,8 @@ import java.nio.charset.StandardCharsets;
  *   0  char[8] magic "VBUF-FDS"
  *   8  u32     protocol version (1)
  *  12  u32     status: 0 accepted, 1 refused (then no descriptors, and text follows)
- *  16  u32     memory kind: 1 memfd, 2 memfd with huge pages, 3 DMA-BUF heap, 4 udmabuf
+ *  16  u32     memory kind: 1 memfd, 2 memfd with huge pages, 3 DMA-BUF heap, 4 udmabuf,
+ *              5 DMA-BUFs a device exported (V4L2 VIDIOC_EXPBUF)
  *  20  u32     total descriptors: 1 (the sealed memfd holding control block and buffers), or
  *              1 + buffer count (the sealed memfd of the control block, then one DMA-BUF per buffer)
  *  24  u32     descriptors in this message (1..200)
@@ -53,13 +54,19 @@ public final class FdProtocol {
     public static final int FDS_PER_MESSAGE = 200;
     public static final int MAX_TEXT_BYTES = 200;
     public static final int STATUS_OK = 0, STATUS_REFUSED = 1;
-    public static final int KIND_MEMFD = 1, KIND_MEMFD_HUGETLB = 2, KIND_DMA_HEAP = 3, KIND_UDMABUF = 4;
+    public static final int KIND_MEMFD = 1, KIND_MEMFD_HUGETLB = 2, KIND_DMA_HEAP = 3, KIND_UDMABUF = 4, KIND_DEVICE_DMABUF = 5;
+    /** The highest kind this version knows. */
+    public static final int MAX_KIND = KIND_DEVICE_DMABUF;
     /** Most bytes a descriptor may declare (2^46, 64 TiB). */
     static final long MAX_BYTES = 1L << 46;
     /** Size of an explicit huge page for MFD_HUGETLB pools (the default huge page size on x86-64 and aarch64 4K kernels). */
     static final long HUGE_PAGE_BYTES = 2L << 20;
-    /** How long either side waits for the other's message before it gives up. */
-    public static final int TIMEOUT_MS = 10_000;
+    /**
+     * How long either side waits for the other's message before it gives up: 10 s, or
+     * {@code -Dvbuf.fdTimeoutMs=N} (1000..600000) for a machine where a cold JVM needs longer
+     * between connecting and asking (an emulated guest; the C side's VBUF_FD_TIMEOUT_MS).
+     */
+    public static final int TIMEOUT_MS = Math.clamp(Integer.getInteger("vbuf.fdTimeoutMs", 10_000), 1_000, 600_000);
 
     /** The name of a kind, for texts. */
     public static String kindName(int kind) {
@@ -68,12 +75,13 @@ public final class FdProtocol {
             case KIND_MEMFD_HUGETLB -> "memfd with huge pages";
             case KIND_DMA_HEAP -> "DMA-BUF heap";
             case KIND_UDMABUF -> "udmabuf";
+            case KIND_DEVICE_DMABUF -> "device-exported";
             default -> "unknown kind " + kind;
         };
     }
 
     /** True when the buffers are DMA-BUFs of their own (not inside descriptor 0). */
-    public static boolean perBufferFds(int kind) { return kind == KIND_DMA_HEAP || kind == KIND_UDMABUF; }
+    public static boolean perBufferFds(int kind) { return kind == KIND_DMA_HEAP || kind == KIND_UDMABUF || kind == KIND_DEVICE_DMABUF; }
 
     static ByteBuffer le(byte[] b) { return ByteBuffer.wrap(b).order(ByteOrder.nativeOrder()); }
 
@@ -145,7 +153,7 @@ public final class FdProtocol {
         }
         if (status != STATUS_OK) throw new Violation("status " + status + " (0 or 1 expected)");
         if (length != REPLY_BYTES || text != 0) throw new Violation("an accepted reply of " + length + " bytes, not " + REPLY_BYTES);
-        if (kind < KIND_MEMFD || kind > KIND_UDMABUF) throw new Violation("memory kind " + kind + ", outside 1..4");
+        if (kind < KIND_MEMFD || kind > MAX_KIND) throw new Violation("memory kind " + kind + ", outside 1.." + MAX_KIND);
         long maxTotal = perBufferFds(kind) ? 1L + FramePool.MAX_BUFFERS : 1;
         if (total < (perBufferFds(kind) ? 2 : 1) || total > maxTotal) {
             throw new Violation(total + " descriptors for a " + kindName(kind) + " pool (" + (perBufferFds(kind) ? "2.." + maxTotal : "exactly 1") + ")");

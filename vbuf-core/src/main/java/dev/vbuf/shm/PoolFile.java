@@ -165,6 +165,12 @@ public final class PoolFile {
         return b.isEmpty() ? "(none)" : "against " + b.toString().trim().replace(" ", ", ");
     }
 
+    /** What this pool's memory is and how this process got it ({@code vbuf inspect}, {@code vbuf consume}). */
+    public SharedMemoryInfo memoryInfo() {
+        return new SharedMemoryInfo(kind == 0 ? "file" : FdProtocol.kindName(kind), kind != 0, seals, creator, path, dataOffset,
+                bufferStride, bufferFds == null ? null : bufferFds.clone());
+    }
+
     /** The seals of a descriptor-passing pool's memfd (F_GET_SEALS), 0 for a file. */
     public int seals() { return seals; }
     /** The file's length. */
@@ -181,6 +187,33 @@ public final class PoolFile {
     // =====================================================================================
     // Creating
     // =====================================================================================
+
+    private static volatile Boolean sealedMemfd;
+
+    /**
+     * True when this kernel creates memfds that can be sealed against shrinking and growing
+     * (probed once: memfd_create with MFD_ALLOW_SEALING, then F_ADD_SEALS). Decides the default
+     * memory of a shared pool.
+     */
+    public static boolean sealedMemfdAvailable() {
+        Boolean b = sealedMemfd;
+        if (b == null) {
+            boolean ok;
+            try {
+                int fd = Mman.memfdCreate(ShmNames.PREFIX + "probe", Abi.MFD_CLOEXEC | Abi.MFD_ALLOW_SEALING);
+                try {
+                    FileIo.fcntl(fd, Abi.F_ADD_SEALS, Abi.F_SEAL_SHRINK | Abi.F_SEAL_GROW, "F_ADD_SEALS");
+                    ok = true;
+                } finally {
+                    FileIo.close(fd);
+                }
+            } catch (RuntimeException e) {
+                ok = false; // ENOSYS (older kernel, seccomp), EINVAL: fall back to /dev/shm files
+            }
+            sealedMemfd = b = ok;
+        }
+        return b;
+    }
 
     /**
      * Sizes, creates and maps the (unpublished) file of a new pool of {@code count} buffers of
@@ -242,7 +275,38 @@ public final class PoolFile {
      */
     public static PoolFile createFd(String name, int kind, int count, int groupCount, long bufferBytes, long alignment,
                                     int mode, int processCapacity, int numaNode, boolean locked) {
-        if (kind < FdProtocol.KIND_MEMFD || kind > FdProtocol.KIND_UDMABUF) throw new IllegalArgumentException("memory kind " + kind);
+        return createFd(name, kind, count, groupCount, bufferBytes, alignment, mode, processCapacity, numaNode, locked, null);
+    }
+
+    /**
+     * As {@link #createFd(String, int, int, int, long, long, int, int, int, boolean)}; for
+     * {@link FdProtocol#KIND_DEVICE_DMABUF} the buffers are {@code external}: DMA-BUFs a device
+     * exported (V4L2 VIDIOC_EXPBUF), one per buffer, mapped, each at least {@code bufferBytes}
+     * long. The pool owns them from then on: closing (or a failed create) closes the allocation.
+     */
+    public static PoolFile createFd(String name, int kind, int count, int groupCount, long bufferBytes, long alignment,
+                                    int mode, int processCapacity, int numaNode, boolean locked,
+                                    dev.vbuf.memory.Allocation external) {
+        try {
+            return createFdOwning(name, kind, count, groupCount, bufferBytes, alignment, mode, processCapacity, numaNode, locked, external);
+        } catch (RuntimeException | Error e) {
+            if (external != null) external.close(); // a failed create closes the device's buffers it was given
+            throw e;
+        }
+    }
+
+    private static PoolFile createFdOwning(String name, int kind, int count, int groupCount, long bufferBytes, long alignment,
+                                           int mode, int processCapacity, int numaNode, boolean locked,
+                                           dev.vbuf.memory.Allocation external) {
+        if (kind < FdProtocol.KIND_MEMFD || kind > FdProtocol.MAX_KIND) throw new IllegalArgumentException("memory kind " + kind);
+        if ((kind == FdProtocol.KIND_DEVICE_DMABUF) != (external != null)) {
+            throw new IllegalArgumentException(kind == FdProtocol.KIND_DEVICE_DMABUF
+                    ? "a pool of device-exported DMA-BUFs needs the device's buffers (PoolBuilder.sharedBuffers)"
+                    : "buffers of a device are shared with SharedMemory.DEVICE_DMABUF, not " + FdProtocol.kindName(kind));
+        }
+        if (external != null && external.count() != count) {
+            throw new IllegalArgumentException(external.count() + " device buffers for a pool of " + count + " buffers; give one per buffer");
+        }
         if (numaNode >= 0) NumaNodes.check(numaNode);
         boolean perBuffer = FdProtocol.perBufferFds(kind);
         if (perBuffer && (numaNode >= 0 || locked)) {
@@ -289,18 +353,23 @@ public final class PoolFile {
                 }
                 throw e;
             }
-            String memoryNote = perBuffer ? "" : placeAndLock(map, dataOffset, stride * count, numaNode, locked);
+            String memoryNote = perBuffer ? "" : placeAndLock(map, dataOffset, stride * count, numaNode, locked,
+                    huge ? FdProtocol.HUGE_PAGE_BYTES : PAGE);
             if (huge) memoryNote = ", in " + fileBytes / FdProtocol.HUGE_PAGE_BYTES + " explicit " + (FdProtocol.HUGE_PAGE_BYTES >> 20) + " MiB huge pages (MFD_HUGETLB)" + memoryNote;
             int[] bufFds = null;
             MemorySegment[] bufMaps = null;
             long eachBytes = 0;
             if (perBuffer) {
+                if (external != null) {
+                    dma = external;
+                } else {
                 var allocator = kind == FdProtocol.KIND_DMA_HEAP
                         ? new dev.vbuf.memory.DmaHeapAllocator(dev.vbuf.memory.DmaBuf.HEAP_DIR, dev.vbuf.memory.DmaHeapAllocator.DEFAULT_HEAPS,
                                 dev.vbuf.memory.DmaHeapAllocator.Fallback.NONE)
                         : new dev.vbuf.memory.DmaHeapAllocator(dev.vbuf.memory.DmaBuf.HEAP_DIR, java.util.List.of(),
                                 dev.vbuf.memory.DmaHeapAllocator.Fallback.UDMABUF);
                 dma = allocator.allocate(count, stride, PAGE);
+                }
                 bufFds = new int[count];
                 bufMaps = new MemorySegment[count];
                 for (int i = 0; i < count; i++) {
@@ -345,7 +414,7 @@ public final class PoolFile {
             }
             return f;
         } catch (RuntimeException | IOException e) {
-            if (dma != null) dma.close();
+            if (dma != null && dma != external) dma.close(); // the caller closes the external buffers
             if (listen >= 0) FdServer.closeQuietly(listen);
             if (temp != null) deleteQuietly(temp);
             FdServer.closeQuietly(fd);
@@ -405,10 +474,23 @@ public final class PoolFile {
      * the creator lives). Returns what was obtained, for the pool's backing text.
      */
     private static String placeAndLock(MemorySegment map, long dataOffset, long dataBytes, int node, boolean locked) {
+        return placeAndLock(map, dataOffset, dataBytes, node, locked, PAGE);
+    }
+
+    /**
+     * As above; mbind covers whole pages of {@code pageBytes} (a huge-page mapping takes only
+     * ranges aligned to its page size: the range bound starts at the huge page holding the first
+     * buffer and runs to the end of the mapping, which is a whole number of huge pages).
+     */
+    private static String placeAndLock(MemorySegment map, long dataOffset, long dataBytes, int node, boolean locked, long pageBytes) {
         if (node < 0 && !locked) return "";
         MemorySegment data = map.asSlice(dataOffset, dataBytes);
         var note = new StringBuilder();
-        if (node >= 0) Numa.mbind(data, node, Abi.MPOL_MF_STRICT | Abi.MPOL_MF_MOVE);
+        if (node >= 0) {
+            long from = dataOffset / pageBytes * pageBytes;
+            MemorySegment bound = pageBytes == PAGE ? data : map.asSlice(from, map.byteSize() - from);
+            Numa.mbind(bound, node, Abi.MPOL_MF_STRICT | Abi.MPOL_MF_MOVE);
+        }
         for (long off = 0; off < dataBytes; off += PAGE) data.set(ValueLayout.JAVA_BYTE, off, (byte) 0); // fault in
         if (node >= 0) {
             long[] perNode = NumaAllocator.placementOf(data);
@@ -651,6 +733,45 @@ public final class PoolFile {
             return f;
         } finally {
             if (!ok) for (int fd : fds) if (fd >= 0) FdServer.closeQuietly(fd);
+        }
+    }
+
+    /**
+     * True when {@code path} is the socket of a pool whose memory is passed by descriptor (a
+     * sealed memfd, or DMA-BUFs), false for a /dev/shm pool file or anything else.
+     */
+    public static boolean isFdPool(Path path) { return isSocket(path); }
+
+    /**
+     * For observers that read a descriptor-passing pool without joining it ({@code vbuf top},
+     * {@link dev.vbuf.pool.PoolReader}): asks the pool's creator for its descriptors (the same
+     * checks as an attach: the server's credentials, every message, descriptor 0 a memfd of the
+     * announced size sealed against shrinking and growing), maps descriptor 0 read-only and
+     * closes every descriptor received. The mapping cannot be truncated under the reader.
+     */
+    public static MemorySegment mapControlReadOnly(Path path) {
+        String name = path.getFileName().toString();
+        if (name.startsWith(ShmNames.PREFIX)) name = name.substring(ShmNames.PREFIX.length());
+        FdClient.Received got = FdClient.receive(name, path);
+        int[] fds = got.fds();
+        try {
+            long bytes = got.reply().fd0Bytes();
+            FileIo.Stat st = FileIo.fstat(fds[0]);
+            if (!st.isRegularFile() || st.size() != bytes) {
+                throw refused(name, path, "a descriptor 0 of " + st.size() + " bytes where the reply announced a memfd of " + bytes);
+            }
+            int seals;
+            try {
+                seals = FileIo.fcntl(fds[0], Abi.F_GET_SEALS, 0, "F_GET_SEALS");
+            } catch (NativeException e) {
+                throw refused(name, path, "a descriptor 0 that cannot be sealed (" + e.getMessage() + "): not a memfd");
+            }
+            int needed = Abi.F_SEAL_SHRINK | Abi.F_SEAL_GROW;
+            if ((seals & needed) != needed) throw refused(name, path, "a memfd sealed " + sealText(seals) + ", not against shrinking and growing");
+            MemorySegment raw = Mman.mmap(bytes, Abi.PROT_READ, Abi.MAP_SHARED, fds[0], 0);
+            return raw.reinterpret(bytes, Arena.ofAuto(), Mman::munmap);
+        } finally {
+            for (int fd : fds) FdServer.closeQuietly(fd); // the mapping keeps the memory
         }
     }
 

@@ -71,7 +71,7 @@ class CConsumerTest {
     }
 
     FramePool create(int count, Duration reclaimAfter) {
-        return FramePool.builder().shared(name).layout(LAYOUT).count(count).groups("c").jmx(false)
+        return FramePool.builder().shared(name).sharedMemory(PoolBuilder.SharedMemory.FILE).layout(LAYOUT).count(count).groups("c").jmx(false)
                 .waitStrategy(WaitStrategy.futex()) // the producer sleeps until the C consumer wakes it
                 .reclaimAfter(reclaimAfter).build();
     }

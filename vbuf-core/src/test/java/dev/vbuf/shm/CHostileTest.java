@@ -1,5 +1,6 @@
 package dev.vbuf.shm;
 
+import dev.vbuf.pool.PoolBuilder;
 import dev.vbuf.format.FrameLayout;
 import dev.vbuf.format.PixelFormat;
 import dev.vbuf.pool.ControlBlock;
@@ -53,7 +54,7 @@ class CHostileTest {
     }
 
     FramePool create(int count) {
-        return FramePool.builder().shared(name).layout(FrameLayout.of(PixelFormat.GRAY8, 64, 16)).count(count).groups("c")
+        return FramePool.builder().shared(name).sharedMemory(PoolBuilder.SharedMemory.FILE).layout(FrameLayout.of(PixelFormat.GRAY8, 64, 16)).count(count).groups("c")
                 .jmx(false).waitStrategy(WaitStrategy.futex()).build();
     }
 

@@ -47,7 +47,7 @@ class CrossProcessTest {
     }
 
     FramePool create(int count) {
-        return FramePool.builder().shared(name).layout(LAYOUT).count(count).groups("g").jmx(false)
+        return FramePool.builder().shared(name).sharedMemory(PoolBuilder.SharedMemory.FILE).layout(LAYOUT).count(count).groups("g").jmx(false)
                 .reclaimAfter(Duration.ofMillis(200)).build();
     }
 
@@ -205,7 +205,7 @@ class CrossProcessTest {
     /** The same on the single-writer path: the held frame was taken and would be released by release stores. */
     @Test
     void singleWriterConsumerKilledWhileHoldingAFrame() throws Exception {
-        consumerKilledWhileHolding(FramePool.builder().shared(name).layout(LAYOUT).count(4).groups("g").jmx(false)
+        consumerKilledWhileHolding(FramePool.builder().shared(name).sharedMemory(PoolBuilder.SharedMemory.FILE).layout(LAYOUT).count(4).groups("g").jmx(false)
                 .reclaimAfter(Duration.ofMillis(200)).singleProducer(true).singleConsumers(true).build());
     }
 
@@ -230,10 +230,17 @@ class CrossProcessTest {
         try (FramePool pool = create(4); TestPattern pattern = new TestPattern(LAYOUT)) {
             Child c = new Child(0, "block", name, "g");
             c.await("WAITING", new ArrayList<>());
-            Thread.sleep(300); // asleep on the futex by now
+            Path file = ShmNames.path(name);
+            // asleep on the futex (it spins and yields first: on a loaded machine that takes a while)
+            eventually("the child sleeps on the futex", () -> {
+                try {
+                    return DeadPeers.groupInt(file, 0, dev.vbuf.pool.ControlBlock.G_WAITERS) == 1;
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
             c.kill();
             eventually("its process entry is freed", () -> pool.peers().size() == 1);
-            Path file = ShmNames.path(name);
             assertEquals(1, DeadPeers.groupInt(file, 0, dev.vbuf.pool.ControlBlock.G_WAITERS),
                     "the killed sleeper never took its waiter count back");
             Thread.sleep(200); // past its sleep deadline

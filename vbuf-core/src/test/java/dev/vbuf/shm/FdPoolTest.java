@@ -113,6 +113,7 @@ class FdPoolTest {
         String line;
         while ((line = out.readLine()) != null && !line.startsWith("HOLDING ")) { /* READY first */ }
         assertNotNull(line, "the creator held a frame");
+        long fdsBefore = openFds();
         try (FramePool pool = FramePool.attach(name, new PoolBuilder.AttachOptions().jmx(false).reclaimAfter(Duration.ofMillis(200)));
              TestPattern pattern = new TestPattern(pool.layout())) {
             assertTrue(pool.stats().backing().contains("received by fd"), pool.stats().backing());
@@ -132,7 +133,45 @@ class FdPoolTest {
                 f.release();
             }
         }
+        // the dead creator's pipes to this JVM were closed meanwhile, so fewer is fine; more is a leak
+        assertTrue(openFds() <= fdsBefore, "the survivor holds no descriptor more than before it attached: " + openFds() + " > " + fdsBefore);
+        assertEquals(-1, memfdOf(name), "the survivor holds no descriptor of the pool's memfd after it closed");
         assertTrue(PoolFile.staleReason(path).startsWith("no live process serves its socket"), PoolFile.staleReason(path));
+    }
+
+    @Test
+    void aConsumerKilledHoldingAFrameOfAMemfdPoolLosesNoBufferAndLeaksNothingInTheCreator() throws Exception {
+        try (FramePool pool = create(PoolBuilder.SharedMemory.MEMFD); TestPattern pattern = new TestPattern(pool.layout())) {
+            long before = openFds();
+            CrossProcessTest.produce(pool, pattern, 0, 3);
+            Process c = child("hold", name, "g");
+            var out = new java.io.BufferedReader(new java.io.InputStreamReader(c.getInputStream(), StandardCharsets.UTF_8));
+            String line;
+            while ((line = out.readLine()) != null && !line.startsWith("HOLDING ")) { /* READY first */ }
+            assertEquals("HOLDING 0", line, "the child took the first frame");
+            assertEquals(1, pool.stats().consumerLocked());
+            c.toHandle().destroyForcibly(); // SIGKILL with the frame in hand
+            assertTrue(c.waitFor(30, TimeUnit.SECONDS));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (pool.stats().consumerLocked() != 0 || pool.peers().size() != 1) {
+                assertTrue(System.nanoTime() < deadline, "the dead consumer's frame and entry were recovered: " + pool.stats());
+                Thread.sleep(20);
+            }
+            for (long seq = 1; seq <= 2; seq++) { // the rest, verified
+                Frame f = pool.consumer("g").acquireFilled(Duration.ofSeconds(10));
+                assertNotNull(f);
+                assertEquals(seq, f.captureTimeNs());
+                assertEquals(-1, pattern.verify(f.segment(), f.captureTimeNs()));
+                f.release();
+            }
+            assertEquals(8, pool.stats().idle(), "every buffer is back: " + pool.stats());
+            c.getInputStream().close(); // this JVM's pipes to the dead child
+            c.getOutputStream().close();
+            c.getErrorStream().close();
+            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (openFds() != before && System.nanoTime() < deadline) Thread.sleep(20); // the server's connection thread ends
+            assertEquals(before, openFds(), "the creator holds no descriptor more than before the consumer came and died");
+        }
     }
 
     @Test
@@ -176,6 +215,36 @@ class FdPoolTest {
         check("not against shrinking and growing", conn -> send(conn, "VBUF-FDS", 1, 0, 1, 1, 1, 1 << 20, 0, memfds(1)));
         check("descriptors for a memfd pool (exactly 1)", conn -> send(conn, "VBUF-FDS", 1, 0, 1, 2, 2, 1 << 20, 0, memfds(2)));
         check("protocol version 7", conn -> send(conn, "VBUF-FDS", 7, 0, 1, 1, 1, 1 << 20, 0, memfds(1)));
+        check("a truncated reply", conn -> { // longer than any reply: MSG_TRUNC
+            int[] fds = memfds(1);
+            Sockets.send(conn, new byte[4096], fds);
+            for (int fd : fds) FileIo.close(fd);
+        });
+        check("a truncated reply", conn -> send(conn, "VBUF-FDS", 1, 0, 3, 250, 200, 1 << 20, 4096, memfds(250))); // MSG_CTRUNC
+        check("its creator sent nothing for 10000 ms", conn -> // 3 of 5 announced, then silence
+                send(conn, "VBUF-FDS", 1, 0, 3, 5, 3, 1 << 20, 4096, memfds(3)));
+    }
+
+    @Test
+    void attachRefusesAServerOfAnotherUserBySoPeercredAndLeaksNothing() throws Exception {
+        assumeTrue(FileIo.getuid() == 0, "skipped: needs root to run a server as another user");
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/python3")), "skipped: needs /usr/bin/python3 (a server that drops to another user)");
+        // bound by root (the socket file is this user's, mode 0600), listening as uid 65534: SO_PEERCRED says 65534
+        String py = "import os,socket,sys,time\n"
+                + "s=socket.socket(socket.AF_UNIX,socket.SOCK_SEQPACKET)\n"
+                + "s.bind(sys.argv[1]); os.chmod(sys.argv[1],0o600)\n"
+                + "os.setgroups([]); os.setresgid(65534,65534,65534); os.setresuid(65534,65534,65534)\n"
+                + "s.listen(4)\n"
+                + "print('LISTENING',flush=True)\n"
+                + "c,_=s.accept(); time.sleep(30)\n";
+        Process p = new ProcessBuilder("/usr/bin/python3", "-c", py, path.toString()).redirectErrorStream(true).start();
+        children.add(p);
+        var r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        assertEquals("LISTENING", r.readLine());
+        long before = openFds();
+        var e = assertThrows(SecurityException.class, () -> FramePool.attach(name, new PoolBuilder.AttachOptions().jmx(false)).close());
+        assertTrue(e.getMessage().contains("of uid 65534, not of this user (uid 0); refusing its descriptors"), e.getMessage());
+        assertEquals(before, openFds(), "no descriptor leaked");
     }
 
     private int[] memfds(int n) {
@@ -330,6 +399,66 @@ class FdPoolTest {
             assertTrue(p.waitFor(30, TimeUnit.SECONDS));
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
             assertTrue(out.startsWith("0 process ") && out.contains("runs as uid 65534") && out.contains("this pool serves uid 0"), out);
+        }
+    }
+
+    static long hugePagesFree() throws IOException {
+        return Files.readAllLines(Path.of("/proc/meminfo")).stream().filter(l -> l.startsWith("HugePages_Free:"))
+                .mapToLong(l -> Long.parseLong(l.replaceAll("[^0-9]", ""))).findFirst().orElse(0);
+    }
+
+    /**
+     * Needs free 2 MiB huge pages: as root, {@code echo 8 > /proc/sys/vm/nr_hugepages} for the run
+     * (and back to 0 after); skipped otherwise (the refusal is tested below). The guest check
+     * 'hugenuma' runs it with two NUMA nodes.
+     */
+    @Test
+    void aHugePagePoolBoundToANodeTakesReservedPagesSaysWhatItGotAndIsVerifiedInAnotherJvm() throws Exception {
+        long free = hugePagesFree();
+        assumeTrue(free >= 2, "skipped: no free huge pages; as root: echo 8 > /proc/sys/vm/nr_hugepages (then back to 0)");
+        int node = dev.vbuf.memory.NumaNodes.online().getFirst();
+        try (FramePool pool = FramePool.builder().shared(name).sharedMemory(PoolBuilder.SharedMemory.HUGEPAGES).sharedNumaNode(node)
+                .layout(CrossProcessTest.LAYOUT).count(8).groups("g").jmx(false).reclaimAfter(Duration.ofMillis(200)).build();
+             TestPattern pattern = new TestPattern(pool.layout())) {
+            String backing = pool.stats().backing();
+            assertTrue(backing.contains("memfd with huge pages sealed against shrink, grow, seal") && backing.contains("explicit 2 MiB huge pages (MFD_HUGETLB)")
+                    && backing.contains("bound to NUMA node " + node + " (mbind): pages per node (move_pages): node " + node + " "), backing);
+            assertTrue(hugePagesFree() < free, "the pool took reserved huge pages: " + hugePagesFree() + " of " + free + " free");
+            var m = java.util.regex.Pattern.compile("pages per node \\(move_pages\\): node " + node + " (\\d+)$").matcher(backing);
+            assertTrue(m.find(), backing);
+            assertEquals(8 * ((CrossProcessTest.LAYOUT.frameBytes() + 4095) / 4096), Long.parseLong(m.group(1)), "every buffer page on the node: " + backing);
+            Process c = child("consume", name, "g", "100");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (pool.peers().stream().filter(dev.vbuf.shm.Peer::alive).count() < 2) {
+                assertTrue(System.nanoTime() < deadline && c.isAlive(), "the child attached");
+                Thread.sleep(20);
+            }
+            CrossProcessTest.produce(pool, pattern, 0, 100);
+            assertTrue(c.waitFor(60, TimeUnit.SECONDS));
+            String out = new String(c.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(0, c.exitValue(), out);
+            assertTrue(out.contains("DONE 100") && !out.contains("BAD"), out);
+        }
+        // the mapping is unmapped when the pool becomes unreachable (never under a thread in acquire): after a GC
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (hugePagesFree() != free && System.nanoTime() < deadline) {
+            System.gc();
+            Thread.sleep(50);
+        }
+        assertEquals(free, hugePagesFree(), "the huge pages went back once the closed pool's mapping was unmapped");
+    }
+
+    @Test
+    void aMemfdPoolBoundToANodeReadsItsPlacementBack() throws Exception {
+        int node = dev.vbuf.memory.NumaNodes.online().getFirst();
+        try (FramePool pool = FramePool.builder().shared(name).sharedMemory(PoolBuilder.SharedMemory.MEMFD).sharedNumaNode(node).sharedLocked(true)
+                .layout(CrossProcessTest.LAYOUT).count(4).groups("g").jmx(false).build();
+             FramePool reader = FramePool.attach(name, new PoolBuilder.AttachOptions().jmx(false))) {
+            String backing = pool.stats().backing();
+            long pages = 4 * ((CrossProcessTest.LAYOUT.frameBytes() + 4095) / 4096);
+            assertTrue(backing.contains("memfd sealed against shrink, grow, seal") && backing.contains("bound to NUMA node " + node
+                    + " (mbind): pages per node (move_pages): node " + node + " " + pages + ", locked (mlock"), backing);
+            assertTrue(reader.stats().backing().contains("received by fd"), reader.stats().backing());
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.vbuf.shm;
 
+import dev.vbuf.pool.PoolBuilder;
 import dev.vbuf.format.FrameLayout;
 import dev.vbuf.format.PixelFormat;
 import dev.vbuf.pool.ControlBlock;
@@ -47,7 +48,7 @@ class HostilePoolTest {
     }
 
     FramePool create(int count, WaitStrategy wait) {
-        return FramePool.builder().shared(name).layout(FrameLayout.of(PixelFormat.GRAY8, 64, 16)).count(count)
+        return FramePool.builder().shared(name).sharedMemory(PoolBuilder.SharedMemory.FILE).layout(FrameLayout.of(PixelFormat.GRAY8, 64, 16)).count(count)
                 .groups("c", "d").jmx(false).waitStrategy(wait).build();
     }
 

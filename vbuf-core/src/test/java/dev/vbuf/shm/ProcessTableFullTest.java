@@ -30,7 +30,7 @@ class ProcessTableFullTest {
     }
 
     FramePool create(Duration reclaimAfter) {
-        return FramePool.builder().shared(name).layout(FrameLayout.of(PixelFormat.GRAY8, 16, 16)).count(2).groups("c")
+        return FramePool.builder().shared(name).sharedMemory(PoolBuilder.SharedMemory.FILE).layout(FrameLayout.of(PixelFormat.GRAY8, 16, 16)).count(2).groups("c")
                 .processCapacity(2).reclaimAfter(reclaimAfter).jmx(false).build();
     }
 

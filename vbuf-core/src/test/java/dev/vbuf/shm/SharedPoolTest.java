@@ -40,7 +40,7 @@ class SharedPoolTest {
     }
 
     FramePool create(int count, String... groups) {
-        return FramePool.builder().shared(name).layout(LAYOUT).count(count).groups(groups).jmx(false)
+        return FramePool.builder().shared(name).sharedMemory(PoolBuilder.SharedMemory.FILE).layout(LAYOUT).count(count).groups(groups).jmx(false)
                 .reclaimAfter(Duration.ofMillis(100)).build();
     }
 
@@ -78,7 +78,7 @@ class SharedPoolTest {
 
     @Test
     void declaredRolesAreInTheHeaderAndEveryAttachmentFollowsThem() {
-        try (FramePool producer = FramePool.builder().shared(name).layout(LAYOUT).count(4).groups("g").jmx(false)
+        try (FramePool producer = FramePool.builder().shared(name).sharedMemory(PoolBuilder.SharedMemory.FILE).layout(LAYOUT).count(4).groups("g").jmx(false)
                 .singleProducer(true).singleConsumers(true).build();
              FramePool consumerSide = FramePool.attach(name, new PoolBuilder.AttachOptions().jmx(false));
              TestPattern pattern = new TestPattern(LAYOUT)) {
@@ -165,7 +165,7 @@ class SharedPoolTest {
     @Test
     void sharedRegionBoundToANodeAndLocked() throws Exception {
         long before = vmLockedKiB();
-        try (FramePool p = FramePool.builder().shared(name).layout(LAYOUT).count(4).jmx(false)
+        try (FramePool p = FramePool.builder().shared(name).sharedMemory(PoolBuilder.SharedMemory.FILE).layout(LAYOUT).count(4).jmx(false)
                 .sharedNumaNode(0).sharedLocked(true).build()) {
             String backing = p.backing();
             assertTrue(backing.contains("bound to NUMA node 0 (mbind)"), backing);
@@ -181,7 +181,7 @@ class SharedPoolTest {
         }
         assertEquals(before, vmLockedKiB(), "unlocked at close");
         var e = assertThrows(IllegalArgumentException.class,
-                () -> FramePool.builder().shared(name).layout(LAYOUT).count(2).jmx(false).sharedNumaNode(7).build());
+                () -> FramePool.builder().shared(name).sharedMemory(PoolBuilder.SharedMemory.FILE).layout(LAYOUT).count(2).jmx(false).sharedNumaNode(7).build());
         assertTrue(e.getMessage().contains("NUMA node 7 does not exist"), e.getMessage());
         assertFalse(Files.exists(path), "nothing left behind by the refused create");
     }
@@ -230,7 +230,7 @@ class SharedPoolTest {
 
     @Test
     void truncatedFileIsRefusedWithTheSizes() throws Exception {
-        try (FramePool p = FramePool.builder().shared(name).layout(LAYOUT).count(4).jmx(false).keepFile(true).build()) {
+        try (FramePool p = FramePool.builder().shared(name).sharedMemory(PoolBuilder.SharedMemory.FILE).layout(LAYOUT).count(4).jmx(false).keepFile(true).build()) {
             // copy it, truncated, under another name
         }
         long full = Files.size(path);
@@ -263,7 +263,7 @@ class SharedPoolTest {
 
     @Test
     void fuzzedHeadersNeverCrashAndAreRefusedOrSafe() throws Exception {
-        try (FramePool p = FramePool.builder().shared(name).layout(LAYOUT).count(4).groups("a", "b").jmx(false)
+        try (FramePool p = FramePool.builder().shared(name).sharedMemory(PoolBuilder.SharedMemory.FILE).layout(LAYOUT).count(4).groups("a", "b").jmx(false)
                 .keepFile(true).build()) {
             // formatted, kept
         }
@@ -292,7 +292,7 @@ class SharedPoolTest {
 
     @Test
     void wideModeIsRefused() throws Exception {
-        try (FramePool p = FramePool.builder().shared(name).sharedMode(0666).layout(LAYOUT).count(2).jmx(false).build()) {
+        try (FramePool p = FramePool.builder().shared(name).sharedMemory(PoolBuilder.SharedMemory.FILE).sharedMode(0666).layout(LAYOUT).count(2).jmx(false).build()) {
             assertEquals("rw-rw-rw-", PosixFilePermissions.toString(uncheckedPerms(path)));
             var e = assertThrows(SecurityException.class, () -> FramePool.attach(name));
             assertTrue(e.getMessage().contains("writable by everyone"), e.getMessage());
@@ -301,7 +301,7 @@ class SharedPoolTest {
 
     @Test
     void groupWritableNeedsConsent() throws Exception {
-        try (FramePool p = FramePool.builder().shared(name).sharedMode(0660).layout(LAYOUT).count(2).jmx(false).build()) {
+        try (FramePool p = FramePool.builder().shared(name).sharedMemory(PoolBuilder.SharedMemory.FILE).sharedMode(0660).layout(LAYOUT).count(2).jmx(false).build()) {
             assertThrows(SecurityException.class, () -> FramePool.attach(name));
             try (FramePool a = FramePool.attach(name, new PoolBuilder.AttachOptions().jmx(false).allowGroupWritable(true))) {
                 assertEquals(2, a.getTotalCount());
@@ -311,7 +311,7 @@ class SharedPoolTest {
 
     @Test
     void otherOwnerIsRefused() throws Exception {
-        try (FramePool p = FramePool.builder().shared(name).layout(LAYOUT).count(2).jmx(false).build()) {
+        try (FramePool p = FramePool.builder().shared(name).sharedMemory(PoolBuilder.SharedMemory.FILE).layout(LAYOUT).count(2).jmx(false).build()) {
             Files.setAttribute(path, "unix:uid", 65534); // root in tests: hand it to nobody
             var e = assertThrows(SecurityException.class, () -> FramePool.attach(name));
             assertTrue(e.getMessage().contains("belongs to uid 65534"), e.getMessage());
@@ -327,7 +327,7 @@ class SharedPoolTest {
             var e = assertThrows(SecurityException.class, () -> FramePool.attach(name));
             assertTrue(e.getMessage().contains("symbolic link"), e.getMessage());
             byte[] before = Files.readAllBytes(target);
-            try (FramePool p = FramePool.builder().shared(name).layout(LAYOUT).count(2).jmx(false).build()) {
+            try (FramePool p = FramePool.builder().shared(name).sharedMemory(PoolBuilder.SharedMemory.FILE).layout(LAYOUT).count(2).jmx(false).build()) {
                 // the link (not a pool) was removed, never followed
                 assertTrue(Files.isRegularFile(path, java.nio.file.LinkOption.NOFOLLOW_LINKS));
             }
@@ -350,7 +350,7 @@ class SharedPoolTest {
             assertTrue(e.getMessage().contains("already exists"), e.getMessage());
         }
         // A stale file: a valid pool whose only process is gone.
-        try (FramePool p = FramePool.builder().shared(name).layout(LAYOUT).count(2).jmx(false).keepFile(true).build()) {
+        try (FramePool p = FramePool.builder().shared(name).sharedMemory(PoolBuilder.SharedMemory.FILE).layout(LAYOUT).count(2).jmx(false).keepFile(true).build()) {
             // kept
         }
         assertNotNull(staleReason());

@@ -1,5 +1,6 @@
 package dev.vbuf.shm;
 
+import dev.vbuf.pool.PoolBuilder;
 import dev.vbuf.format.FrameLayout;
 import dev.vbuf.format.PixelFormat;
 import dev.vbuf.pool.ControlBlock;
@@ -54,7 +55,7 @@ class ValidationAgreementTest {
         String name = base + suffix;
         Path p = ShmNames.path(name);
         files.add(p);
-        try (FramePool pool = b.shared(name).jmx(false).keepFile(true).build()) {
+        try (FramePool pool = b.shared(name).sharedMemory(PoolBuilder.SharedMemory.FILE).jmx(false).keepFile(true).build()) {
             return Files.readAllBytes(p);
         } finally {
             Files.deleteIfExists(p);

@@ -10,7 +10,9 @@ import dev.vbuf.memory.BufferValidationException;
 import dev.vbuf.pool.Frame;
 import dev.vbuf.pool.FramePool;
 import dev.vbuf.pool.Overflow;
+import dev.vbuf.memory.Allocation;
 import dev.vbuf.sys.Abi;
+import dev.vbuf.sys.DmaBufIo;
 import dev.vbuf.sys.Errno;
 import dev.vbuf.sys.FileIo;
 import dev.vbuf.sys.Ioctl;
@@ -91,31 +93,64 @@ public final class V4l2Capture implements AutoCloseable {
     /**
      * What to build.
      *
-     * @param name        pool name
-     * @param count       buffers asked for, 1..{@value #MAX_BUFFERS}
-     * @param budgetBytes memory the buffers may take in total (≥ 1)
-     * @param groups      consumer groups
-     * @param overflow    the pool's policy when no buffer is free
-     * @param allocator   memory for USERPTR (null: page-aligned memory); for DMABUF a {@link DmaBufAllocator} naming its
-     *                    source (any other: the default DMA-BUF source); ignored by MMAP and EXPBUF
+     * @param name         pool name
+     * @param count        buffers asked for, 1..{@value #MAX_BUFFERS}
+     * @param budgetBytes  memory the buffers may take in total (≥ 1)
+     * @param groups       consumer groups
+     * @param overflow     the pool's policy when no buffer is free
+     * @param allocator    memory for USERPTR (null: page-aligned memory); for DMABUF a {@link DmaBufAllocator} naming its
+     *                     source (any other: the default DMA-BUF source); ignored by MMAP and EXPBUF
+     * @param shared       null for a pool private to this process; else the name of a shared pool the driver captures
+     *                     into, which other processes attach to and receive by descriptor ({@link #sharedMemoryFor})
+     * @param sharedMemory with {@code shared}: the shared pool's memory (null: what {@link #sharedMemoryFor} picks)
      */
-    public record Options(String name, int count, long budgetBytes, List<String> groups, Overflow overflow, Allocator allocator) {
+    public record Options(String name, int count, long budgetBytes, List<String> groups, Overflow overflow, Allocator allocator,
+                          String shared, PoolBuilder.SharedMemory sharedMemory) {
         public Options {
             Objects.requireNonNull(groups, "groups");
             Objects.requireNonNull(overflow, "overflow");
             if (name == null) name = "v4l2";
         }
 
+        /** A private pool. */
+        public Options(String name, int count, long budgetBytes, List<String> groups, Overflow overflow, Allocator allocator) {
+            this(name, count, budgetBytes, groups, overflow, allocator, null, null);
+        }
+
         public static Options defaults() {
             return new Options("v4l2", 4, 256L << 20, List.of("default"), Overflow.DROP_OLDEST, null);
         }
 
-        public Options withCount(int c) { return new Options(name, c, budgetBytes, groups, overflow, allocator); }
-        public Options withBudget(long b) { return new Options(name, count, b, groups, overflow, allocator); }
-        public Options withGroups(List<String> g) { return new Options(name, count, budgetBytes, g, overflow, allocator); }
-        public Options withOverflow(Overflow o) { return new Options(name, count, budgetBytes, groups, o, allocator); }
-        public Options withName(String n) { return new Options(n, count, budgetBytes, groups, overflow, allocator); }
-        public Options withAllocator(Allocator a) { return new Options(name, count, budgetBytes, groups, overflow, a); }
+        public Options withCount(int c) { return new Options(name, c, budgetBytes, groups, overflow, allocator, shared, sharedMemory); }
+        public Options withBudget(long b) { return new Options(name, count, b, groups, overflow, allocator, shared, sharedMemory); }
+        public Options withGroups(List<String> g) { return new Options(name, count, budgetBytes, g, overflow, allocator, shared, sharedMemory); }
+        public Options withOverflow(Overflow o) { return new Options(name, count, budgetBytes, groups, o, allocator, shared, sharedMemory); }
+        public Options withName(String n) { return new Options(n, count, budgetBytes, groups, overflow, allocator, shared, sharedMemory); }
+        public Options withAllocator(Allocator a) { return new Options(name, count, budgetBytes, groups, overflow, a, shared, sharedMemory); }
+        /** Captures into shared pool {@code poolName} of {@code memory} (null: {@link #sharedMemoryFor}). */
+        public Options withShared(String poolName, PoolBuilder.SharedMemory memory) {
+            return new Options(name, count, budgetBytes, groups, overflow, allocator, poolName, memory);
+        }
+    }
+
+    /**
+     * The shared pool memory a capture of {@code memory} type writes into: DMABUF queues each
+     * buffer's DMA-BUF descriptor, so the pool's buffers are DMA-BUFs ({@code heap}: a DMA-BUF
+     * heap, else udmabuf); USERPTR hands the driver addresses inside the pool's mapping, so a
+     * sealed memfd; EXPBUF exports the driver's own buffers (VIDIOC_EXPBUF) and passes those
+     * DMA-BUFs. MMAP buffers have no descriptor and cannot be a shared pool's.
+     *
+     * @throws IllegalArgumentException for MMAP, naming the types that can
+     */
+    public static PoolBuilder.SharedMemory sharedMemoryFor(Memory memory, boolean heap) {
+        return switch (memory) {
+            case DMABUF -> heap ? PoolBuilder.SharedMemory.DMA_HEAP : PoolBuilder.SharedMemory.UDMABUF;
+            case USERPTR -> PoolBuilder.SharedMemory.MEMFD;
+            case EXPBUF -> PoolBuilder.SharedMemory.DEVICE_DMABUF;
+            case MMAP -> throw new IllegalArgumentException("a shared pool's buffers are passed to other processes by descriptor;"
+                    + " mmap buffers have none. Capture with expbuf (the driver's buffers exported as DMA-BUFs), dmabuf (the"
+                    + " pool's DMA-BUFs queued by fd) or userptr (a sealed memfd pool) into a shared pool");
+        };
     }
 
     /** What {@link #captureNext} did. */
@@ -238,7 +273,16 @@ public final class V4l2Capture implements AutoCloseable {
                 case MMAP, EXPBUF -> driverPool(dev, memory, o, layout, granted, notes);
                 case USERPTR -> {
                     var b = builder(o, layout, granted).bufferSize(pageBytes).alignment(PAGE);
-                    if (o.allocator() != null) b.allocator(o.allocator());
+                    if (o.shared() != null) {
+                        PoolBuilder.SharedMemory sm = o.sharedMemory() != null ? o.sharedMemory() : sharedMemoryFor(memory, false);
+                        if (sm == PoolBuilder.SharedMemory.DMA_HEAP || sm == PoolBuilder.SharedMemory.UDMABUF) {
+                            throw new IllegalArgumentException("userptr capture hands the driver addresses of pool memory it can pin;"
+                                    + " a shared pool of " + sm.name().toLowerCase(Locale.ROOT) + " DMA-BUFs is captured into with dmabuf");
+                        }
+                        b.shared(o.shared()).sharedMemory(sm);
+                    } else if (o.allocator() != null) {
+                        b.allocator(o.allocator());
+                    }
                     FramePool p = b.build();
                     try {
                         for (int i = 0; i < granted; i++) {
@@ -250,8 +294,25 @@ public final class V4l2Capture implements AutoCloseable {
                     }
                     yield p;
                 }
-                case DMABUF -> builder(o, layout, granted).bufferSize(pageBytes)
-                        .allocator(o.allocator() instanceof DmaBufAllocator d ? d : new DmaBufAllocator()).build();
+                case DMABUF -> {
+                    if (o.shared() == null) {
+                        yield builder(o, layout, granted).bufferSize(pageBytes)
+                                .allocator(o.allocator() instanceof DmaBufAllocator d ? d : new DmaBufAllocator()).build();
+                    }
+                    PoolBuilder.SharedMemory sm = o.sharedMemory() != null ? o.sharedMemory() : sharedMemoryFor(memory, false);
+                    if (sm != PoolBuilder.SharedMemory.DMA_HEAP && sm != PoolBuilder.SharedMemory.UDMABUF) {
+                        throw new IllegalArgumentException("dmabuf capture queues each buffer's DMA-BUF descriptor; a shared pool of "
+                                + sm.name().toLowerCase(Locale.ROOT) + " has none. Use a DMA-BUF heap or udmabuf pool, or capture with userptr");
+                    }
+                    FramePool p = builder(o, layout, granted).bufferSize(pageBytes).shared(o.shared()).sharedMemory(sm).build();
+                    for (int i = 0; i < granted; i++) {
+                        if (p.getBufferById(i).orElseThrow().fd() < 0) {
+                            p.close();
+                            throw new IllegalStateException("shared pool '" + o.shared() + "' gave buffer " + i + " no DMA-BUF descriptor");
+                        }
+                    }
+                    yield p;
+                }
             };
         } catch (RuntimeException e) {
             freeQueue(dev, memory);
@@ -298,6 +359,18 @@ public final class V4l2Capture implements AutoCloseable {
                     if (i == 0) notes.append(verifyExport(dev, offset, length, m));
                 }
             }
+            if (o.shared() != null) {
+                if (memory != Memory.EXPBUF || (o.sharedMemory() != null && o.sharedMemory() != PoolBuilder.SharedMemory.DEVICE_DMABUF)) {
+                    throw new IllegalArgumentException("a shared pool of the driver's buffers is made of their DMA-BUF exports:"
+                            + " capture with expbuf into SharedMemory.DEVICE_DMABUF");
+                }
+                var exported = List.copyOf(handles);
+                handles.clear(); // the pool owns them from here, and closes them if the build fails
+                long bytes = exported.stream().mapToLong(BufferHandle::size).min().orElse(0);
+                return FramePool.builder().name(o.name()).layout(layout).bufferSize(bytes).count(count).groups(o.groups())
+                        .overflow(o.overflow()).recordTimestamps(true).shared(o.shared())
+                        .sharedBuffers(new ExportedBuffers(dev.path() + " (VIDIOC_EXPBUF)", exported)).build();
+            }
             PoolBuilder b = FramePool.builder().name(o.name()).layout(layout).handles(handles).groups(o.groups())
                     .overflow(o.overflow()).recordTimestamps(true);
             return b.build();
@@ -305,6 +378,16 @@ public final class V4l2Capture implements AutoCloseable {
             for (BufferHandle h : handles) h.close();
             throw e;
         }
+    }
+
+    /** The driver's buffers exported as DMA-BUFs, as a shared pool's buffers: mapped, with their descriptors. */
+    private record ExportedBuffers(String what, List<BufferHandle> handles) implements Allocation {
+        @Override public int count() { return handles.size(); }
+        @Override public MemorySegment buffer(int i) { return handles.get(i).segment(); }
+        @Override public int fd(int i) { return handles.get(i).fd(); }
+        @Override public void syncCpu(int i, int access, boolean begin) { DmaBufIo.sync(handles.get(i).fd(), access, begin); }
+        @Override public String backing() { return handles.size() + " DMA-BUFs exported by " + what; }
+        @Override public void close() { for (BufferHandle h : handles) h.close(); }
     }
 
     /** Proves the DMA-BUF is the driver's buffer: bytes written through the MMAP mapping are read through the DMA-BUF mapping. */
