@@ -66,7 +66,7 @@ import static org.bytedeco.ffmpeg.global.avutil.*;
  * the decoder refuses is a {@link MediaException} naming the file, the last good picture and the
  * byte offset, unless truncation is allowed ({@link #allowTruncated}), when it is a warning
  * ({@link #truncation()}). FFmpeg's own log lines go to the {@code dev.vbuf.ffmpeg} logger
- * ({@link Av#logTo}).
+ * (Av's log callback).
  *
  * <h2>Copy fallback</h2>
  * A codec without {@code AV_CODEC_CAP_DR1}, or a picture whose format or size changed mid-
