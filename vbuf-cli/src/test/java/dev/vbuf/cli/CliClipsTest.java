@@ -67,16 +67,20 @@ class CliClipsTest {
         l.add(clip("libx264", "yuv422p", "mkv", false, "-bf", "2"));
         l.add(clip("libx264", "yuv444p", "mkv", true, "-bf", "2"));
         l.add(clip("libx264", "yuv420p10le", "mkv", false, "-bf", "2"));
+        l.add(clip("libx264", "yuv422p10le", "mkv", false, "-bf", "2"));
         // HEVC 8- and 10-bit
         l.add(clip("libx265", "yuv420p", "mp4", true, "-x265-params", "log-level=error:bframes=3"));
         l.add(clip("libx265", "yuv420p10le", "mkv", true, "-x265-params", "log-level=error:bframes=3"));
         l.add(clip("libx265", "yuv422p10le", "mkv", false, "-x265-params", "log-level=error"));
         l.add(clip("libx265", "yuv444p", "mkv", false, "-x265-params", "log-level=error"));
+        l.add(clip("libx265", "yuv422p", "mkv", false, "-x265-params", "log-level=error"));
+        l.add(clip("libx265", "yuv444p10le", "mp4", false, "-x265-params", "log-level=error"));
         // VP9 (alt-ref frames), profiles 0..3
         l.add(clip("libvpx-vp9", "yuv420p", "webm", false, "-deadline", "realtime", "-cpu-used", "8", "-lag-in-frames", "8", "-auto-alt-ref", "1"));
         l.add(clip("libvpx-vp9", "yuv422p", "webm", true, "-deadline", "realtime", "-cpu-used", "8"));
         l.add(clip("libvpx-vp9", "yuv444p", "mkv", false, "-deadline", "realtime", "-cpu-used", "8"));
         l.add(clip("libvpx-vp9", "yuv420p10le", "webm", false, "-deadline", "realtime", "-cpu-used", "8"));
+        l.add(clip("libvpx-vp9", "yuv444p10le", "webm", false, "-deadline", "realtime", "-cpu-used", "8"));
         // MPEG-2 (B-frames), 4:2:0 and 4:2:2
         l.add(clip("mpeg2video", "yuv420p", "ts", false, "-bf", "2", "-g", "12"));
         l.add(clip("mpeg2video", "yuv422p", "mkv", true, "-bf", "2"));
@@ -85,6 +89,7 @@ class CliClipsTest {
         l.add(clip("ffv1", "yuv422p", "mkv", false));
         l.add(clip("ffv1", "yuv444p", "mkv", false));
         l.add(clip("ffv1", "yuv420p10le", "mkv", false));
+        l.add(clip("ffv1", "yuv422p10le", "mkv", false));
         l.add(clip("ffv1", "yuv444p10le", "mkv", true));
         // AV1 (decoded by the build's libaom decoder)
         l.add(clip("libaom-av1", "yuv420p", "mkv", true, "-cpu-used", "8", "-lag-in-frames", "8"));
