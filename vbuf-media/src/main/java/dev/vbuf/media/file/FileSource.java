@@ -191,10 +191,13 @@ public final class FileSource implements Source {
             FileIo.close(fd);
         }
         try {
-            long n;
-            while ((n = picture(c.claim())) >= 0) {
+            while (true) {
+                // the buffer first, then the picture number: a reader waiting for a buffer holds no
+                // number the ordered writer may be waiting for
                 long t0 = System.nanoTime();
                 Frame f = acquire(pool);
+                long n = picture(c.claim());
+                if (n < 0) { if (f != null) f.close(); break; }
                 if (f == null) { c.sourceDrops.increment(); continue; }
                 try {
                     long off = file.offset((int) n);
@@ -217,10 +220,11 @@ public final class FileSource implements Source {
         int fd = FileIo.open(file.path().toString(), Abi.O_RDONLY | Abi.O_DIRECT | Abi.O_CLOEXEC, 0);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment st = Errno.newCallState(arena);
-            long n;
-            while ((n = picture(c.claim())) >= 0) {
+            while (true) {
                 long t0 = System.nanoTime();
-                Frame f = acquire(pool);
+                Frame f = acquire(pool); // the buffer before the picture number (see mmapLoop)
+                long n = picture(c.claim());
+                if (n < 0) { if (f != null) f.close(); break; }
                 if (f == null) { c.sourceDrops.increment(); continue; }
                 try {
                     long off = file.offset((int) n);
@@ -265,10 +269,14 @@ public final class FileSource implements Source {
             while (true) {
                 int queued = 0;
                 while (more && tail - head < depth) {
-                    long n = picture(c.claim());
-                    if (n < 0) { more = false; break; }
+                    // never wait for a buffer while holding reads in flight (submit and reap them
+                    // first: the ordered writer may be waiting for one of them), and take the buffer
+                    // before the picture number
                     long t0 = System.nanoTime();
-                    Frame f = acquire(pool);
+                    Frame f = tail > head ? pool.tryAcquireFree() : acquire(pool);
+                    if (f == null && tail > head) break;
+                    long n = picture(c.claim());
+                    if (n < 0) { if (f != null) f.close(); more = false; break; }
                     if (f == null) { c.sourceDrops.increment(); continue; }
                     int i = (int) (tail % depth);
                     frames[i] = f;
