@@ -89,7 +89,11 @@ class MediaRunTest {
     /** A 12-bit file: refused naming the format to convert to; with --convert one counted copy a picture, in the summary. */
     @Test
     void aFormatVbufLacksIsRefusedOrConvertedWithConvert() throws Exception {
-        String ffmpeg = org.bytedeco.javacpp.Loader.load(org.bytedeco.ffmpeg.ffmpeg.class); // FFmpeg's own program
+        // FFmpeg's own program, shipped by org.bytedeco next to the libraries (this module does not read those modules)
+        for (String m : new String[]{"org.bytedeco.ffmpeg", "org.bytedeco.javacpp"}) {
+            ModuleLayer.boot().findModule(m).ifPresent(MediaRunTest.class.getModule()::addReads);
+        }
+        String ffmpeg = org.bytedeco.javacpp.Loader.load(org.bytedeco.ffmpeg.ffmpeg.class);
         Path clip = dir.resolve("p12.mkv");
         Process p = new ProcessBuilder(ffmpeg, "-hide_banner", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=25",
                 "-frames:v", "4", "-pix_fmt", "yuv420p12le", "-c:v", "ffv1", "-y", clip.toString()).inheritIO().start();
