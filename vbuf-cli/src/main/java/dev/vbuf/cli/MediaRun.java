@@ -98,7 +98,7 @@ final class MediaRun implements Callable<Integer> {
         SourceOptions so = new SourceOptions(cmd.reader, cmd.threads, cmd.loop,
                 sizeGiven || input.equals("testsrc") ? fo.size.width() : 0,
                 sizeGiven || input.equals("testsrc") ? fo.size.height() : 0,
-                format, fps, 4, cmd.allowTruncated);
+                format, fps, 4, cmd.allowTruncated, cmd.convert);
         if (input.equals("testsrc") && cmd.frames == null && !given("--duration")) {
             throw Flags.bad(cmd.spec, "--input testsrc never ends by itself; give --frames N (e.g. --frames 120)");
         }
@@ -189,6 +189,7 @@ final class MediaRun implements Callable<Integer> {
                 j.put("checksum", String.format("%08x", sum.streamChecksum())).put("patternMatches", sum.patternMatches())
                         .put("patternMismatches", sum.patternMismatches()).put("missing", sum.missing());
             }
+            if (info.metadata().containsKey("convert")) j.put("convert", info.metadata().get("convert"));
             j.put("sink", sink.summary());
             if (!errors.isEmpty()) j.put("errors", String.join("; ", errors));
             out.println(j.end());
@@ -203,6 +204,9 @@ final class MediaRun implements Callable<Integer> {
             out.printf(Locale.ROOT, "  pool      %d frames x %s bytes = %s; %d of %d slots back%n", r.poolFrames(),
                     Units.grouped(r.bufferBytes()), Units.bytes(r.bufferBytes() * r.poolFrames()), r.slotsBack(), r.poolFrames());
             out.printf(Locale.ROOT, "  output    %s%n", sink.summary());
+            if (info.metadata().containsKey("convert")) {
+                out.printf(Locale.ROOT, "  convert   %s: %d copies%n", info.metadata().get("convert"), c.copies.sum());
+            }
             if (c.warnings.sum() > 0) {
                 out.printf(Locale.ROOT, "  warnings  %d: %s%n", c.warnings.sum(), c.firstWarning());
             }

@@ -125,6 +125,11 @@ public final class RunCommand implements Callable<Integer> {
             + " warning instead of an error; what decodes is written.")
     boolean allowTruncated;
 
+    @Option(names = "--convert", description = "A file whose decoded pixel format vbuf has no format for (e.g. 12-bit"
+            + " yuv420p12le) is converted to the nearest one it has (yuv420p10le) through libswscale: one counted copy per"
+            + " picture, shown in the summary. Without it such a file is refused, naming the format to convert to.")
+    boolean convert;
+
     @Option(names = "--ffmpeg-log", paramLabel = "LEVEL", defaultValue = "warning",
             description = "Which of FFmpeg's own log lines to show (on standard error, through the same logger as vbuf's):"
                     + " quiet, error, warning, info, verbose, debug. Default: ${DEFAULT-VALUE}.")

@@ -86,6 +86,30 @@ class MediaRunTest {
         assertEquals(a.number("poolFrames"), a.number("slotsBack"), a::toString);
     }
 
+    /** A 12-bit file: refused naming the format to convert to; with --convert one counted copy a picture, in the summary. */
+    @Test
+    void aFormatVbufLacksIsRefusedOrConvertedWithConvert() throws Exception {
+        // FFmpeg's own program, shipped by org.bytedeco next to the libraries (this module does not read those modules)
+        for (String m : new String[]{"org.bytedeco.ffmpeg", "org.bytedeco.javacpp"}) {
+            ModuleLayer.boot().findModule(m).ifPresent(MediaRunTest.class.getModule()::addReads);
+        }
+        String ffmpeg = org.bytedeco.javacpp.Loader.load(org.bytedeco.ffmpeg.ffmpeg.class);
+        Path clip = dir.resolve("p12.mkv");
+        Process p = new ProcessBuilder(ffmpeg, "-hide_banner", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=25",
+                "-frames:v", "4", "-pix_fmt", "yuv420p12le", "-c:v", "ffv1", "-y", clip.toString()).inheritIO().start();
+        assertEquals(0, p.waitFor());
+        Path y4m = dir.resolve("p12.y4m");
+        Cli r = Cli.run("run", "--input", clip.toString(), "--output", y4m.toString());
+        assertEquals(1, r.exit(), r::toString);
+        assertTrue(r.err().contains("yuv420p12le") && r.err().contains("--convert") && r.err().contains("yuv420p10le"), r::toString);
+        Cli c = Cli.run("run", "--input", clip.toString(), "--output", y4m.toString(), "--convert");
+        assertEquals(0, c.exit(), c::toString);
+        assertTrue(c.out().contains("convert   yuv420p12le -> yuv420p10le (libswscale, one counted copy per picture): 4 copies"),
+                c::toString);
+        assertTrue(Files.readString(y4m, java.nio.charset.StandardCharsets.ISO_8859_1).startsWith("YUV4MPEG2 W64 H48 ")
+                && Files.readString(y4m, java.nio.charset.StandardCharsets.ISO_8859_1).contains(" C420p10"), "a 10-bit Y4M");
+    }
+
     @Test
     void probeShowsThePool() {
         String y4m = dir.resolve("p.y4m").toString();

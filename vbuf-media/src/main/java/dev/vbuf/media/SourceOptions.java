@@ -16,9 +16,17 @@ import dev.vbuf.format.PixelFormat;
  * @param queueDepth reads in flight per thread for io_uring (≥ 1)
  * @param allowTruncated an input that ends early (or has a damaged packet) is a counted warning
  *                instead of an error (the CLI's --allow-truncated)
+ * @param convert a decoded picture format vbuf has no pixel format for is converted to the nearest
+ *                one it has (libswscale, one counted copy per picture) instead of refused (the CLI's
+ *                --convert)
  */
 public record SourceOptions(String reader, int threads, boolean loop, int width, int height, PixelFormat format,
-                            double fps, int queueDepth, boolean allowTruncated) {
+                            double fps, int queueDepth, boolean allowTruncated, boolean convert) {
+    public SourceOptions(String reader, int threads, boolean loop, int width, int height, PixelFormat format, double fps,
+                         int queueDepth, boolean allowTruncated) {
+        this(reader, threads, loop, width, height, format, fps, queueDepth, allowTruncated, false);
+    }
+
     public SourceOptions(String reader, int threads, boolean loop, int width, int height, PixelFormat format, double fps,
                          int queueDepth) {
         this(reader, threads, loop, width, height, format, fps, queueDepth, false);
@@ -34,13 +42,16 @@ public record SourceOptions(String reader, int threads, boolean loop, int width,
         return new SourceOptions("mmap", 1, false, 0, 0, null, 0, 4);
     }
 
-    public SourceOptions withReader(String r) { return new SourceOptions(r, threads, loop, width, height, format, fps, queueDepth, allowTruncated); }
-    public SourceOptions withThreads(int t) { return new SourceOptions(reader, t, loop, width, height, format, fps, queueDepth, allowTruncated); }
-    public SourceOptions withLoop(boolean l) { return new SourceOptions(reader, threads, l, width, height, format, fps, queueDepth, allowTruncated); }
-    public SourceOptions withSize(int w, int h) { return new SourceOptions(reader, threads, loop, w, h, format, fps, queueDepth, allowTruncated); }
-    public SourceOptions withFormat(PixelFormat f) { return new SourceOptions(reader, threads, loop, width, height, f, fps, queueDepth, allowTruncated); }
-    public SourceOptions withFps(double f) { return new SourceOptions(reader, threads, loop, width, height, format, f, queueDepth, allowTruncated); }
+    public SourceOptions withReader(String r) { return new SourceOptions(r, threads, loop, width, height, format, fps, queueDepth, allowTruncated, convert); }
+    public SourceOptions withThreads(int t) { return new SourceOptions(reader, t, loop, width, height, format, fps, queueDepth, allowTruncated, convert); }
+    public SourceOptions withLoop(boolean l) { return new SourceOptions(reader, threads, l, width, height, format, fps, queueDepth, allowTruncated, convert); }
+    public SourceOptions withSize(int w, int h) { return new SourceOptions(reader, threads, loop, w, h, format, fps, queueDepth, allowTruncated, convert); }
+    public SourceOptions withFormat(PixelFormat f) { return new SourceOptions(reader, threads, loop, width, height, f, fps, queueDepth, allowTruncated, convert); }
+    public SourceOptions withFps(double f) { return new SourceOptions(reader, threads, loop, width, height, format, f, queueDepth, allowTruncated, convert); }
     public SourceOptions withAllowTruncated(boolean a) {
-        return new SourceOptions(reader, threads, loop, width, height, format, fps, queueDepth, a);
+        return new SourceOptions(reader, threads, loop, width, height, format, fps, queueDepth, a, convert);
+    }
+    public SourceOptions withConvert(boolean c) {
+        return new SourceOptions(reader, threads, loop, width, height, format, fps, queueDepth, allowTruncated, c);
     }
 }

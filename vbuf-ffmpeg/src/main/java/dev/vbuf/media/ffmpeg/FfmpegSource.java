@@ -20,6 +20,7 @@ import org.bytedeco.ffmpeg.avutil.AVDictionary;
 import org.bytedeco.ffmpeg.avutil.AVFrame;
 import org.bytedeco.ffmpeg.avutil.AVRational;
 import org.bytedeco.ffmpeg.avutil.Free_Pointer_ByteBuffer;
+import org.bytedeco.ffmpeg.swscale.SwsContext;
 import org.bytedeco.javacpp.Pointer;
 
 import java.io.IOException;
@@ -33,6 +34,7 @@ import java.util.LinkedHashMap;
 import static org.bytedeco.ffmpeg.global.avcodec.*;
 import static org.bytedeco.ffmpeg.global.avformat.*;
 import static org.bytedeco.ffmpeg.global.avutil.*;
+import static org.bytedeco.ffmpeg.global.swscale.*;
 
 /**
  * Any video file FFmpeg opens, decoded <b>into pool buffers</b>.
@@ -66,7 +68,7 @@ import static org.bytedeco.ffmpeg.global.avutil.*;
  * the decoder refuses is a {@link MediaException} naming the file, the last good picture and the
  * byte offset, unless truncation is allowed ({@link #allowTruncated}), when it is a warning
  * ({@link #truncation()}). FFmpeg's own log lines go to the {@code dev.vbuf.ffmpeg} logger
- * ({@link Av#logTo}).
+ * (Av's log callback).
  *
  * <h2>Copy fallback</h2>
  * A codec without {@code AV_CODEC_CAP_DR1}, or a picture whose format or size changed mid-
@@ -116,6 +118,10 @@ public final class FfmpegSource implements Source {
     private volatile Throwable callbackError;
     private boolean ctxFreed;
     private final boolean loop;
+    /** libswscale context when the decoder's format is converted (--convert), else null. */
+    private SwsContext sws;
+    /** The destination of sws_scale: data[] / linesize[] pointed at the pool frame's planes. */
+    private AVFrame swsDst;
 
     public FfmpegSource(String name) throws IOException {
         this(name, false);
@@ -123,19 +129,29 @@ public final class FfmpegSource implements Source {
 
     /** @param loop seek back to the start at the end of the file (the picture numbers restart at 0) */
     public FfmpegSource(String name, boolean loop) throws IOException {
+        this(name, loop, false);
+    }
+
+    /**
+     * @param loop    seek back to the start at the end of the file (the picture numbers restart at 0)
+     * @param convert when the decoder's pixel format has no vbuf format, convert each picture to the
+     *                nearest one vbuf has through libswscale (one counted copy per picture) instead of
+     *                refusing the file
+     */
+    public FfmpegSource(String name, boolean loop, boolean convert) throws IOException {
         Av.init();
         this.name = name;
         this.loop = loop;
         if (!name.contains("://") && !Files.exists(Path.of(name))) throw new NoSuchFileException(name, null, "no such file");
         AVFormatContext f = new AVFormatContext(null);
         int r = avformat_open_input(f, name, null, (AVDictionary) null);
-        if (r < 0) throw new MediaException(name, -1, -1, "FFmpeg cannot open it: " + Av.err(r));
+        if (r < 0) throw cannotOpen(name, "FFmpeg cannot open it: " + Av.err(r));
         this.fmt = f;
         try {
             r = avformat_find_stream_info(fmt, (AVDictionary) null);
-            if (r < 0) throw new MediaException(name, -1, -1, "FFmpeg cannot read its streams: " + Av.err(r));
+            if (r < 0) throw cannotOpen(name, "FFmpeg cannot read its streams: " + Av.err(r));
             streamIndex = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, (AVCodec) null, 0);
-            if (streamIndex < 0) throw new MediaException(name, -1, -1, "holds no video stream");
+            if (streamIndex < 0) throw cannotOpen(name, "FFmpeg finds no video stream in it");
             stream = fmt.streams(streamIndex);
             AVCodecParameters par = stream.codecpar();
             AVCodec codec = avcodec_find_decoder(par.codec_id());
@@ -144,10 +160,16 @@ public final class FfmpegSource implements Source {
             ctx = avcodec_alloc_context3(codec);
             avcodec_parameters_to_context(ctx, par);
             avFormat = par.format();
-            format = Av.fromAv(avFormat);
+            PixelFormat own = Av.fromAv(avFormat);
+            String to = Av.convertTo(avFormat);
+            if (own == null && !convert) throw new MediaException(name, -1, -1, "its pictures are " + Av.name(avFormat)
+                    + ", which has no vbuf pixel format (vbuf has " + Av.supported() + "). Pass --convert to have vbuf"
+                    + " convert each picture to " + to + " while decoding (libswscale, one counted copy per picture),"
+                    + " or convert the file first, e.g. `ffmpeg -i " + name + " -pix_fmt " + to + " -c:v ffv1 converted.mkv`");
+            format = own != null ? own : Av.fromAv(av_get_pix_fmt(to));
             if (format == null) throw new MediaException(name, -1, -1, "its pictures are " + Av.name(avFormat)
-                    + ", which has no vbuf pixel format (vbuf has " + Av.supported() + "); convert it first, e.g. `ffmpeg -i "
-                    + name + " -pix_fmt " + Av.convertTo(avFormat) + " -c:v ffv1 converted.mkv`");
+                    + " and vbuf has no format near it to convert to (vbuf has " + Av.supported() + ")");
+            boolean converting = own == null;
             int w = par.width(), h = par.height();
             int[] aw = {w}, ah = {h}, align = new int[8];
             avcodec_align_dimensions2(ctx, aw, ah, align);
@@ -155,7 +177,14 @@ public final class FfmpegSource implements Source {
             for (int a : align) while (a > strideAlign) strideAlign <<= 1;
             int lw = aw[0] + (aw[0] % format.widthMultiple()), lh = ah[0] + (ah[0] % format.heightMultiple());
             layout = FrameLayout.of(format, lw, lh, strideAlign);
-            dr1 = (codec.capabilities() & AV_CODEC_CAP_DR1) != 0;
+            // converting: the decoder writes its own buffers, libswscale writes the pool's
+            dr1 = !converting && (codec.capabilities() & AV_CODEC_CAP_DR1) != 0;
+            if (converting) {
+                sws = sws_getContext(w, h, avFormat, w, h, Av.toAv(format), SWS_BICUBIC, null, null, (double[]) null);
+                if (sws == null) throw new MediaException(name, -1, -1, "libswscale cannot convert " + Av.name(avFormat)
+                        + " to " + to + " at " + w + "x" + h);
+                swsDst = av_frame_alloc();
+            }
             AVRational rate = av_guess_frame_rate(fmt, stream, null);
             fps = rate.num() > 0 && rate.den() > 0 ? (double) rate.num() / rate.den() : 0;
             boolean intra = codec.id() == AV_CODEC_ID_FFV1;
@@ -198,7 +227,9 @@ public final class FfmpegSource implements Source {
             meta.put("container", fmt.iformat().name().getString());
             meta.put("codec", codec.name().getString());
             meta.put("pixfmt", Av.name(avFormat));
-            meta.put("decodeIntoPool", dr1 ? "yes (get_buffer2)" : "no: the codec lacks AV_CODEC_CAP_DR1, one counted copy per picture");
+            if (converting) meta.put("convert", Av.name(avFormat) + " -> " + to + " (libswscale, one counted copy per picture)");
+            meta.put("decodeIntoPool", dr1 ? "yes (get_buffer2)" : converting ? "no: converted with libswscale, one counted copy"
+                    + " per picture" : "no: the codec lacks AV_CODEC_CAP_DR1, one counted copy per picture");
             if (fmt.duration() > 0) {
                 meta.put("duration", String.format(java.util.Locale.ROOT, "%.3f s", fmt.duration() / 1e6));
                 if (frames < 0 && fps > 0) meta.put("pictures", "about " + Math.round(fmt.duration() / 1e6 * fps) + " (from the duration)");
@@ -221,9 +252,26 @@ public final class FfmpegSource implements Source {
                     + " " + format + (fps > 0 ? " " + String.format("%.3f", fps) + " fps" : ""), layout,
                     layout.frameBytes() + SLACK, w, h, fps, frames, meta);
         } catch (IOException | RuntimeException e) {
+            freeSws();
             avformat_close_input(fmt);
             throw e;
         }
+    }
+
+    /**
+     * A file FFmpeg cannot open: named with its size (where a cut file ends), no picture decoded.
+     * A cut in the header, or in an index that comes before the pictures (mp4's moov), ends here.
+     */
+    private static MediaException cannotOpen(String name, String why) {
+        long size = -1;
+        try {
+            if (!name.contains("://")) size = Files.size(Path.of(name));
+        } catch (IOException | RuntimeException ignored) {
+            // the size is only for the message
+        }
+        return new MediaException(name, -1, size, why + "; no picture decoded"
+                + (size >= 0 ? " (the file ends at byte " + size + ")" : "") + ". A file cut or damaged in its header or"
+                + " index cannot be read at all: get it again; or it is not a video file FFmpeg reads");
     }
 
     @Override
@@ -374,7 +422,14 @@ public final class FfmpegSource implements Source {
                         + frame.width() + "x" + frame.height() + " mid-stream; vbuf does not rebuild the pool");
             }
             MemorySegment dst = f.segment();
-            for (int p = 0; p < g.planes(); p++) {
+            if (sws != null) { // --convert: libswscale writes the pool frame's planes (the one copy)
+                for (int p = 0; p < layout.planeCount(); p++) {
+                    Av.setPlane(swsDst.address(), p, dst.address() + layout.plane(p).offset(), layout.plane(p).stride());
+                }
+                int rows = sws_scale(sws, frame.data(), frame.linesize(), 0, frame.height(), swsDst.data(), swsDst.linesize());
+                if (rows <= 0) throw new IllegalStateException(name + ": libswscale failed to convert picture " + n + " ("
+                        + Av.err(rows) + ")");
+            } else for (int p = 0; p < g.planes(); p++) {
                 long src = Av.plane(frame.address(), p);
                 int ls = Av.linesize(frame.address(), p);
                 MemorySegment s = MemorySegment.ofAddress(src).reinterpret((long) ls * g.rows(p));
@@ -519,11 +574,26 @@ public final class FfmpegSource implements Source {
         System.getLogger("dev.vbuf.ffmpeg").log(System.Logger.Level.WARNING, name + ": " + text);
     }
 
-    /** At the end of the file: fewer pictures than the container promised is a truncation. */
+    /**
+     * At the end of the file: fewer pictures than the container promised is a truncation (a frame
+     * count is exact; a count from a duration may be one over), and so is a transport stream that
+     * ends inside a transport packet. One warning at most.
+     */
     private void checkComplete(long decoded, long lastGood, long lastPos) throws MediaException {
-        if (expected > 0 && decoded < expected - 1 && (maxFramesOf(counters) < 0 || decoded < maxFramesOf(counters))) {
-            truncated(decoded, lastGood, lastPos, "the file ends after byte " + lastPos + " ("
-                    + fileSize() + " bytes)");
+        long size = fileSize();
+        String end = size >= 0 ? "the file ends at byte " + size : "the input ends";
+        String after = lastPos >= 0 ? ", after the picture packet at byte " + lastPos : ", before the first whole picture packet";
+        long slack = "its frame count".equals(expectedFrom) ? 0 : 1;
+        if (expected > 0 && decoded < expected - slack && (maxFramesOf(counters) < 0 || decoded < maxFramesOf(counters))) {
+            truncated(decoded, lastGood, size >= 0 ? size : lastPos, end + after);
+            return;
+        }
+        // a transport stream is a sequence of 188-byte packets (192 with a time code, 204 with FEC):
+        // a file that is not a whole number of them ends inside one
+        if (fmt.iformat().name().getString().equals("mpegts") && size > 0
+                && size % 188 != 0 && size % 192 != 0 && size % 204 != 0) {
+            truncated(decoded, lastGood, size, end + ", inside a transport packet (not a whole number of 188-byte"
+                    + " packets)" + after);
         }
     }
 
@@ -531,11 +601,12 @@ public final class FfmpegSource implements Source {
         return c == null ? -1 : c.maxFrames();
     }
 
-    private String fileSize() {
+    /** The input file's size in bytes, or -1 (a URL, or the file is gone). */
+    private long fileSize() {
         try {
-            return String.valueOf(Files.size(Path.of(name)));
+            return name.contains("://") ? -1 : Files.size(Path.of(name));
         } catch (IOException | RuntimeException e) {
-            return "?";
+            return -1;
         }
     }
 
@@ -550,8 +621,16 @@ public final class FfmpegSource implements Source {
         }
     }
 
+    private void freeSws() {
+        if (sws != null) sws_freeContext(sws);
+        sws = null;
+        if (swsDst != null) av_frame_free(swsDst);
+        swsDst = null;
+    }
+
     @Override
     public void close() {
+        freeSws();
         if (!ctxFreed) avcodec_free_context(ctx);
         BY_CONTEXT.values().remove(this);
         avformat_close_input(fmt);

@@ -23,6 +23,6 @@ public final class FfmpegSourceProvider implements SourceProvider {
 
     @Override
     public Source open(String input, SourceOptions options) throws IOException {
-        return new FfmpegSource(input, options.loop()).allowTruncated(options.allowTruncated());
+        return new FfmpegSource(input, options.loop(), options.convert()).allowTruncated(options.allowTruncated());
     }
 }
