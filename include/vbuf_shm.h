@@ -234,8 +234,8 @@ _Static_assert(sizeof(_Atomic uint32_t) == 4, "32-bit atomics are 4 bytes");
 #define VBUF_DEFAULT_PROCESS_CAPACITY 64
 #define VBUF_MAX_PROCESS_CAPACITY  4096
 #define VBUF_DEFAULT_RECLAIM_AFTER_MS 1000 /* survivors recover a dead peer's slots within this */
-#define VBUF_FUTEX_SPINS           110  /* polls before a waiter sleeps in the kernel: spins, then yields */
-#define VBUF_FUTEX_BUSY_SPINS      100  /* of those, polls with a CPU pause before the yields */
+#define VBUF_FUTEX_SPINS           100  /* polls before a waiter sleeps in the kernel (all spins: no yields) */
+#define VBUF_FUTEX_BUSY_SPINS      100  /* of those, polls with a CPU pause (the rest would yield) */
 #define VBUF_MAX_SLEEP_NANOS       100000000LL /* longest single futex sleep */
 #define VBUF_SLEEP_DEADLINE_SLACK_NANOS 50000000LL /* a sleep registration is honoured this long past it */
 #define VBUF_SHM_PREFIX            "vbuf." /* pool NAME is the file /dev/shm/vbuf.NAME */
