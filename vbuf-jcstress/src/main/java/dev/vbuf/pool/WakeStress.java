@@ -26,11 +26,22 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 public final class WakeStress {
     private WakeStress() {}
 
-    /** A one-buffer private pool of one group, single-writer, waiting on the futex. */
+    /**
+     * A one-buffer private pool of one group, single-writer, waiting on the futex. Its sleep
+     * deadlines are raised an hour ahead: a waker ignores a registration older than the longest
+     * sleep plus slack (150 ms: a real sleeper renews it every 100 ms, so only a dead one's gets
+     * that old), and on a loaded machine jcstress's two actors of one sample can run further
+     * apart than that. The deadline's rule is proved by CrossProcessTest; here, only the pair.
+     */
     static FramePool pool() {
-        return FramePool.builder().external(List.of(ExternalBuffer.of(Arena.ofAuto().allocate(64, 64)))).groups("g")
-                .overflow(Overflow.BLOCK).waitStrategy(WaitStrategy.futex()).jmx(false)
+        FramePool pool = FramePool.builder().external(List.of(ExternalBuffer.of(Arena.ofAuto().allocate(64, 64))))
+                .groups("g").overflow(Overflow.BLOCK).waitStrategy(WaitStrategy.futex()).jmx(false)
                 .singleProducer(true).singleConsumers(true).build();
+        long hourAhead = System.nanoTime() + 3_600_000_000_000L;
+        HandOff h = pool.handOff();
+        h.cb.setMax(h.freePoint.deadlineOffset, hourAhead);
+        h.cb.setMax(h.groupPoints[0].deadlineOffset, hourAhead);
+        return pool;
     }
 
     /** r1: 1 when the sleeper saw work (it would not sleep); r2: 1 when the word moved past what it read. */
