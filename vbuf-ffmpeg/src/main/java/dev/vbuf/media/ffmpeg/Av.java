@@ -9,7 +9,7 @@ import java.lang.foreign.ValueLayout;
 import static org.bytedeco.ffmpeg.global.avutil.*;
 
 /** Small FFmpeg helpers: error text, pixel format mapping, AVFrame plane pointers. */
-final class Av {
+public final class Av {
     /** AVFrame starts with {@code uint8_t *data[8]; int linesize[8];} (libavutil/frame.h, stable ABI). */
     static final long DATA = 0, LINESIZE = 64;
 
@@ -93,7 +93,11 @@ final class Av {
         return new String(b, 0, n) + " (" + code + ")";
     }
 
-    static int toAv(PixelFormat f) {
+    /**
+     * FFmpeg's {@code AV_PIX_FMT_*} with the memory layout of a vbuf format (the one table of it;
+     * vbuf-bridge's {@code AvFormats} answers from it), or -1 (YV12: FFmpeg has no Y,V,U planar 4:2:0).
+     */
+    public static int toAv(PixelFormat f) {
         return switch (f) {
             case I420 -> AV_PIX_FMT_YUV420P;
             case YV12 -> -1;
@@ -120,7 +124,7 @@ final class Av {
     }
 
     /** The vbuf format for an FFmpeg pixel format, or null. */
-    static PixelFormat fromAv(int av) {
+    public static PixelFormat fromAv(int av) {
         for (PixelFormat f : PixelFormat.values()) if (toAv(f) == av) return f;
         // full-range JPEG variant of yuv420p has the same layout
         if (av == AV_PIX_FMT_YUVJ420P) return PixelFormat.I420;
