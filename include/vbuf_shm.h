@@ -1440,7 +1440,8 @@ static inline void vbuf_nap(int64_t ns, int64_t left) {
 
 /*
  * Takes group g's next frame, waiting up to timeout_ns (< 0: no limit): VBUF_FUTEX_SPINS polls
- * (spinning, then yielding), then sleeps on the group's futex word between polls. A queued frame
+ * (spinning; yields past VBUF_FUTEX_BUSY_SPINS, none by default), then sleeps on the group's futex
+ * word between polls. A queued frame
  * that stays claimed by another consumer (VBUF_BUSY) is waited for with naps of up to 10 ms, not
  * spun on. *stop (may be NULL) is read after every poll and every sleep.
  * Returns VBUF_OK, VBUF_END (end of stream and nothing queued), VBUF_TIMEDOUT, VBUF_STOPPED,
