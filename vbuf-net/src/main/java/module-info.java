@@ -10,6 +10,7 @@ module dev.vbuf.net {
     requires org.agrona.core;
     requires io.aeron.client;
     requires io.aeron.driver;
+    requires io.aeron.archive; // vbuf record / vbuf replay: FrameArchive
 
     exports dev.vbuf.net;
 }

@@ -21,7 +21,7 @@ import java.io.PrintWriter;
         subcommands = {PlanCommand.class, RunCommand.class, ProbeCommand.class, ConsumeCommand.class, InspectCommand.class,
                 ShmCommand.class, InfoCommand.class, CaptureCommand.class, DisplayCommand.class, DevicesCommand.class,
                 dev.vbuf.cli.bench.BenchCommand.class, SendCommand.class, ReceiveCommand.class, TopCommand.class,
-                ServeCommand.class, CommandLine.HelpCommand.class},
+                ServeCommand.class, RecordCommand.class, ReplayCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:the run failed (verification, accounting or a runtime error)",
                 "2:bad usage (unknown flag, value out of range)"})

@@ -62,10 +62,10 @@ final class MediaRun implements Callable<Integer> {
             throw Flags.bad(cmd.spec, "--reader " + cmd.reader + " is not one of mmap, direct, io_uring");
         }
         Integer poolFrames = cmd.pool.frames();
-        MediaPaths.checkInput(cmd.spec, input);
-        MediaPaths.checkOutput(cmd.spec, output);
+        if (!NetMedia.isAeron(input)) MediaPaths.checkInput(cmd.spec, input);
+        if (!NetMedia.isAeron(output)) MediaPaths.checkOutput(cmd.spec, output);
         // Y4M and raw outputs put pictures back in order (within the readers' window); an encoder does not
-        boolean ordered = !output.equals("null") && !output.equals("checksum");
+        boolean ordered = !output.equals("null") && !output.equals("checksum") && !NetMedia.isAeron(output);
         if (cmd.threads > 1 && ordered && !dev.vbuf.media.file.VideoFile.handles(output)) {
             throw Flags.bad(cmd.spec, "--threads " + cmd.threads + " delivers pictures out of order, and --output " + output
                     + " encodes them in arrival order; use --threads 1, or a .y4m / raw output, or --output null / checksum");
@@ -108,7 +108,8 @@ final class MediaRun implements Callable<Integer> {
         PrintWriter err = cmd.spec.commandLine().getErr();
         StatusLine status = new StatusLine(cmd.json() ? err : out, StatusLine.isTerminal());
         MemorySpec memory = cmd.memorySpec();
-        try (Source source = MediaPaths.openSource(cmd.spec, input, so); Sink sink = MediaPaths.openSink(cmd.spec, output, counters);
+        try (Source source = NetMedia.isAeron(input) ? NetMedia.source(cmd.spec, input) : MediaPaths.openSource(cmd.spec, input, so);
+             Sink sink = NetMedia.isAeron(output) ? NetMedia.sink(cmd.spec, output, counters) : MediaPaths.openSink(cmd.spec, output, counters);
              GracefulStop stop = GracefulStop.install("run", counters::requestStop)) {
             StreamInfo info = source.info();
             int minimum = Pipeline.minimumFrames(source, List.of(sink));

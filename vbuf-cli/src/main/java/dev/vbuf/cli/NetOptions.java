@@ -20,9 +20,21 @@ final class NetOptions {
 
     /** Checks the flags and connects: to the driver of --aeron-dir, or to a new embedded one. */
     NetLink link() {
+        return link(0);
+    }
+
+    /**
+     * As {@link #link()}, with an embedded driver that drops the fraction {@code loss} of the data
+     * packets arriving (Aeron's debug receive endpoint); 0 for none.
+     */
+    NetLink link(double loss) {
         Flags.range(spec, "--stream", stream, 1, Integer.MAX_VALUE);
+        if (loss != 0 && aeronDir != null) {
+            throw Flags.bad(spec, "--simulate-loss needs this process's own media driver: leave --aeron-dir out"
+                    + " (an external driver gets loss from its own aeron.debug.receive.data.loss.rate setting)");
+        }
         try {
-            return aeronDir != null ? NetLink.external(aeronDir) : NetLink.embedded();
+            return aeronDir != null ? NetLink.external(aeronDir) : NetLink.embedded(loss, 0);
         } catch (IllegalArgumentException e) {
             throw Flags.bad(spec, e.getMessage());
         }

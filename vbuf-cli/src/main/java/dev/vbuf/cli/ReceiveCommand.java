@@ -69,6 +69,11 @@ public final class ReceiveCommand implements Callable<Integer> {
             description = "Give up when nothing comes for this long, 1ms..24h. Default: ${DEFAULT-VALUE}.")
     String timeout;
 
+    @Option(names = "--simulate-loss", paramLabel = "FRACTION", defaultValue = "0",
+            description = "Test aid: drop this fraction (0..0.9) of the data packets that arrive, in this process's"
+                    + " media driver (Aeron's debug loss generator), to watch NAK and retransmit at work. Default: ${DEFAULT-VALUE}.")
+    double simulateLoss;
+
     @Mixin
     FrameOptions frame;
 
@@ -108,7 +113,7 @@ public final class ReceiveCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         var stopRequested = new AtomicBoolean();
         try (GracefulStop stop = GracefulStop.install("receive", () -> stopRequested.set(true));
-             NetLink link = net.link()) {
+             NetLink link = net.link(checkedLoss())) {
             Subscription sub = link.subscription(channel, net.stream);
             StatusLine status = new StatusLine(json ? err : out, StatusLine.isTerminal());
             FrameLayout layout;
@@ -189,16 +194,17 @@ public final class ReceiveCommand implements Callable<Integer> {
                     var j = new Json().begin().put("ok", ok).put("channel", channel).put("stream", net.stream)
                             .put("pool", p.name()).put("shared", shared != null);
                     for (var e : c.toMap().entrySet()) j.put(e.getKey(), e.getValue());
-                    j.put("lost", receiver.lost());
+                    j.put("lost", receiver.lost()).put("naksSent", link.naksSent());
                     if (shared == null) j.put("verified", verified.get()).put("verifyFailures", failures.get());
                     out.println(j.put("endOfStream", receiver.endOfStream()).put("timedOut", timedOut).put("stopped", stopped)
                             .put("durationMs", wall / 1e6, 1).put("gbPerSecond", c.get(BYTES) / secs / 1e9, 3)
                             .put("latencyP50Us", lat.valueAt(50) / 1e3, 1).put("latencyP99Us", lat.valueAt(99) / 1e3, 1)
                             .put("lastRefusal", receiver.lastRefusal() == null ? "" : receiver.lastRefusal()).end());
                 } else {
-                    out.printf(Locale.ROOT, "vbuf receive: %d frames (%s) in %.3f s = %.1f fps, %.3f GB/s, %d chunks; lost %d"
-                                    + " (%s)%s, end of stream %s%n", c.get(FRAMES), Units.bytes(c.get(BYTES)), secs,
-                            c.get(FRAMES) / secs, c.get(BYTES) / secs / 1e9, c.get(CHUNKS), receiver.lost(), causes(c.toMap()),
+                    out.printf(Locale.ROOT, "vbuf receive: %d frames (%s) in %.3f s = %.1f fps, %.3f GB/s, %d chunks, %d NAKs sent;"
+                                    + " lost %d (%s)%s, end of stream %s%n", c.get(FRAMES), Units.bytes(c.get(BYTES)), secs,
+                            c.get(FRAMES) / secs, c.get(BYTES) / secs / 1e9, c.get(CHUNKS), link.naksSent(), receiver.lost(),
+                            causes(c.toMap()),
                             shared == null ? String.format(Locale.ROOT, ", verified %d, failures %d", verified.get(), failures.get()) : "",
                             receiver.endOfStream() ? "yes" : stopped ? "no (stopped by a signal)" : "no");
                     out.printf(Locale.ROOT, "  latency sender submit -> pool submit here p50 %s us, p99 %s us (one clock:"
@@ -213,6 +219,14 @@ public final class ReceiveCommand implements Callable<Integer> {
                 return ok ? 0 : 1;
             }
         }
+    }
+
+    private double checkedLoss() {
+        if (!(simulateLoss >= 0 && simulateLoss <= 0.9)) {
+            throw Flags.bad(spec, "--simulate-loss " + simulateLoss + " is out of range: give a fraction from 0 to 0.9"
+                    + " (0.05 drops 5% of the arriving data packets)");
+        }
+        return simulateLoss;
     }
 
     /** "gap 1, timeout 2": the non-zero loss and refusal counters. */

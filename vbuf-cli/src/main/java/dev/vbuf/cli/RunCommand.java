@@ -26,6 +26,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 /**
  * {@code vbuf run}: a stream through a pool, through vbuf-media's {@link Pipeline} like every
@@ -55,6 +59,11 @@ public final class RunCommand implements Callable<Integer> {
     static final int MAX_SLOW_MS = 10_000;
     static final int MIN_POOL_FRAMES = 4;
     static final Duration MAX_DURATION = Duration.ofHours(24);
+    /**
+     * How long past {@code --duration} the run may go to finish the picture in hand before it is
+     * stopped like Ctrl-C (a paced source that keeps up is done by then; see {@link #durationWatch}).
+     */
+    static final long DURATION_GRACE_NANOS = 250_000_000L;
     /** The group other processes read by default ('vbuf consume NAME'). */
     static final String REMOTE_GROUP = "consume";
 
@@ -65,7 +74,8 @@ public final class RunCommand implements Callable<Integer> {
     FrameOptions frame;
 
     @Option(names = "--duration", defaultValue = "10s",
-            description = "How long to run, greater than 0 and at most 24h (e.g. 10s, 500ms). Default: ${DEFAULT-VALUE}.")
+            description = "How long to run (wall time, also when the producer waits for a full pool), greater than 0 and at most 24h"
+                    + " (e.g. 10s, 500ms). Default: ${DEFAULT-VALUE}.")
     String duration;
 
     @Option(names = "--frames", paramLabel = "N",
@@ -93,10 +103,12 @@ public final class RunCommand implements Callable<Integer> {
     JsonOption jsonOption;
 
     // ---- real media (vbuf-media; see MediaRun) ----
-    @Option(names = "--input", paramLabel = "SRC", description = "testsrc (default), a file (.y4m, raw .yuv, .mkv, .mp4 ...) or /dev/videoN.")
+    @Option(names = "--input", paramLabel = "SRC", description = "testsrc (default), a file (.y4m, raw .yuv, .mkv, .mp4 ...), /dev/videoN, or aeron:udp?endpoint=ADDRESS:PORT"
+            + " (frames another machine sends, see docs/NET.md).")
     String input;
 
-    @Option(names = "--output", paramLabel = "DST", description = "null, checksum, a file (.y4m, .yuv, .mkv, .mp4, .nut ...) or /dev/fbN."
+    @Option(names = "--output", paramLabel = "DST", description = "null, checksum, a file (.y4m, .yuv, .mkv, .mp4, .nut ...), /dev/fbN, or aeron:udp?endpoint=HOST:PORT"
+            + " (frames to 'vbuf receive' or a 'vbuf run --input aeron:...' there)."
             + " With --input or --output the run moves real pictures through the pool (see docs/MEDIA.md).")
     String output;
 
@@ -139,8 +151,12 @@ public final class RunCommand implements Callable<Integer> {
     /** One verifier group of this process. */
     record Group(String name, VerifySink.Mode mode) {}
 
-    /** Everything validated, ready to run. */
-    record Setup(FrameLayout layout, double fps, long maxFrames, long durationNanos, int poolFrames,
+    /**
+     * Everything validated, ready to run. {@code durationNanos} is the paced source's own limit
+     * (checked between pictures, --fps 0 only); {@code durationLimitNanos} is --duration as wall
+     * time for every rate, enforced by {@link #durationWatch}.
+     */
+    record Setup(FrameLayout layout, double fps, long maxFrames, long durationNanos, long durationLimitNanos, int poolFrames,
                          String poolSizing, List<Group> groups, List<String> remoteGroups, int sharedMode) {
         List<String> groupNames() {
             return groups.stream().map(Group::name).toList();
@@ -275,7 +291,7 @@ public final class RunCommand implements Callable<Integer> {
             maxFrames = -1;
             durationNanos = d.toNanos();
         }
-        return new Setup(layout, fps, maxFrames, durationNanos, count, sizing, List.copyOf(local), remote, mode);
+        return new Setup(layout, fps, maxFrames, durationNanos, d.toNanos(), count, sizing, List.copyOf(local), remote, mode);
     }
 
     private int run(Setup s, TestSource source, List<VerifySink> sinks, MediaCounters counters, MemorySpec.Built mem,
@@ -289,18 +305,25 @@ public final class RunCommand implements Callable<Integer> {
             out.flush();
         }
         long[][] gc0 = {gcTotals()};
+        var built = new AtomicReference<FramePool>();
         var options = new Pipeline.Options(shared != null ? shared : "vbuf-run", s.poolFrames, pool.policy,
                 mem == null ? null : mem.allocator(), s.groupNames(), s.remoteGroups, request -> {
             var b = FramePool.builder().name(request.name()).layout(s.layout).count(request.frames())
                     .groups(request.groups()).overflow(request.overflow()).waitStrategy(pool.wait.strategy())
                     .recordTimestamps(true);
-            FramePool built = (shared != null ? b.shared(shared).sharedMemory(sharedMemory(memorySpec)).sharedMode(s.sharedMode).sharedNumaNode(memorySpec.node())
+            FramePool fp = (shared != null ? b.shared(shared).sharedMemory(sharedMemory(memorySpec)).sharedMode(s.sharedMode).sharedNumaNode(memorySpec.node())
                     .sharedLocked(memorySpec.locked()) : b.allocator(request.allocator())).build();
             gc0[0] = gcTotals(); // the run's GC figures start here, after the pool (and its MBean) exist
-            return built;
+            built.set(fp);
+            return fp;
         });
         RemoteWatch watch = shared == null ? null : new RemoteWatch(shared, s.remoteGroups, pool.policy);
         long[] last = {0, System.nanoTime()};
+        var timedOut = new AtomicBoolean();
+        Thread durationWatch = frames == null ? durationWatch(source, s.durationLimitNanos, counters, () -> {
+            FramePool fp = built.get();
+            return fp != null && !fp.endOfStream();
+        }, timedOut) : null;
         Pipeline.Result r;
         try {
             r = Pipeline.run(source, List.<Sink>copyOf(sinks), options, counters, (fp, c) -> {
@@ -320,10 +343,18 @@ public final class RunCommand implements Callable<Integer> {
             // SIGBUS on the shared mapping (its file truncated under this process), while closing the pool
             if (shared == null) throw fault;
             throw dev.vbuf.shm.PoolFile.vanished(shared, fault);
+        } finally {
+            if (durationWatch != null) durationWatch.interrupt();
         }
         long wall = r.wallNanos(); // from the source's start: building the pool is not part of the run
         long[] gc1 = gcTotals();
         status.finish();
+        if (timedOut.get()) {
+            spec.commandLine().getErr().println("vbuf run: stopped at --duration " + duration + " with " + counters.frames.sum()
+                    + (s.maxFrames > 0 ? " of " + s.maxFrames : "") + " frames made: the producer was held up waiting for"
+                    + " a free buffer (the pool was full; see the notes above)");
+            spec.commandLine().getErr().flush();
+        }
         RunReport report = new RunReport(this, s, source, sinks, counters, r, wall, gc1[0] - gc0[0][0], gc1[1] - gc0[0][1], stop.signalled());
         if (json()) {
             out.println(report.json());
@@ -335,6 +366,34 @@ public final class RunCommand implements Callable<Integer> {
         spec.commandLine().getErr().flush();
         if (stop.signalled()) return GracefulStop.EXIT_CODE;
         return report.ok() ? 0 : 1;
+    }
+
+    /**
+     * Stops the run (as Ctrl-C does: the picture in hand is finished, the sinks drain, the
+     * summary is printed) once {@code durationNanos} plus {@link #DURATION_GRACE_NANOS} have
+     * passed since the source started. The paced source checks its limit only between pictures;
+     * under BLOCK or ADAPTIVE a producer whose pool is full of frames kept for a group nobody
+     * reads (a remote group with no process attached) waits inside {@code acquireFree} and would
+     * never get there. With --fps N the limit is N x duration frames, which such a producer
+     * never reaches either, and one that fell behind would run past the duration catching up.
+     */
+    static Thread durationWatch(TestSource source, long durationNanos, MediaCounters counters, BooleanSupplier producing,
+                                AtomicBoolean fired) {
+        return Thread.ofPlatform().daemon().name("vbuf-run-duration").start(() -> {
+            while (source.startNanos() == 0) { // the clock starts with the source, after warm-up and the pool
+                LockSupport.parkNanos(5_000_000L);
+                if (Thread.interrupted()) return;
+            }
+            long deadline = source.startNanos() + durationNanos + DURATION_GRACE_NANOS;
+            for (long left = deadline - System.nanoTime(); left > 0; left = deadline - System.nanoTime()) {
+                LockSupport.parkNanos(left);
+                if (Thread.interrupted()) return;
+            }
+            if (!counters.stopRequested() && producing.getAsBoolean()) { // not when only the sinks are still draining
+                fired.set(true);
+                counters.requestStop();
+            }
+        });
     }
 
     private static String statusText(PoolStats ps, double rate, long skipped, VerifySink verify) {

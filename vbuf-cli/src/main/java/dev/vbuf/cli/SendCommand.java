@@ -122,7 +122,7 @@ public final class SendCommand implements Callable<Integer> {
                     else if (pool.endOfStream() && consumer.lag() == 0) {
                         eos = sender.sendEndOfStream();
                         // the stream's tail may still be in this process's driver (or being retransmitted)
-                        if (eos && !sender.awaitDelivered(idleLimit.toNanos())) {
+                        if (eos && !sender.awaitDelivered(idleLimit.toNanos(), link::repairs)) {
                             status.note("vbuf send: the receivers did not confirm the stream's end within " + timeout);
                         }
                         break;
@@ -145,15 +145,15 @@ public final class SendCommand implements Callable<Integer> {
                 var j = new Json().begin().put("ok", !timedOut).put("pool", name).put("group", group).put("channel", channel)
                         .put("stream", net.stream);
                 for (var e : c.toMap().entrySet()) j.put(e.getKey(), e.getValue());
-                out.println(j.put("endOfStream", eos).put("timedOut", timedOut).put("stopped", stopped)
+                out.println(j.put("retransmits", link.retransmitsSent()).put("endOfStream", eos).put("timedOut", timedOut).put("stopped", stopped)
                         .put("durationMs", secs * 1e3, 1).put("gbPerSecond", c.get(BYTES) / secs / 1e9, 3).end());
             } else {
                 out.printf(Locale.ROOT, "vbuf send %s: %d frames (%s) in %.3f s = %.1f fps, %.3f GB/s, %d chunks (%d claimed,"
                                 + " %d offered); dropped %d (back-pressure %d, no receiver %d), abandoned mid-frame %d,"
-                                + " end of stream %s%n", name, c.get(FRAMES), Units.bytes(c.get(BYTES)), secs,
+                                + " packets retransmitted %d, end of stream %s%n", name, c.get(FRAMES), Units.bytes(c.get(BYTES)), secs,
                         c.get(FRAMES) / secs, c.get(BYTES) / secs / 1e9, c.get(CHUNKS), c.get(CLAIMS), c.get(OFFERS),
                         c.get(DROPPED_BACK_PRESSURE) + c.get(DROPPED_NOT_CONNECTED), c.get(DROPPED_BACK_PRESSURE),
-                        c.get(DROPPED_NOT_CONNECTED), c.get(ABORTED), eos ? "sent" : stopped ? "no (stopped by a signal)" : "no");
+                        c.get(DROPPED_NOT_CONNECTED), c.get(ABORTED), link.retransmitsSent(), eos ? "sent" : stopped ? "no (stopped by a signal)" : "no");
             }
             out.flush();
             if (timedOut) err.println("vbuf send: no frame for " + timeout + " and no end of stream; is the producer running?");

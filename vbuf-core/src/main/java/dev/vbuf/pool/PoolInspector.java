@@ -96,7 +96,8 @@ final class PoolInspector {
             groups.add(new GroupStats(pool.groupName(g), h.lag(g), h.taken(g),
                     cb.lvCounter(rec + ControlBlock.G_DROPPED), cb.lvCounter(rec + ControlBlock.G_STALE_SKIPPED),
                     heldBy[g], cb.lvCounter(rec + ControlBlock.G_ACQUIRE_WAITS),
-                    cb.lvCounter(rec + ControlBlock.G_ACQUIRE_TIMEOUTS)));
+                    cb.lvCounter(rec + ControlBlock.G_ACQUIRE_TIMEOUTS), cb.lvCounter(rec + ControlBlock.G_FULL_POPS),
+                    cb.lvCounter(rec + ControlBlock.G_LOST_TO_CRASH)));
         }
         long totalBytes = 0;
         for (int s = 0; s < h.slotCount; s++) totalBytes += pool.bufferSize(s);
@@ -107,7 +108,8 @@ final class PoolInspector {
                 h.published(), cb.lvCounter(ControlBlock.P_ACQUIRE_WAITS),
                 cb.lvCounter(ControlBlock.P_ACQUIRE_TIMEOUTS), cb.lvCounter(ControlBlock.P_ACQUIRE_FAILS),
                 cb.lvCounter(ControlBlock.P_RECLAIMS), List.copyOf(groups),
-                byState[FrameState.HELD_BY_DECODER.ordinal()], references);
+                byState[FrameState.HELD_BY_DECODER.ordinal()], references,
+                cb.lvCounter(ControlBlock.P_PEER_RECOVERIES), cb.lvCounter(ControlBlock.P_SLOTS_RECOVERED));
     }
 
     /** The buffer table of {@link FramePool#printAllBuffers()}. */

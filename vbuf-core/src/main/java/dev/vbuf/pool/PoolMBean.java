@@ -73,5 +73,15 @@ final class PoolMBean implements FramePoolMXBean {
     @Override public long[] getGroupStaleSkipped() { return s().groups().stream().mapToLong(GroupStats::staleSkipped).toArray(); }
     @Override public long[] getGroupAcquireWaits() { return s().groups().stream().mapToLong(GroupStats::acquireWaits).toArray(); }
     @Override public long[] getGroupTimeouts() { return s().groups().stream().mapToLong(GroupStats::timeouts).toArray(); }
+    @Override public int getProducerLockedCount() { return s().producerLocked(); }
+    @Override public int getReadyCount() { return s().ready(); }
+    @Override public int getConsumerLockedCount() { return s().consumerLocked(); }
+    @Override public int getHeldByDecoderCount() { return s().heldByDecoder(); }
+    @Override public int getReferenceCount() { return s().references(); }
+    @Override public long getPeerRecoveries() { return s().peerRecoveries(); }
+    @Override public long getSlotsRecovered() { return s().slotsRecovered(); }
+    @Override public boolean isEndOfStream() { return pool.endOfStream(); }
+    @Override public long[] getGroupQueueFullDrops() { return s().groups().stream().mapToLong(GroupStats::queueFull).toArray(); }
+    @Override public long[] getGroupLostToCrash() { return s().groups().stream().mapToLong(GroupStats::lostToCrash).toArray(); }
     @Override public String getStatsReport() { return s().toString(); }
 }

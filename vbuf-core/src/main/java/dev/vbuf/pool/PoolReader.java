@@ -68,12 +68,14 @@ public final class PoolReader {
      * @param slots           every slot
      * @param groups          every consumer group
      * @param processes       the processes using the pool
+     * @param references      slots a producer's reference (a decoder's reference picture) holds,
+     *                        whatever their groups do ({@code PoolStats.references})
      */
     public record Sample(long nanos, Kind kind, String name, String file, String backing, String layout, long bufferBytes,
                          long controlBytes, boolean endOfStream, boolean stale, String staleReason, long published,
                          long acquireWaits, long acquireTimeouts, long acquireFails, long reclaims, long retiredCount,
                          long peerRecoveries, long slotsRecovered, List<Slot> slots, List<Group> groups,
-                         List<Process> processes) {
+                         List<Process> processes, int references) {
         /** Slots in {@code state}. */
         public int count(FrameState state) {
             int n = 0;
@@ -232,11 +234,13 @@ public final class PoolReader {
         int n = g.slotCount(), gc = g.groupCount();
         int cap = table == null ? 0 : table.capacity();
         int[] filling = new int[cap + 1], holding = new int[cap + 1], heldBy = new int[gc];
+        int refBit = referenceBit(), references = 0;
         var slots = new ArrayList<Slot>(n);
         for (int s = 0; s < n; s++) {
             long w = cb.lvWord(s);
             int phase = SlotWord.phase(w), held = SlotWord.held(w);
             int owner = SlotWord.owner(w);
+            if (phase == SlotWord.PUBLISHED && (held & refBit) != 0) references++;
             if (phase == SlotWord.PRODUCER) {
                 if (owner >= 1 && owner <= cap) filling[owner]++;
                 else filling[0]++; // a private pool's producer, or an index no entry has
@@ -281,7 +285,7 @@ public final class PoolReader {
                 published, cb.lvCounter(ControlBlock.P_ACQUIRE_WAITS), cb.lvCounter(ControlBlock.P_ACQUIRE_TIMEOUTS),
                 cb.lvCounter(ControlBlock.P_ACQUIRE_FAILS), cb.lvCounter(ControlBlock.P_RECLAIMS),
                 cb.lvCounter(ControlBlock.P_RETIRED), cb.lvCounter(ControlBlock.P_PEER_RECOVERIES),
-                cb.lvCounter(ControlBlock.P_SLOTS_RECOVERED), List.copyOf(slots), List.copyOf(gl), List.copyOf(procs));
+                cb.lvCounter(ControlBlock.P_SLOTS_RECOVERED), List.copyOf(slots), List.copyOf(gl), List.copyOf(procs), references);
     }
 
     /**

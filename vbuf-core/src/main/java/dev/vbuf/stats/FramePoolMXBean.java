@@ -38,6 +38,26 @@ public interface FramePoolMXBean {
     long[] getGroupAcquireWaits();
     /** Per group: acquires that gave up after their timeout. */
     long[] getGroupTimeouts();
+    /** Buffers LOCKED_BY_PRODUCER (HOT: being filled). */
+    int getProducerLockedCount();
+    /** Buffers READY_FOR_CONSUME (WARM: queued). */
+    int getReadyCount();
+    /** Buffers LOCKED_BY_CONSUMER (HOT: being read). */
+    int getConsumerLockedCount();
+    /** Buffers HELD_BY_DECODER (HOT: every group released them, a producer's reference still holds them). */
+    int getHeldByDecoderCount();
+    /** Buffers a producer's reference (a decoder's reference picture) holds, whatever their groups do. */
+    int getReferenceCount();
+    /** Dead processes whose slots were recovered (shared pools). */
+    long getPeerRecoveries();
+    /** Slots recovered from dead processes. */
+    long getSlotsRecovered();
+    /** True once the producer marked the end of the stream. */
+    boolean isEndOfStream();
+    /** Per group: of its drops, those because its queue was full (it stopped reading). */
+    long[] getGroupQueueFullDrops();
+    /** Per group: of its drops, those because a consumer of it died holding the frame. */
+    long[] getGroupLostToCrash();
     /** The same text as {@code printStats()}. */
     String getStatsReport();
 }

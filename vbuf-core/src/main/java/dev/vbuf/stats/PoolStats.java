@@ -26,11 +26,14 @@ import java.util.List;
  * @param heldByDecoder    HELD_BY_DECODER (HOT): every group released it, a producer's reference
  *                         (a decoder's reference picture) still holds it
  * @param references       buffers a producer's reference holds, whatever their groups do
+ * @param peerRecoveries   dead processes whose slots were recovered (shared pools; 0 for a private one)
+ * @param slotsRecovered   slots recovered from dead processes
  */
 public record PoolStats(String name, int total, int idle, int producerLocked, int ready, int consumerLocked,
                         int retired, long bufferBytes, long totalBytes, long controlBytes, String backing,
                         long published, long acquireWaits, long acquireTimeouts, long acquireFails, long reclaims,
-                        List<GroupStats> groups, int heldByDecoder, int references) {
+                        List<GroupStats> groups, int heldByDecoder, int references,
+                        long peerRecoveries, long slotsRecovered) {
     public int hot() { return producerLocked + consumerLocked + heldByDecoder; }
     public int warm() { return ready; }
     public int cold() { return idle; }

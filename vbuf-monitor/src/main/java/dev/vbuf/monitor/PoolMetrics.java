@@ -46,6 +46,8 @@ public final class PoolMetrics {
             new Def<>("vbuf_buffer_bytes", "Bytes per buffer", false, PoolView::bufferBytes),
             new Def<>("vbuf_bytes", "Bytes of buffer memory in all", false, PoolView::bytes),
             new Def<>("vbuf_control_bytes", "Bytes of the control block (metadata of all buffers)", false, PoolView::controlBytes),
+            new Def<>("vbuf_references", "Buffers a producer's reference (a decoder's reference picture) holds, whatever their groups do",
+                    false, PoolView::references),
             new Def<>("vbuf_fps_in", "Frames submitted per second over the last second", false, PoolView::fpsIn),
             new Def<>("vbuf_fps_out", "Frames taken per second by the slowest group over the last second", false, PoolView::fpsOut),
             new Def<>("vbuf_stale", "1 when no live process uses the pool", false, v -> v.stale() ? 1 : 0),

@@ -166,7 +166,7 @@ final class PoolTracker {
         return new PoolView(s.kind().name().toLowerCase(), s.name(), s.file(), s.backing(), s.layout(), total, s.bufferBytes(),
                 total * s.bufferBytes(), s.controlBytes(), s.stale(), s.staleReason(), s.endOfStream(),
                 s.count(FrameState.IDLE), s.count(FrameState.LOCKED_BY_PRODUCER), s.count(FrameState.READY_FOR_CONSUME),
-                s.count(FrameState.LOCKED_BY_CONSUMER), s.count(FrameState.RETIRED), s.count(FrameState.HELD_BY_DECODER), s.published(),
+                s.count(FrameState.LOCKED_BY_CONSUMER), s.count(FrameState.RETIRED), s.count(FrameState.HELD_BY_DECODER), s.references(), s.published(),
                 rate(newest.published() - base.published(), span), groups == 0 || slowest == Double.POSITIVE_INFINITY ? 0 : slowest,
                 s.acquireWaits(), s.acquireTimeouts(), s.acquireFails(), s.reclaims(), s.peerRecoveries(), s.slotsRecovered(),
                 latencyWindowNanos / 1e9, List.copyOf(gv), List.copyOf(pv), List.copyOf(sv), System.currentTimeMillis());

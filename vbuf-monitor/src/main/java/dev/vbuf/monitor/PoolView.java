@@ -27,6 +27,7 @@ import java.util.List;
  * @param consumerLocked slots LOCKED_BY_CONSUMER (HOT: being read)
  * @param retired        slots RETIRED
  * @param decoderHeld    slots HELD_BY_DECODER (HOT: read by no consumer, kept by the decoder as a reference picture)
+ * @param references     slots a decoder's reference holds, whatever their groups do
  * @param published      frames submitted
  * @param fpsIn          frames submitted per second (last second)
  * @param fpsOut         frames taken per second by the slowest group (last second)
@@ -45,7 +46,7 @@ import java.util.List;
 public record PoolView(String kind, String name, String file, String backing, String layout, int buffers,
                        long bufferBytes, long bytes, long controlBytes, boolean stale, String staleReason,
                        boolean endOfStream, int idle, int producerLocked, int ready, int consumerLocked, int retired,
-                       int decoderHeld,
+                       int decoderHeld, int references,
                        long published, double fpsIn, double fpsOut, long acquireWaits, long acquireTimeouts,
                        long acquireFails, long reclaims, long peerRecoveries, long slotsRecovered,
                        double latencyWindowSeconds, List<GroupView> groups, List<ProcessView> processes,
@@ -143,6 +144,7 @@ public record PoolView(String kind, String name, String file, String backing, St
                 .put("endOfStream", endOfStream)
                 .begin("states").put("IDLE", idle).put("LOCKED_BY_PRODUCER", producerLocked)
                 .put("READY_FOR_CONSUME", ready).put("LOCKED_BY_CONSUMER", consumerLocked).put("RETIRED", retired).put("HELD_BY_DECODER", decoderHeld).end()
+                .put("references", references)
                 .put("hot", hot()).put("warm", warm()).put("cold", cold())
                 .put("published", published).put("fpsIn", fpsIn).put("fpsOut", fpsOut)
                 .put("drops", drops())

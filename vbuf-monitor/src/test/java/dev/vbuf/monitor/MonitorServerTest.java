@@ -125,33 +125,53 @@ class MonitorServerTest {
         assertTrue(seen.get(3) > seen.get(0), "the frame counter advanced between pushed events: " + seen);
     }
 
-    /** Every counter of PoolStats, as the metric (and labels) that carries it. */
-    static Map<String, Double> expected(PoolStats st, PoolView v) {
-        String pool = "kind=\"private\",pool=\"" + v.id() + "\"";
+    /**
+     * The metric of every component of {@link PoolStats} and {@link GroupStats} ({@code {pool}}
+     * and {@code {group}} stand for the labels). {@link #expected} walks the records' components,
+     * so a counter added to PoolStats without its metric fails the test (StatsFileTest keeps the
+     * JMX bean in step the same way). The name and backing are texts, not metrics.
+     */
+    static final Map<String, String> POOL_METRIC = Map.ofEntries(
+            Map.entry("total", "vbuf_buffers{pool}"), Map.entry("idle", "vbuf_slots{pool,state=\"IDLE\"}"),
+            Map.entry("producerLocked", "vbuf_slots{pool,state=\"LOCKED_BY_PRODUCER\"}"),
+            Map.entry("ready", "vbuf_slots{pool,state=\"READY_FOR_CONSUME\"}"),
+            Map.entry("consumerLocked", "vbuf_slots{pool,state=\"LOCKED_BY_CONSUMER\"}"),
+            Map.entry("retired", "vbuf_slots{pool,state=\"RETIRED\"}"),
+            Map.entry("heldByDecoder", "vbuf_slots{pool,state=\"HELD_BY_DECODER\"}"),
+            Map.entry("references", "vbuf_references{pool}"),
+            Map.entry("bufferBytes", "vbuf_buffer_bytes{pool}"), Map.entry("totalBytes", "vbuf_bytes{pool}"),
+            Map.entry("controlBytes", "vbuf_control_bytes{pool}"), Map.entry("published", "vbuf_published_total{pool}"),
+            Map.entry("acquireWaits", "vbuf_acquire_waits_total{pool}"),
+            Map.entry("acquireTimeouts", "vbuf_acquire_timeouts_total{pool}"),
+            Map.entry("acquireFails", "vbuf_acquire_fails_total{pool}"), Map.entry("reclaims", "vbuf_reclaims_total{pool}"),
+            Map.entry("peerRecoveries", "vbuf_peer_recoveries_total{pool}"),
+            Map.entry("slotsRecovered", "vbuf_slots_recovered_total{pool}"),
+            Map.entry("name", ""), Map.entry("backing", ""), Map.entry("groups", ""));
+    static final Map<String, String> GROUP_METRIC = Map.of(
+            "lag", "vbuf_group_lag{group}", "taken", "vbuf_group_taken_total{group}",
+            "dropped", "vbuf_group_dropped_total{group}", "staleSkipped", "vbuf_group_stale_skipped_total{group}",
+            "held", "vbuf_group_held{group}", "acquireWaits", "vbuf_group_acquire_waits_total{group}",
+            "timeouts", "vbuf_group_acquire_timeouts_total{group}", "queueFull", "vbuf_group_queue_full_drops_total{group}",
+            "lostToCrash", "vbuf_group_lost_to_crash_total{group}", "name", "");
+
+    /** Every counter of PoolStats, as the metric (and labels) that carries it, with the pool's value. */
+    static Map<String, Double> expected(PoolStats st, PoolView v) throws ReflectiveOperationException {
+        String pool = "kind=\"" + v.kind() + "\",pool=\"" + v.id() + "\"";
         var m = new HashMap<String, Double>();
-        m.put("vbuf_buffers{" + pool + "}", (double) st.total());
-        m.put("vbuf_slots{" + pool + ",state=\"IDLE\"}", (double) st.idle());
-        m.put("vbuf_slots{" + pool + ",state=\"LOCKED_BY_PRODUCER\"}", (double) st.producerLocked());
-        m.put("vbuf_slots{" + pool + ",state=\"READY_FOR_CONSUME\"}", (double) st.ready());
-        m.put("vbuf_slots{" + pool + ",state=\"LOCKED_BY_CONSUMER\"}", (double) st.consumerLocked());
-        m.put("vbuf_slots{" + pool + ",state=\"RETIRED\"}", (double) st.retired());
-        m.put("vbuf_buffer_bytes{" + pool + "}", (double) st.bufferBytes());
-        m.put("vbuf_bytes{" + pool + "}", (double) st.totalBytes());
-        m.put("vbuf_control_bytes{" + pool + "}", (double) st.controlBytes());
-        m.put("vbuf_published_total{" + pool + "}", (double) st.published());
-        m.put("vbuf_acquire_waits_total{" + pool + "}", (double) st.acquireWaits());
-        m.put("vbuf_acquire_timeouts_total{" + pool + "}", (double) st.acquireTimeouts());
-        m.put("vbuf_acquire_fails_total{" + pool + "}", (double) st.acquireFails());
-        m.put("vbuf_reclaims_total{" + pool + "}", (double) st.reclaims());
+        for (var c : PoolStats.class.getRecordComponents()) {
+            String metric = POOL_METRIC.get(c.getName());
+            assertNotNull(metric, "PoolStats." + c.getName() + " has no metric: add it to PoolMetrics and here");
+            if (metric.isEmpty()) continue;
+            m.put(metric.replace("{pool", "{" + pool), ((Number) c.getAccessor().invoke(st)).doubleValue());
+        }
         for (GroupStats g : st.groups()) {
             String gl = "group=\"" + g.name() + "\"," + pool;
-            m.put("vbuf_group_lag{" + gl + "}", (double) g.lag());
-            m.put("vbuf_group_taken_total{" + gl + "}", (double) g.taken());
-            m.put("vbuf_group_dropped_total{" + gl + "}", (double) g.dropped());
-            m.put("vbuf_group_stale_skipped_total{" + gl + "}", (double) g.staleSkipped());
-            m.put("vbuf_group_held{" + gl + "}", (double) g.held());
-            m.put("vbuf_group_acquire_waits_total{" + gl + "}", (double) g.acquireWaits());
-            m.put("vbuf_group_acquire_timeouts_total{" + gl + "}", (double) g.timeouts());
+            for (var c : GroupStats.class.getRecordComponents()) {
+                String metric = GROUP_METRIC.get(c.getName());
+                assertNotNull(metric, "GroupStats." + c.getName() + " has no metric: add it to PoolMetrics and here");
+                if (metric.isEmpty()) continue;
+                m.put(metric.replace("{group", "{" + gl), ((Number) c.getAccessor().invoke(g)).doubleValue());
+            }
         }
         return m;
     }

@@ -114,6 +114,12 @@ public final class FrameReceiver implements ControlledFragmentHandler, AutoClose
     private long skipNumber = -1;
     private int skipSession;
     private boolean endOfStream;
+    // replay at the original pace: the first frame's time on the stream and here
+    private boolean paced;
+    private long paceOrigin = Long.MIN_VALUE;
+    private long paceStart;
+    private long paceLast = Long.MIN_VALUE;
+    private static final long MAX_PACE_GAP_NS = 10_000_000_000L;
 
     /**
      * @param pool              where frames go (this receiver is one of its producers)
@@ -127,6 +133,19 @@ public final class FrameReceiver implements ControlledFragmentHandler, AutoClose
         this.frameTimeoutNanos = frameTimeoutNanos;
         this.layout = pool.layout();
         this.bufferBytes = pool.getBufferSize();
+    }
+
+    /**
+     * At the original pace (a replay): each frame is taken only when as much time has passed here
+     * since the first frame as passed between their capture times (their submit times when they
+     * carry none) at the sender; until then its first chunk stays in Aeron's term buffer. Without
+     * it (the default) frames are taken as fast as they come.
+     *
+     * @return this receiver
+     */
+    public FrameReceiver paced(boolean paced) {
+        this.paced = paced;
+        return this;
     }
 
     /** The counters. */
@@ -211,6 +230,19 @@ public final class FrameReceiver implements ControlledFragmentHandler, AutoClose
     }
 
     private Action first(DirectBuffer b, int at, int length, int from, boolean whole) {
+        if (paced) {
+            long t = b.getLong(at + ChunkHeader.CAPTURE_NANOS_OFFSET, ChunkHeader.LE);
+            if (t == 0) t = b.getLong(at + ChunkHeader.SUBMIT_NANOS_OFFSET, ChunkHeader.LE);
+            long now = System.nanoTime();
+            // untrusted times: a frame stamped before the last, or over 10 s after it, starts the pace anew
+            if (paceOrigin == Long.MIN_VALUE || t < paceLast || t - paceLast > MAX_PACE_GAP_NS) {
+                paceOrigin = t;
+                paceStart = now;
+            } else if (now - paceStart < t - paceOrigin) {
+                return Action.ABORT; // not yet: left in the term buffer, polled again
+            }
+            paceLast = t;
+        }
         long number = ChunkHeader.frameNumber(b, at);
         long totalBytes = ChunkHeader.totalBytes(b, at);
         if (frame != null) abort(Counter.LOST_NEW_FRAME);
@@ -287,8 +319,7 @@ public final class FrameReceiver implements ControlledFragmentHandler, AutoClose
         }
         if (chunk > total - offset) {
             refuse(Counter.REFUSED_RANGE, from, String.format(Locale.ROOT, "a chunk of frame %d runs past the frame's end:"
-                    + " offset %d + %d bytes > %d bytes", number, offset, chunk, total));
-            abort(Counter.LOST_REFUSED);
+                    + " offset %d + %d bytes > %d bytes", number, offset, chunk, total)); // aborts the frame, counted lost
             return;
         }
         place(b, at + ChunkHeader.NEXT_HEADER_BYTES, length - ChunkHeader.NEXT_HEADER_BYTES, chunk, whole);

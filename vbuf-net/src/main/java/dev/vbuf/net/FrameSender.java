@@ -95,6 +95,9 @@ public final class FrameSender implements AutoCloseable {
     private long nextFrameNumber;
     /** The largest window seen (at a frame's start): the publication's window when every receiver has caught up. */
     private long fullWindow;
+    /** How long a multicast sender stays after its window is whole, to serve late NAKs. */
+    static final long MULTICAST_LINGER_NS = 2_000_000_000L;
+    private final boolean multicast;
 
     /**
      * @param group         the consumer group whose frames to send
@@ -105,8 +108,25 @@ public final class FrameSender implements AutoCloseable {
      * @throws IllegalArgumentException if chunkBytes is out of range
      */
     public FrameSender(Consumer group, ExclusivePublication publication, int chunkBytes, BackPressure backPressure) {
+        this(group, group.pool(), group.pool().layout(), publication, chunkBytes, backPressure);
+    }
+
+    /**
+     * A sender of frames handed to {@link #send} by the caller (a pipeline's sink, not a consumer
+     * group of its own): {@code send} releases each with {@link Frame#release()};
+     * {@link #run} and {@link #sendNext} are not available.
+     *
+     * @param layout the frames' layout (for frames that carry no dimensions or format of their own), or null
+     * @throws IllegalArgumentException if chunkBytes is out of range
+     */
+    public FrameSender(FrameLayout layout, ExclusivePublication publication, int chunkBytes, BackPressure backPressure) {
+        this(null, null, layout, publication, chunkBytes, backPressure);
+    }
+
+    private FrameSender(Consumer group, FramePool pool, FrameLayout layout, ExclusivePublication publication, int chunkBytes,
+                        BackPressure backPressure) {
         this.group = group;
-        this.pool = group.pool();
+        this.pool = pool;
         this.publication = publication;
         this.backPressure = backPressure;
         this.maxPayload = publication.maxPayloadLength();
@@ -117,7 +137,22 @@ public final class FrameSender implements AutoCloseable {
                     + " fragment per chunk (" + maxPayload + " bytes)");
         }
         this.chunking = new Chunking(chunkBytes == 0 ? maxPayload : chunkBytes);
-        this.layout = pool.layout();
+        this.layout = layout;
+        this.multicast = isMulticast(publication.channel());
+    }
+
+    /** True if the channel's endpoint is a multicast address (224.0.0.0/4 or ff00::/8). */
+    static boolean isMulticast(String channel) {
+        try {
+            String endpoint = io.aeron.ChannelUri.parse(channel).get("endpoint");
+            if (endpoint == null) return false;
+            String host = endpoint.startsWith("[") ? endpoint.substring(1, endpoint.indexOf(']')) : endpoint.substring(0, endpoint.lastIndexOf(':'));
+            if (host.contains(":")) return host.toLowerCase(java.util.Locale.ROOT).startsWith("ff");
+            int first = Integer.parseInt(host.substring(0, host.indexOf('.')));
+            return first >= 224 && first <= 239;
+        } catch (RuntimeException e) {
+            return false; // a host name: not a multicast group
+        }
     }
 
     /** The counters. */
@@ -140,6 +175,7 @@ public final class FrameSender implements AutoCloseable {
      * @return true if the stream ended, false if stopped
      */
     public boolean run(long pollNanos) {
+        if (group == null) throw new IllegalStateException("this sender has no consumer group: hand it frames with send(Frame)");
         while (!stopped) {
             long r = sendNext(pollNanos);
             if (r == NOT_SENT && pool.endOfStream() && group.lag() == 0) {
@@ -156,6 +192,7 @@ public final class FrameSender implements AutoCloseable {
      * @return 0 if no frame came, 1 if one was sent, 2 if one was dropped or abandoned
      */
     public long sendNext(long timeoutNanos) {
+        if (group == null) throw new IllegalStateException("this sender has no consumer group: hand it frames with send(Frame)");
         Frame f = group.acquireFilled(timeoutNanos);
         if (f == null) return NOT_SENT;
         return send(f) ? SENT : DROPPED;
@@ -171,7 +208,8 @@ public final class FrameSender implements AutoCloseable {
         try {
             return sendChunks(f);
         } finally {
-            group.releaseFilled(f);
+            if (group != null) group.releaseFilled(f);
+            else f.release();
         }
     }
 
@@ -319,14 +357,60 @@ public final class FrameSender implements AutoCloseable {
      * @return true if everything was taken, false after the timeout or when no receiver is left
      */
     public boolean awaitDelivered(long timeoutNanos) {
+        return awaitDelivered(timeoutNanos, null);
+    }
+
+    /**
+     * As {@link #awaitDelivered(long)}, then, since a whole window says only that the driver has
+     * sent everything (not that the receivers got it: a lost tail is NAKed and sent again after),
+     * keeps the driver serving repairs until {@code repairs} (a count of NAKs received and
+     * retransmissions sent by this process's driver, {@link NetLink#repairs()}) has not moved for
+     * {@link #REPAIR_QUIET_NS}, or the timeout.
+     *
+     * @param repairs the driver's repair count, or null to wait for the window only
+     */
+    public boolean awaitDelivered(long timeoutNanos, java.util.function.LongSupplier repairs) {
         long deadline = System.nanoTime() + timeoutNanos;
         while (publication.isConnected()) {
             long w = publication.availableWindow();
-            if (w >= fullWindow && w > 0) return true;
+            if (w >= fullWindow && w > 0) {
+                if (repairs != null) lingerWhileRepairing(repairs, deadline);
+                else if (multicast) lingerForRetransmits(deadline);
+                return true;
+            }
             if (System.nanoTime() - deadline > 0) return false;
             idle.idle();
         }
         return false;
+    }
+
+    /**
+     * Multicast: the window being whole says what the slowest receiver that flow control still
+     * tracks has taken; a receiver whose status messages came late (a loaded machine) may still be
+     * NAKing the tail. The driver must stay up to retransmit it, so wait {@link #MULTICAST_LINGER_NS}
+     * more (or until the deadline) while receivers are connected.
+     */
+    private void lingerForRetransmits(long deadline) {
+        long end = Math.min(System.nanoTime() + MULTICAST_LINGER_NS, deadline);
+        while (publication.isConnected() && end - System.nanoTime() > 0) idle.idle();
+    }
+
+    /** How long the driver's repairs must stay still before the stream counts as delivered. */
+    static final long REPAIR_QUIET_NS = 1_000_000_000L;
+
+    private void lingerWhileRepairing(java.util.function.LongSupplier repairs, long deadline) {
+        long last = repairs.getAsLong(), since = System.nanoTime();
+        long quiet = multicast ? MULTICAST_LINGER_NS : REPAIR_QUIET_NS;
+        while (publication.isConnected() && deadline - System.nanoTime() > 0) {
+            long now = System.nanoTime(), r = repairs.getAsLong();
+            if (r != last) {
+                last = r;
+                since = now;
+            } else if (now - since >= quiet) {
+                return;
+            }
+            idle.idle();
+        }
     }
 
     /** Closes the publication (the pool and the link stay the caller's). */

@@ -164,6 +164,25 @@ public final class FileSource implements Source {
         }
     }
 
+    /**
+     * The picture for frame {@code f} (just taken; null when the pool's policy gave none): a
+     * buffer is taken before its picture is claimed, so the pictures being read are always the
+     * lowest unclaimed ones and an ordered sink waiting for picture n never waits for a reader
+     * that claimed n but has no buffer for it. A frame with no picture left is aborted; a
+     * picture with no frame is counted as a source drop.
+     *
+     * @return the picture, or -1 at the end (or on a stop)
+     */
+    private long claimFor(Frame f, MediaCounters c) {
+        long n = picture(c.claim());
+        if (n < 0) {
+            if (f != null) f.close();
+            return -1;
+        }
+        if (f == null) c.sourceDrops.increment();
+        return n;
+    }
+
     private Frame acquire(FramePool pool) throws InterruptedException {
         Frame f = pool.acquireFree();
         if (f == null) {
@@ -191,11 +210,12 @@ public final class FileSource implements Source {
             FileIo.close(fd);
         }
         try {
-            long n;
-            while ((n = picture(c.claim())) >= 0) {
+            while (!c.stopRequested()) {
                 long t0 = System.nanoTime();
                 Frame f = acquire(pool);
-                if (f == null) { c.sourceDrops.increment(); continue; }
+                long n = claimFor(f, c);
+                if (n < 0) break;
+                if (f == null) continue;
                 try {
                     long off = file.offset((int) n);
                     if (off + frameBytes > map.byteSize()) {
@@ -217,11 +237,12 @@ public final class FileSource implements Source {
         int fd = FileIo.open(file.path().toString(), Abi.O_RDONLY | Abi.O_DIRECT | Abi.O_CLOEXEC, 0);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment st = Errno.newCallState(arena);
-            long n;
-            while ((n = picture(c.claim())) >= 0) {
+            while (!c.stopRequested()) {
                 long t0 = System.nanoTime();
                 Frame f = acquire(pool);
-                if (f == null) { c.sourceDrops.increment(); continue; }
+                long n = claimFor(f, c);
+                if (n < 0) break;
+                if (f == null) continue;
                 try {
                     long off = file.offset((int) n);
                     long start = off & -BLOCK;
@@ -265,11 +286,14 @@ public final class FileSource implements Source {
             while (true) {
                 int queued = 0;
                 while (more && tail - head < depth) {
-                    long n = picture(c.claim());
-                    if (n < 0) { more = false; break; }
                     long t0 = System.nanoTime();
-                    Frame f = acquire(pool);
-                    if (f == null) { c.sourceDrops.increment(); continue; }
+                    // never wait for a buffer while holding pictures not yet read: an ordered sink
+                    // may be waiting for one of them, and the pool may be full of pictures after it
+                    Frame f = head == tail ? acquire(pool) : pool.tryAcquireFree();
+                    if (f == null && head != tail) break;
+                    long n = claimFor(f, c);
+                    if (n < 0) { more = false; break; }
+                    if (f == null) continue;
                     int i = (int) (tail % depth);
                     frames[i] = f;
                     pics[i] = n;
