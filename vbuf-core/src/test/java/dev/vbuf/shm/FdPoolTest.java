@@ -50,6 +50,15 @@ class FdPoolTest {
                 .jmx(false).reclaimAfter(Duration.ofMillis(200)).build();
     }
 
+    /**
+     * No descriptor more than {@code before}: the JVM itself may close one of its own meanwhile
+     * (a jar, a /proc read), so fewer is no leak.
+     */
+    static void assertFdsAtMost(long before, String what) throws IOException {
+        long now = openFds();
+        assertTrue(now <= before, what + ": " + now + " open descriptors, " + before + " before");
+    }
+
     static long openFds() throws IOException {
         try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
             return s.count();
@@ -169,8 +178,8 @@ class FdPoolTest {
             c.getOutputStream().close();
             c.getErrorStream().close();
             deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (openFds() != before && System.nanoTime() < deadline) Thread.sleep(20); // the server's connection thread ends
-            assertEquals(before, openFds(), "the creator holds no descriptor more than before the consumer came and died");
+            while (openFds() > before && System.nanoTime() < deadline) Thread.sleep(20); // the server's connection thread ends
+            assertFdsAtMost(before, "the creator holds no descriptor more than before the consumer came and died");
         }
     }
 
@@ -244,7 +253,7 @@ class FdPoolTest {
         long before = openFds();
         var e = assertThrows(SecurityException.class, () -> FramePool.attach(name, new PoolBuilder.AttachOptions().jmx(false)).close());
         assertTrue(e.getMessage().contains("of uid 65534, not of this user (uid 0); refusing its descriptors"), e.getMessage());
-        assertEquals(before, openFds(), "no descriptor leaked");
+        assertFdsAtMost(before, "no descriptor leaked");
     }
 
     private int[] memfds(int n) {
@@ -291,7 +300,7 @@ class FdPoolTest {
                     () -> FramePool.attach(name, new PoolBuilder.AttachOptions().jmx(false)).close());
             assertTrue(e.getMessage().contains(expected) && e.getMessage().contains("shared pool '" + name + "'"), e.getMessage());
             server.join(30_000);
-            assertEquals(before, openFds(), "no descriptor leaked after: " + e.getMessage());
+            assertFdsAtMost(before, "no descriptor leaked after: " + e.getMessage());
         } finally {
             FileIo.close(listen);
             Files.deleteIfExists(path);
@@ -316,7 +325,7 @@ class FdPoolTest {
             assertEquals(0, Sockets.receive(silent, 64, 1).bytes());
             FileIo.close(silent);
             Thread.sleep(300); // let the handler threads finish closing
-            assertEquals(before, openFds(), "every descriptor a hostile client brought was closed");
+            assertFdsAtMost(before, "every descriptor a hostile client brought was closed");
             // a good peer still attaches
             try (FramePool ok = FramePool.attach(name, new PoolBuilder.AttachOptions().jmx(false))) {
                 assertEquals(8, ok.getTotalCount());
@@ -364,8 +373,8 @@ class FdPoolTest {
             p.toHandle().destroyForcibly(); // SIGKILL with the memfd in flight
             assertTrue(p.waitFor(30, TimeUnit.SECONDS));
             deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (openFds() != before && System.nanoTime() < deadline) Thread.sleep(20);
-            assertEquals(before, openFds(), "the creator holds no descriptor more than before");
+            while (openFds() > before && System.nanoTime() < deadline) Thread.sleep(20);
+            assertFdsAtMost(before, "the creator holds no descriptor more than before");
             try (FramePool next = FramePool.attach(name, new PoolBuilder.AttachOptions().jmx(false))) {
                 assertEquals(8, next.getTotalCount(), "the next process attaches");
             }
@@ -473,7 +482,7 @@ class FdPoolTest {
                 && e.getMessage().contains("--memory memfd"), e.getMessage());
         assertFalse(Files.exists(path));
         assertTrue(ShmNames.tempFiles(name).isEmpty());
-        assertEquals(before, openFds());
+        assertFdsAtMost(before, "no descriptor leaked");
     }
 
     @Test
@@ -484,6 +493,6 @@ class FdPoolTest {
         assertTrue(e.getMessage().contains("/dev/dma_heap"), e.getMessage());
         assertFalse(Files.exists(path));
         assertTrue(ShmNames.tempFiles(name).isEmpty());
-        assertEquals(before, openFds());
+        assertFdsAtMost(before, "no descriptor leaked");
     }
 }
