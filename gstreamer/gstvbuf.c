@@ -415,6 +415,22 @@ static int vbuf_slot_of(VbufShared *sh, const guint8 *ptr) {
     return s < p->geo.slot_count ? (int)s : -1;
 }
 
+static GQuark vbuf_gen_quark(void) {
+    static GQuark q;
+    if (q == 0) q = g_quark_from_static_string("vbuf-slot-generation"); /* thread-safe; a race stores the same value */
+    return q;
+}
+
+/* The slot generation + 1 a buffer of vbufsink's pool was made for (0: not one of its buffers). */
+static guint64 vbuf_buffer_gen1(GstBuffer *buf) {
+    return (guint64)(guintptr)gst_mini_object_get_qdata(GST_MINI_OBJECT(buf), vbuf_gen_quark());
+}
+
+/* Takes slot s out of the held table if it is still held for use gen1 (generation + 1): true when it was. */
+static gboolean vbuf_unhold_gen(VbufShared *sh, int s, guint64 gen1) {
+    return gen1 != 0 && g_atomic_pointer_compare_and_exchange((gpointer *)&sh->held[s], (gpointer)(guintptr)gen1, NULL);
+}
+
 static GstFlowReturn vbuf_pool_acquire(GstBufferPool *bp, GstBuffer **out, GstBufferPoolAcquireParams *params) {
     (void)params;
     GstVbufBufferPool *vp = (GstVbufBufferPool *)bp;
@@ -433,23 +449,18 @@ static GstFlowReturn vbuf_pool_acquire(GstBufferPool *bp, GstBuffer **out, GstBu
     }
     g_atomic_pointer_set((gpointer *)&sh->held[wf.slot], (gpointer)(guintptr)(wf.gen + 1));
     GstBuffer *buf = gst_buffer_new();
+    /* the buffer remembers which use of the slot it is: an old buffer of the slot, unreffed after
+     * the slot was published, freed and taken again, must not give back the new use */
+    gst_mini_object_set_qdata(GST_MINI_OBJECT(buf), vbuf_gen_quark(), (gpointer)(guintptr)(wf.gen + 1), NULL);
     gst_buffer_append_memory(buf, gst_memory_new_wrapped(0, wf.data, sh->pool.buffer_bytes, 0, sh->frame_bytes, NULL, NULL));
     vbuf_add_meta(sh, buf);
     *out = buf;
     return GST_FLOW_OK;
 }
 
-/* Takes slot s out of the held table: its generation, or 0 when it was not held (published or aborted already). */
-static guint64 vbuf_unhold(VbufShared *sh, int s) {
-    guint64 gen1 = (guint64)(guintptr)g_atomic_pointer_get((gpointer *)&sh->held[s]);
-    if (gen1 == 0 || !g_atomic_pointer_compare_and_exchange((gpointer *)&sh->held[s], (gpointer)(guintptr)gen1, NULL)) return 0;
-    return gen1;
-}
-
 /* Gives back a slot held for upstream (a buffer dropped without being rendered). */
-static void vbuf_pool_abort_slot(GstVbufBufferPool *vp, int s) {
-    guint64 gen1 = vbuf_unhold(vp->sh, s);
-    if (gen1 == 0) return;
+static void vbuf_pool_abort_slot(GstVbufBufferPool *vp, int s, guint64 gen1) {
+    if (!vbuf_unhold_gen(vp->sh, s, gen1)) return; /* published already, or the slot is in a later use */
     struct vbuf_wframe wf = {.slot = (uint32_t)s, .gen = gen1 - 1};
     vbuf_abort(&vp->sh->pool, &wf);
 }
@@ -461,7 +472,7 @@ static void vbuf_pool_release(GstBufferPool *bp, GstBuffer *buf) {
     if (m && gst_memory_map(m, &mi, GST_MAP_READ)) {
         int s = vbuf_slot_of(vp->sh, mi.data - m->offset);
         gst_memory_unmap(m, &mi);
-        if (s >= 0) vbuf_pool_abort_slot(vp, s);
+        if (s >= 0) vbuf_pool_abort_slot(vp, s, vbuf_buffer_gen1(buf));
     }
     /* never reused: the next acquire takes whichever slot is free then */
     GST_BUFFER_POOL_CLASS(gst_vbuf_buffer_pool_parent_class)->free_buffer(bp, buf);
@@ -638,8 +649,8 @@ static GstFlowReturn vbuf_sink_render(GstBaseSink *bs, GstBuffer *buf) {
         if (gst_memory_map(m, &mi, GST_MAP_READ)) {
             int slot = vbuf_slot_of(sh, mi.data - m->offset);
             gst_memory_unmap(m, &mi);
-            guint64 gen1 = slot >= 0 ? vbuf_unhold(sh, slot) : 0;
-            if (gen1 != 0) {
+            guint64 gen1 = vbuf_buffer_gen1(buf);
+            if (slot >= 0 && vbuf_unhold_gen(sh, slot, gen1)) {
                 wf.slot = (uint32_t)slot;
                 wf.gen = gen1 - 1;
                 wf.data = sh->pool.base + sh->pool.data_offset + (uint64_t)slot * sh->pool.buffer_stride;
