@@ -64,14 +64,20 @@ public final class InspectCommand implements Callable<Integer> {
             do {
                 // rates over the watch (which is the refresh period when live), then the counters at its end
                 String report;
-                if (Files.isRegularFile(ShmNames.path(name))) {
-                    PoolView rates = Monitor.watchShared(name, new Monitor.Options(Duration.ofMillis(5),
+                PoolView rates = null;
+                String noRates = null;
+                try { // a pool file, or a pool passed by fd (the reader asks its creator for the memory)
+                    rates = Monitor.watchShared(name, new Monitor.Options(Duration.ofMillis(5),
                             Duration.ofMillis(50), Duration.ofSeconds(5)), Duration.ofMillis(live ? intervalMs : spanMs));
-                    report = json ? withRates(json(pool), rates) + System.lineSeparator() : report(pool) + rates(rates);
-                } else { // passed by fd (its name is the creator's socket): the monitor reads only pool files yet
+                } catch (RuntimeException e) {
+                    noRates = e.getMessage();
                     if (live) Thread.sleep(intervalMs);
+                }
+                if (rates != null) {
+                    report = json ? withRates(json(pool), rates) + System.lineSeparator() : report(pool) + rates(rates);
+                } else {
                     report = json ? json(pool) + System.lineSeparator() : report(pool)
-                            + "  rates: not shown for a pool whose memory is passed by fd (the monitor reads pool files only)\n";
+                            + "  rates: not shown: " + noRates + "\n";
                 }
                 if (live) out.print("\u001b[H\u001b[2J");
                 out.print(report);
