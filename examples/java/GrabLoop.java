@@ -41,10 +41,11 @@ public class GrabLoop {
     interface Loop { long[] run() throws Exception; }
 
     static Run measure(String name, Loop loop) throws Exception {
-        long t0 = System.nanoTime(), a0 = MX.getCurrentThreadAllocatedBytes(), j0 = MX.getTotalThreadAllocatedBytes(), g0 = gcs();
+        long g0 = gcs(); // first: asking for the collectors allocates (streams, names), which is not the loop's
+        long t0 = System.nanoTime(), j0 = MX.getTotalThreadAllocatedBytes(), a0 = MX.getCurrentThreadAllocatedBytes();
         long[] r = loop.run();
-        return new Run(name, r[0], (System.nanoTime() - t0) / 1e9, MX.getCurrentThreadAllocatedBytes() - a0,
-                MX.getTotalThreadAllocatedBytes() - j0, gcs() - g0, r[1]);
+        long a = MX.getCurrentThreadAllocatedBytes() - a0, j = MX.getTotalThreadAllocatedBytes() - j0, t = System.nanoTime() - t0;
+        return new Run(name, r[0], t / 1e9, a, j, gcs() - g0, r[1]);
     }
 
     public static void main(String[] args) throws Exception {
@@ -93,12 +94,18 @@ public class GrabLoop {
         try (PoolGrabber g = PoolGrabber.open(in, new PoolGrabber.Options(4, null, java.util.List.of(), true))) {
             int warm = 200;
             for (int i = 0; i < warm; i++) g.grab().plane(0).get(0);
+            Thread decoder = Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals("vbuf-grab-decode"))
+                    .findFirst().orElseThrow();
+            long d0 = MX.getThreadAllocatedBytes(decoder.threadId());
             Run steady = measure("vbuf grab loop, steady state", () -> {
                 long n = 0, c0 = g.copies();
                 for (; n < steadyN; n++) g.grab().plane(0).get(0);
                 return new long[] {n, (g.copies() - c0) * g.pool().layout().frameBytes()};
             });
+            long decoded = MX.getThreadAllocatedBytes(decoder.threadId()) - d0;
             steady.print();
+            System.out.printf("%-37s %5d pictures, heap %9.1f B/picture (decode thread)%n", "  its decode thread", steady.frames(),
+                    (double) decoded / steady.frames());
         }
     }
 
