@@ -252,6 +252,18 @@ final class MpmcRing {
         return took;
     }
 
+    /**
+     * {@link #remove} for the one consuming party of a ring that nobody else ever takes from (a
+     * private pool's sole consumer, with no reclaim, so the producer never pops a full ring):
+     * the cell and the head by release stores. Other parties may still {@link #advance} the head
+     * past a cell seen taken; they write the same value.
+     */
+    void removeSole(long h, long v) {
+        long lap = lap(h);
+        LONG.setRelease(seg, cellOff(h), empty(lap + 1)); // SYNC POINT: pairs with the producer's acquire of the cell
+        LONG.setRelease(seg, headOff, h + 1);
+    }
+
     /** True when the head cell holds nothing to take (a cell check, not the index difference of {@link #size()}). */
     boolean isEmpty() {
         for (int looks = 0; ; looks++) {
