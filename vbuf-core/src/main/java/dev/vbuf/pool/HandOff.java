@@ -804,11 +804,8 @@ final class HandOff {
 
     /** After the CAS that recorded group g's take of slot s: the ring entry goes, the handle opens. */
     private Frame taken(MpmcRing ring, long h, long e, int g, int s, long gen, long rec) {
-        if (singleConsumers) {
-            ring.removeSingleReader(h, e);
-            return opened(g, s, gen, rec);
-        }
         ring.remove(h, e);
+        if (singleConsumers) return opened(g, s, gen, rec);
         cb.increment(rec + ControlBlock.G_TAKEN);
         return issue(g, s, gen);
     }

@@ -171,12 +171,8 @@ public interface WaitStrategy {
          */
         @Override
         public void signalAllWhenBlocking(WaitPoint p) {
-            // the entry may have been queued by a release store, which a later load of the sleeper
-            // count could pass (x86 store->load): without the fence a waker can see "nobody asleep"
-            // while the sleeper sees an empty queue and sleeps its whole 100 ms
-            java.lang.invoke.VarHandle.fullFence();
+            java.lang.invoke.VarHandle.fullFence(); // see the SYNC POINT above
             ControlBlock cb = p.cb;
-            java.lang.invoke.VarHandle.fullFence();
             if (cb.lvInt(p.waitersOffset) != 0 && System.nanoTime() - cb.lvCounter(p.deadlineOffset) < 0) {
                 cb.getAndAddInt(p.futexOffset, 1);
                 dev.vbuf.sys.Futex.wake(p.word, Integer.MAX_VALUE);
