@@ -234,8 +234,8 @@ _Static_assert(sizeof(_Atomic uint32_t) == 4, "32-bit atomics are 4 bytes");
 #define VBUF_DEFAULT_PROCESS_CAPACITY 64
 #define VBUF_MAX_PROCESS_CAPACITY  4096
 #define VBUF_DEFAULT_RECLAIM_AFTER_MS 1000 /* survivors recover a dead peer's slots within this */
-#define VBUF_FUTEX_SPINS           110  /* polls before a waiter sleeps in the kernel: spins, then yields */
-#define VBUF_FUTEX_BUSY_SPINS      100  /* of those, polls with a CPU pause before the yields */
+#define VBUF_FUTEX_SPINS           100  /* polls before a waiter sleeps in the kernel (all spins: no yields) */
+#define VBUF_FUTEX_BUSY_SPINS      100  /* of those, polls with a CPU pause (the rest would yield) */
 #define VBUF_MAX_SLEEP_NANOS       100000000LL /* longest single futex sleep */
 #define VBUF_SLEEP_DEADLINE_SLACK_NANOS 50000000LL /* a sleep registration is honoured this long past it */
 #define VBUF_SHM_PREFIX            "vbuf." /* pool NAME is the file /dev/shm/vbuf.NAME */
@@ -1440,7 +1440,8 @@ static inline void vbuf_nap(int64_t ns, int64_t left) {
 
 /*
  * Takes group g's next frame, waiting up to timeout_ns (< 0: no limit): VBUF_FUTEX_SPINS polls
- * (spinning, then yielding), then sleeps on the group's futex word between polls. A queued frame
+ * (spinning; yields past VBUF_FUTEX_BUSY_SPINS, none by default), then sleeps on the group's futex
+ * word between polls. A queued frame
  * that stays claimed by another consumer (VBUF_BUSY) is waited for with naps of up to 10 ms, not
  * spun on. *stop (may be NULL) is read after every poll and every sleep.
  * Returns VBUF_OK, VBUF_END (end of stream and nothing queued), VBUF_TIMEDOUT, VBUF_STOPPED,

@@ -333,6 +333,8 @@ public final class ControlBlock {
 
     // ---- slot word: the only field whose writes hand a slot from one party to the next ----
     long lvWord(int s) { return (long) LONG.getVolatile(seg, slot(s) + S_WORD); }
+    /** Acquire load of the word: pairs with the release store or CAS that handed the slot on. */
+    long laWord(int s) { return (long) LONG.getAcquire(seg, slot(s) + S_WORD); }
     boolean casWord(int s, long expect, long update) { return LONG.compareAndSet(seg, slot(s) + S_WORD, expect, update); }
     /** Release store of the word: only where one party may change it now (the single producer's own slot). */
     void soWord(int s, long update) { LONG.setRelease(seg, slot(s) + S_WORD, update); }

@@ -224,8 +224,13 @@ public final class FramePool implements AutoCloseable {
      * @param timeoutNanos how long BLOCK, DROP_OLDEST and ADAPTIVE may wait; 0 for not at all,
      *                     {@code Long.MAX_VALUE} for ever
      * @return the frame, or null (timeout, FAIL, pool closed, thread interrupted)
+     * @throws IllegalArgumentException for DROP_OLDEST or ADAPTIVE on a private pool built with
+     *         overflow BLOCK or FAIL whose one group is read by one consumer
+     *         ({@link PoolBuilder#singleConsumers}): its consumer takes frames without atomic
+     *         operations, which a reclaim cannot race; build it with the reclaiming policy instead
      */
     public Frame acquireFree(Overflow policy, long timeoutNanos) {
+        if (handOff.storeTake && policy != overflow && HandOff.reclaims(policy)) throw handOff.refusesReclaim(policy);
         return handOff.acquire(-1, policy, timeoutNanos);
     }
 

@@ -24,7 +24,10 @@ import dev.vbuf.stats.FrameReclaimedEvent;
  *   reclaim       oldest PUBLISHED(held = 0)   -CAS-&gt; PRODUCER(gen + 1): its entries become stale
  *   abort         PRODUCER(gen)                -CAS-&gt; FREE(gen + 1)
  * </pre>
- * Every transition is one CAS of the slot word; the rings only say where to look, and an entry
+ * Every transition is one CAS of the slot word (or, where one party alone may change the word
+ * now, a release store: the single producer's claim and publish, the sole consumer's release,
+ * and in a private pool that never reclaims, the sole consumer's take, {@link #storeTake});
+ * the rings only say where to look, and an entry
  * whose generation no longer matches its slot (or whose group already left it) is stale: whoever
  * finds it removes it. A taker peeks the ring's head entry, records the take on the slot word,
  * and only then removes the entry, so a value never leaves a ring before its taker has recorded
@@ -83,6 +86,35 @@ final class HandOff {
      * a held frame's word: reclaims and drops need it unheld, recovery needs its holder dead).
      */
     final boolean soleReleaser;
+    /**
+     * {@link #soleReleaser} in a private pool whose producer never takes a published frame back
+     * (overflow BLOCK or FAIL, {@link #refusesReclaim}): nobody but the one consumer can change a
+     * frame published to it and not held, so it takes it by release stores, the slot word's and
+     * the ring cell's, with no CAS. The word must be exactly "published to the group, not held,
+     * no reference kept"; any other (a decoder's reference still kept: the decoder may drop it
+     * meanwhile) takes the CAS path. With no reclaim a group ring never fills (it has room for
+     * two entries per slot, and each slot has at most one), so the producer never pops it.
+     */
+    final boolean storeTake;
+    /**
+     * Private pools: the LIFO hint ({@link ControlBlock#P_HOT_FREE} of a shared pool) as a field
+     * of this object, which no other process reads; accessed through {@link #HOT} with the same
+     * orderings. Shared pools use the control block's word.
+     */
+    @SuppressWarnings("unused")
+    private volatile long hotFree;
+    private static final java.lang.invoke.VarHandle HOT;
+    static {
+        try {
+            HOT = java.lang.invoke.MethodHandles.lookup().findVarHandle(HandOff.class, "hotFree", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+    /** Private pool, single producer: the next sequence number, kept here (the control block's copy is only stored). */
+    private long nextSequence;
+    /** Private pool, one consumer per group: frames each group took, kept here (the control block's copy is only stored). */
+    private final long[] takenCounts;
     private final FrameLayout layout;
     private final int layoutFormat;
     private final boolean timestamps;
@@ -121,6 +153,10 @@ final class HandOff {
         this.singleProducer = (cb.flags() & ControlBlock.SINGLE_PRODUCER) != 0;
         this.singleConsumers = (cb.flags() & ControlBlock.SINGLE_CONSUMERS) != 0;
         this.soleReleaser = singleConsumers && g.groupCount() == 1;
+        this.storeTake = !tracked && soleReleaser && pool.overflow() != null && !reclaims(pool.overflow());
+        this.nextSequence = cb.lvCounter(ControlBlock.P_NEXT_SEQUENCE);
+        this.takenCounts = new long[groupCount];
+        for (int i = 0; i < groupCount; i++) takenCounts[i] = cb.lvCounter(cb.group(i) + ControlBlock.G_TAKEN);
         this.layout = layout;
         this.layoutFormat = layout == null ? 0 : FramePool.formatId(layout.format());
         this.timestamps = timestamps;
@@ -310,12 +346,12 @@ final class HandOff {
     private Frame takeHotFree() {
         long hot;
         if (singleProducer) {
-            hot = cb.lvCounter(ControlBlock.P_HOT_FREE);
+            hot = lvHot();
             if (hot == 0) return null;
-            cb.soCounter(ControlBlock.P_HOT_FREE, 0);
+            soHot(0);
         } else {
-            if (cb.lvCounter(ControlBlock.P_HOT_FREE) == 0) return null;
-            hot = cb.getAndSetCounter(ControlBlock.P_HOT_FREE, 0);
+            if (lvHot() == 0) return null;
+            hot = tracked ? cb.getAndSetCounter(ControlBlock.P_HOT_FREE, 0) : (long) HOT.getAndSet(this, 0L);
             if (hot == 0) return null;
         }
         long e = hot - 1;
@@ -422,10 +458,16 @@ final class HandOff {
         if (!f.open) throw pool.staleHandle("submitFilled", f);
         int s = f.slot;
         long gen = f.gen;
-        long w = cb.lvWord(s);
-        if (SlotWord.phase(w) != SlotWord.PRODUCER || SlotWord.gen(w) != gen) throw pool.staleHandle("submitFilled", f);
+        boolean ownSlot = singleProducer && !tracked;
+        // A private pool's single producer: nobody else changes a slot it fills (reclaims take
+        // published frames, recovery is for shared pools), so the open handle is the check.
+        long w = ownSlot ? 0 : cb.lvWord(s);
+        if (!ownSlot && (SlotWord.phase(w) != SlotWord.PRODUCER || SlotWord.gen(w) != gen)) throw pool.staleHandle("submitFilled", f);
         long seq;
-        if (singleProducer) {
+        if (ownSlot) {
+            seq = nextSequence++;
+            cb.soCounter(ControlBlock.P_NEXT_SEQUENCE, seq + 1);
+        } else if (singleProducer) {
             seq = cb.lpCounter(ControlBlock.P_NEXT_SEQUENCE);
             cb.soCounter(ControlBlock.P_NEXT_SEQUENCE, seq + 1);
         } else {
@@ -498,9 +540,9 @@ final class HandOff {
         if (soleReleaser) {
             // Only the one consumer sets the hint (the producer only clears it, recovery and
             // aborts use the ring), so a clear hint stays clear until this store.
-            if (released && cb.lvCounter(ControlBlock.P_HOT_FREE) == 0) cb.soCounter(ControlBlock.P_HOT_FREE, e + 1);
+            if (released && lvHot() == 0) soHot(e + 1);
             else queueFree(e);
-        } else if (cb.lvCounter(ControlBlock.P_HOT_FREE) != 0 || !cb.casCounter(ControlBlock.P_HOT_FREE, 0, e + 1)) {
+        } else if (lvHot() != 0 || !(tracked ? cb.casCounter(ControlBlock.P_HOT_FREE, 0, e + 1) : HOT.compareAndSet(this, 0L, e + 1))) {
             queueFree(e);
         }
         signaller.signalAllWhenBlocking(freePoint);
@@ -508,13 +550,36 @@ final class HandOff {
 
     /** True when free entry {@code e} is queued: in the free ring or as the hint (for crash recovery). */
     boolean freeQueued(long e) {
-        return cb.lvCounter(ControlBlock.P_HOT_FREE) == e + 1 || freeRing.contains(e);
+        return lvHot() == e + 1 || freeRing.contains(e);
     }
 
     /** Something to take at {@code p} (a futex sleeper's last look before it sleeps). */
     boolean hasWork(WaitPoint p) {
         if (!p.ring.isEmpty()) return true;
-        return p == freePoint && cb.lvCounter(ControlBlock.P_HOT_FREE) != 0;
+        return p == freePoint && lvHot() != 0;
+    }
+
+    /** The LIFO hint (volatile load): the control block's word in a shared pool, {@link #hotFree} in a private one. */
+    private long lvHot() { return tracked ? cb.lvCounter(ControlBlock.P_HOT_FREE) : (long) HOT.getVolatile(this); }
+
+    /** Release store of the LIFO hint. */
+    private void soHot(long v) {
+        if (tracked) cb.soCounter(ControlBlock.P_HOT_FREE, v);
+        else HOT.setRelease(this, v);
+    }
+
+    /** True for the policies that take published frames back (DROP_OLDEST, ADAPTIVE). */
+    static boolean reclaims(Overflow policy) { return policy == Overflow.DROP_OLDEST || policy == Overflow.ADAPTIVE; }
+
+    /**
+     * A reclaiming policy asked of a pool whose one consumer takes by release stores
+     * ({@link #storeTake}), which a reclaim could not race safely: an error naming what to do.
+     */
+    IllegalArgumentException refusesReclaim(Overflow policy) {
+        return new IllegalArgumentException("overflow " + policy + " asked of pool '" + pool.name() + "', built with overflow "
+                + pool.overflow() + " and one consumer in its one group, which takes frames without atomic operations"
+                + " and so cannot race a producer taking a frame back; build the pool with overflow(Overflow." + policy
+                + ") to use it");
     }
 
     private void queueFree(long e) {
@@ -675,7 +740,18 @@ final class HandOff {
             if (e >= 0 && s < slotCount) {
                 long gen = SlotWord.entryGen(e);
                 long fresh = SlotWord.make(SlotWord.PUBLISHED, 1, 0, gen);
-                if (cb.casWord(s, fresh, SlotWord.make(SlotWord.PUBLISHED, 1, 1, gen))) return taken(ring, h, e, 0, s, gen, cb.group(0));
+                if (storeTake) {
+                    // SYNC POINT: the acquire load pairs with the producer's release store of the
+                    // word, which published the pixels and metadata. Exactly "published, not held,
+                    // no reference": nobody else may change it now (see storeTake); else the CAS path.
+                    if (cb.laWord(s) == fresh) {
+                        cb.soWord(s, SlotWord.make(SlotWord.PUBLISHED, 1, 1, gen));
+                        ring.removeSole(h, e);
+                        return opened(0, s, gen, cb.group(0));
+                    }
+                } else if (cb.casWord(s, fresh, SlotWord.make(SlotWord.PUBLISHED, 1, 1, gen))) {
+                    return taken(ring, h, e, 0, s, gen, cb.group(0));
+                }
             }
         }
         return takeFilledSlow(g);
@@ -728,13 +804,20 @@ final class HandOff {
 
     /** After the CAS that recorded group g's take of slot s: the ring entry goes, the handle opens. */
     private Frame taken(MpmcRing ring, long h, long e, int g, int s, long gen, long rec) {
-        if (singleConsumers) {
-            ring.removeSingleReader(h, e);
-            cb.incrementSingleWriter(rec + ControlBlock.G_TAKEN);
-        } else {
-            ring.remove(h, e);
-            cb.increment(rec + ControlBlock.G_TAKEN);
-        }
+        ring.remove(h, e);
+        if (singleConsumers) return opened(g, s, gen, rec);
+        cb.increment(rec + ControlBlock.G_TAKEN);
+        return issue(g, s, gen);
+    }
+
+    /** The one consumer of group g took slot s: its counter (its own: a release store), then the handle. */
+    private Frame opened(int g, int s, long gen, long rec) {
+        if (tracked) cb.incrementSingleWriter(rec + ControlBlock.G_TAKEN);
+        else cb.soCounter(rec + ControlBlock.G_TAKEN, ++takenCounts[g]);
+        return issue(g, s, gen);
+    }
+
+    private Frame issue(int g, int s, long gen) {
         Frame f = consumerFrames[g][s];
         f.gen = gen;
         f.open = true;

@@ -211,12 +211,24 @@ final class MpmcRing {
         return RETRY;
     }
 
-    /** Takes {@code v} out of position {@code h} (one CAS) and advances the head; false if someone else took it. */
+    /**
+     * Takes {@code v} out of position {@code h} (one CAS) and advances the head; false if someone
+     * else took it. The head moves by CAS from {@code h} even for a ring with one reader: while
+     * that reader is between its cell CAS and its head update, a producer dropping the oldest
+     * entries of a full ring ({@link #poll}) may move the head on by a whole lap and more, and a
+     * plain store of {@code h + 1} would then move it back, where every cell looks a lap old: the
+     * entries queued after it are never seen (a group that lags with nothing to take).
+     */
     boolean remove(long h, long v) {
-        long lap = lap(h);
-        boolean took = LONG.compareAndSet(seg, cellOff(h), full(lap, v), empty(lap + 1));
+        boolean took = takeCell(h, v);
         advance(h);
         return took;
+    }
+
+    /** The first half of {@link #remove}: the CAS of the cell that takes {@code v}; the head is not moved. */
+    boolean takeCell(long h, long v) {
+        long lap = lap(h);
+        return LONG.compareAndSet(seg, cellOff(h), full(lap, v), empty(lap + 1));
     }
 
     /**
@@ -240,16 +252,17 @@ final class MpmcRing {
     }
 
     /**
-     * {@link #remove} for the one consuming party of a ring (a group read by one consumer): the
-     * cell is taken by CAS (a producer dropping the oldest entry of a full ring may race for it),
-     * the head moved with a release store... unless someone else moved it meanwhile (CAS then).
+     * {@link #remove} for the one consuming party of a ring that nobody else ever takes from (a
+     * private pool's sole consumer, with no reclaim, so the producer never pops a full ring):
+     * the cell and the head by release stores. Other parties may still {@link #advance} the head
+     * past a cell seen taken; they write the same value. Nobody else takes entries, so nobody
+     * moves the head further while this store is pending (see {@link #remove} for why that
+     * matters).
      */
-    boolean removeSingleReader(long h, long v) {
+    void removeSole(long h, long v) {
         long lap = lap(h);
-        boolean took = LONG.compareAndSet(seg, cellOff(h), full(lap, v), empty(lap + 1));
-        if (took) LONG.setRelease(seg, headOff, h + 1);
-        else advance(h);
-        return took;
+        LONG.setRelease(seg, cellOff(h), empty(lap + 1)); // SYNC POINT: pairs with the producer's acquire of the cell
+        LONG.setRelease(seg, headOff, h + 1);
     }
 
     /** True when the head cell holds nothing to take (a cell check, not the index difference of {@link #size()}). */

@@ -285,6 +285,10 @@ public final class PoolBuilder {
     /**
      * Declares that each consumer group is read by one consumer (one thread) at a time: it then
      * takes frames with release stores where only it writes (its queue head, its counters).
+     * In a pool private to this JVM with one group and overflow BLOCK or FAIL, nobody else can
+     * change a frame queued for that consumer, so it takes and releases it with no atomic
+     * operation at all; such a pool then refuses a reclaiming policy asked per call
+     * ({@link FramePool#acquireFree(Overflow, long)}): build it with that policy instead.
      * Default false (any number of consumers per group).
      */
     public PoolBuilder singleConsumers(boolean one) {

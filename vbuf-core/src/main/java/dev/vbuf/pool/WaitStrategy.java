@@ -72,7 +72,7 @@ public interface WaitStrategy {
     }
 
     /**
-     * Spins and yields {@value Futex#SPINS} times, then sleeps in the kernel on a futex word of
+     * Spins {@value Futex#SPINS} times, then sleeps in the kernel on a futex word of
      * the control block until a peer (in any process) queues something and wakes it: an idle
      * waiter costs no CPU, and the waker makes the system call only when someone is asleep. For
      * shared pools; works in one process too.
@@ -89,7 +89,8 @@ public interface WaitStrategy {
      * <pre>
      *   sleeper                                  waker
      *   waiters += 1; deadline = max(..)         queue the entry
-     *   v = word                                 if waiters != 0 and deadline not passed:
+     *   v = word                                 full fence (the entry may be a release store)
+     *                                            if waiters != 0 and deadline not passed:
      *   if queue non-empty: return                   word += 1; futex_wake(word, all)
      *   futex_wait(word, v, min(left, 100 ms))
      *   waiters -= 1
@@ -100,13 +101,14 @@ public interface WaitStrategy {
      */
     final class Futex implements WaitStrategy {
         /**
-         * Failed polls before a waiter sleeps in the kernel: {@value #BUSY_SPINS} spins, then
-         * yields. Few yields: on a loaded machine one yield can give the CPU away for
-         * milliseconds (at load 27 on 2 vCPUs, 100 of them kept a waiter from its sleep for over
-         * 300 ms), during which the waiter neither polls nor sleeps where a waker can reach it.
+         * Failed polls before a waiter sleeps in the kernel: {@value #BUSY_SPINS} spins (a few
+         * microseconds), no yields. A yield gives the CPU to another runnable thread of a loaded
+         * machine for a whole time slice, during which the waiter neither polls nor sleeps where a
+         * waker can reach it (at load 27 on 2 vCPUs, 100 yields kept a waiter from its sleep for
+         * over 300 ms); a sleeper woken by the futex is run ahead of threads that used their slice.
          */
-        public static final int SPINS = 110;
-        /** Polls with {@link Thread#onSpinWait()} before the yields. */
+        public static final int SPINS = 100;
+        /** Polls with {@link Thread#onSpinWait()} (all of them: {@link #SPINS}). */
         public static final int BUSY_SPINS = 100;
         /** Longest single futex sleep: closing, interrupts, deadlines and end of stream are noticed this often. */
         static final long MAX_SLEEP_NANOS = 100_000_000L;
@@ -128,26 +130,48 @@ public interface WaitStrategy {
                 idle(attempt);
                 return;
             }
-            ControlBlock cb = p.cb;
-            cb.getAndAddInt(p.waitersOffset, 1);
-            cb.setMax(p.deadlineOffset, System.nanoTime() + MAX_SLEEP_NANOS + SLEEP_DEADLINE_SLACK_NANOS);
+            long v = register(p);
             try {
-                int v = cb.lvInt(p.futexOffset);
-                if (p.ready()) return;
+                if (v < 0) return;
                 long left = deadlineNanos == Long.MAX_VALUE ? Long.MAX_VALUE : deadlineNanos - System.nanoTime();
                 if (left <= 0) return;
-                dev.vbuf.sys.Futex.await(p.word, v, Math.min(left, MAX_SLEEP_NANOS));
+                dev.vbuf.sys.Futex.await(p.word, (int) v, Math.min(left, MAX_SLEEP_NANOS));
             } finally {
-                cb.getAndAddInt(p.waitersOffset, -1);
+                unregister(p);
             }
         }
 
+        /**
+         * The sleeper's half of the Dekker pair: counts itself as a sleeper (an atomic add: a full
+         * fence), renews the deadline, reads the futex word, then looks at the queue. Returns the
+         * word's value to sleep on (unsigned), or -1 when there is something to take (or the pool
+         * is stopping). Either way the caller {@link #unregister}s afterwards.
+         */
+        static long register(WaitPoint p) {
+            ControlBlock cb = p.cb;
+            cb.getAndAddInt(p.waitersOffset, 1);
+            cb.setMax(p.deadlineOffset, System.nanoTime() + MAX_SLEEP_NANOS + SLEEP_DEADLINE_SLACK_NANOS);
+            int v = cb.lvInt(p.futexOffset);
+            return p.ready() ? -1 : Integer.toUnsignedLong(v);
+        }
+
+        /** Takes back the count {@link #register} added. */
+        static void unregister(WaitPoint p) {
+            p.cb.getAndAddInt(p.waitersOffset, -1);
+        }
+
+        /**
+         * SYNC POINT: the full fence orders the waker's queueing store before its read of the
+         * sleeper count (StoreLoad), the other half of the sleeper's atomic increment before its
+         * look at the queue. Without it a queue written by a release store (the sole consumer's
+         * release and its LIFO hint, the sole producer's ring cell in a private pool) could still
+         * sit in the store buffer while the count is read as 0: the sleeper, having counted
+         * itself, sees the queue empty, and sleeps its whole 100 ms with nobody to wake it
+         * (the 4K futex figures of vbuf bench before this fence).
+         */
         @Override
         public void signalAllWhenBlocking(WaitPoint p) {
-            // the entry may have been queued by a release store, which a later load of the sleeper
-            // count could pass (x86 store->load): without the fence a waker can see "nobody asleep"
-            // while the sleeper sees an empty queue and sleeps its whole 100 ms
-            java.lang.invoke.VarHandle.fullFence();
+            java.lang.invoke.VarHandle.fullFence(); // see the SYNC POINT above
             ControlBlock cb = p.cb;
             if (cb.lvInt(p.waitersOffset) != 0 && System.nanoTime() - cb.lvCounter(p.deadlineOffset) < 0) {
                 cb.getAndAddInt(p.futexOffset, 1);

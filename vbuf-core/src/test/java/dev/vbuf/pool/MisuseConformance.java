@@ -19,6 +19,29 @@ abstract class MisuseConformance extends PoolConformance {
         assertTrue(ex.getMessage().contains("frame " + ex.frameId()), ex.getMessage());
     }
 
+    /**
+     * A private single-writer pool of one group that never reclaims lets its consumer take by
+     * release stores, and so refuses a reclaiming policy asked per call, naming what to do; any
+     * other pool reclaims as asked.
+     */
+    @Test
+    void reclaimAskedPerCallOfAPoolThatNeverReclaims() {
+        try (FramePool pool = builder().count(1).bufferSize(64).groups("g").overflow(Overflow.BLOCK).jmx(false).build()) {
+            boolean storeTake = singleWriter() && !pool.isShared();
+            assertEquals(storeTake, pool.handOff().storeTake);
+            pool.tryAcquireFree().submit();
+            if (storeTake) {
+                var e = assertThrows(IllegalArgumentException.class, () -> pool.acquireFree(Overflow.DROP_OLDEST, 0));
+                assertTrue(e.getMessage().contains("overflow(Overflow.DROP_OLDEST)"), e.getMessage());
+                assertNull(pool.acquireFree(Overflow.BLOCK, 0), "the pool's own policy still works");
+            } else {
+                Frame f = pool.acquireFree(Overflow.DROP_OLDEST, 0);
+                assertNotNull(f, "the unread frame taken back");
+                f.close();
+            }
+        }
+    }
+
     @Test
     void doubleRelease() {
         try (FramePool pool = pool()) {

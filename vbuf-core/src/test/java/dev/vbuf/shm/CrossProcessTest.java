@@ -228,24 +228,29 @@ class CrossProcessTest {
     @Test
     void consumerKilledWhileBlockedAndAnotherTakesOver() throws Exception {
         try (FramePool pool = create(4); TestPattern pattern = new TestPattern(LAYOUT)) {
-            Child c = new Child(0, "block", name, "g");
-            c.await("WAITING", new ArrayList<>());
             Path file = ShmNames.path(name);
-            // asleep on the futex (it spins and yields first: on a loaded machine that takes a while)
-            eventually("the child sleeps on the futex", () -> {
-                try {
-                    return DeadPeers.groupInt(file, 0, dev.vbuf.pool.ControlBlock.G_WAITERS) == 1;
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            });
-            c.kill();
-            eventually("its process entry is freed", () -> pool.peers().size() == 1);
-            assertEquals(1, DeadPeers.groupInt(file, 0, dev.vbuf.pool.ControlBlock.G_WAITERS),
-                    "the killed sleeper never took its waiter count back");
-            Thread.sleep(200); // past its sleep deadline
+            // A sleeper takes its count back after each sleep (of at most 100 ms) and counts
+            // itself again before the next: killed in that instant, it leaves no count. So wait
+            // until it has counted itself, kill it, and try again (a new sleeper) in that case.
+            // No sleep of a guessed length: under load a child may take seconds to get there.
+            for (int attempt = 1; ; attempt++) {
+                Child c = new Child(0, "block", name, "g");
+                c.await("WAITING", new ArrayList<>());
+                eventually("the blocked consumer counts itself as a sleeper on the group's futex",
+                        () -> groupInt(file, dev.vbuf.pool.ControlBlock.G_WAITERS) == 1);
+                c.kill();
+                eventually("its process entry is freed", () -> pool.peers().size() == 1);
+                if (groupInt(file, dev.vbuf.pool.ControlBlock.G_WAITERS) == 1) break;
+                assertTrue(attempt < 5, "in 5 tries the sleeper was always killed between two sleeps");
+            }
+            // The killed sleeper's registration is honoured until its deadline (CLOCK_MONOTONIC,
+            // this JVM's System.nanoTime): wait until it has passed, read from the file.
+            long deadline = DeadPeers.groupLong(file, 0, dev.vbuf.pool.ControlBlock.G_SLEEP_DEADLINE);
+            eventually("past the dead sleeper's deadline", () -> System.nanoTime() - deadline > 0);
             int word = DeadPeers.groupInt(file, 0, dev.vbuf.pool.ControlBlock.G_FUTEX);
             produce(pool, pattern, 0, 3);
+            assertEquals(1, DeadPeers.groupInt(file, 0, dev.vbuf.pool.ControlBlock.G_WAITERS),
+                    "the killed sleeper never took its waiter count back");
             assertEquals(word, DeadPeers.groupInt(file, 0, dev.vbuf.pool.ControlBlock.G_FUTEX),
                     "no wake-up system calls for a dead sleeper once its deadline passed");
             Child next = new Child(0, "consume", name, "g", "3");
@@ -253,6 +258,15 @@ class CrossProcessTest {
             next.await("DONE", lines);
             assertEquals(List.of(0L, 1L, 2L), tookIn(lines));
             eventually("all idle", () -> pool.stats().idle() == 4);
+        }
+    }
+
+    /** Group g0's u32 {@code field}, read from the pool file (for conditions polled by {@link #eventually}). */
+    private static int groupInt(Path file, long field) {
+        try {
+            return DeadPeers.groupInt(file, 0, field);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 

@@ -30,6 +30,18 @@ final class DeadPeers {
         }
     }
 
+    /** The u64 at {@code field} of group record {@code group}, read from the file. */
+    static long groupLong(Path file, int group, long field) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer h = ByteBuffer.allocate(ControlBlock.HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            ch.read(h, 0);
+            long rec = h.getLong((int) ControlBlock.H_GROUPS_OFFSET) + (long) group * ControlBlock.GROUP_BYTES;
+            ByteBuffer w = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            ch.read(w, rec + field);
+            return w.getLong(0);
+        }
+    }
+
     /** The u32 at {@code field} of group record {@code group}, read from the file. */
     static int groupInt(Path file, int group, long field) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {

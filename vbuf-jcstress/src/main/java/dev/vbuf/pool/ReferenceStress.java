@@ -92,6 +92,55 @@ public final class ReferenceStress {
     }
 
     @JCStressTest
+    @Description("Single-writer path in a private pool with overflow BLOCK, where the one consumer takes a frame "
+            + "published to it and not held by release stores: it takes a frame while the decoder drops its "
+            + "reference to it. The word is not the exact one the store expects until the reference is gone, so "
+            + "the take goes by CAS then; either way the consumer gets the frame once and the slot is free once.")
+    @Outcome(id = "1, 1, 1", expect = ACCEPTABLE, desc = "taken and released, reference dropped, in either order; free once")
+    @Outcome(expect = FORBIDDEN, desc = "the take's store lost the reference (or the reference's CAS lost the take), "
+            + "the frame not taken, or the slot lost or free twice")
+    @State
+    public static class TakeAgainstUnreferenceSingleWriter {
+        final FramePool pool = SlotStress.pool(true, Overflow.BLOCK, "a");
+        final Frame reference = pool.submitKeepingReference(pool.tryAcquireFree());
+        final Consumer consumer = pool.consumer("a");
+
+        @Actor
+        public void consumer(III_Result r) {
+            try {
+                Frame f = consumer.tryAcquireFilled();
+                if (f == null) {
+                    r.r1 = 0;
+                    return;
+                }
+                f.release();
+                r.r1 = 1;
+            } catch (RuntimeException e) {
+                r.r1 = -1;
+            }
+        }
+
+        @Actor
+        public void decoder(III_Result r) {
+            try {
+                pool.releaseReference(reference);
+                r.r2 = 1;
+            } catch (RuntimeException e) {
+                r.r2 = -1;
+            }
+        }
+
+        @Arbiter
+        public void check(III_Result r) {
+            var st = pool.stats();
+            boolean ok = st.idle() == 1 && st.references() == 0 && st.heldByDecoder() == 0 && pool.validateAllBuffers();
+            Frame again = pool.tryAcquireFree();
+            boolean once = again != null && pool.tryAcquireFree() == null;
+            r.r3 = ok && once ? 1 : 0;
+        }
+    }
+
+    @JCStressTest
     @Description("The producer, with no free buffer, tries to take back the oldest unread frame (DROP_OLDEST) while "
             + "the decoder drops its reference to it: a frame the decoder still references is never taken back.")
     @Outcome(id = "1, 0", expect = ACCEPTABLE, desc = "the producer looked while the reference was kept: nothing taken")

@@ -137,7 +137,7 @@ public final class RingStress {
 
     @JCStressTest
     @Description("The single-writer pair: offerSingleWriter (cell CAS at once with the expected empty value, tail by release store) against "
-            + "peek + removeSingleReader (cell CAS, head by release store): a value taken comes with what "
+            + "peek + remove (cell CAS, head CAS): a value taken comes with what "
             + "was written before it was offered, and nothing is taken twice.")
     @Outcome(id = "-1, 0, 7", expect = ACCEPTABLE, desc = "ring still empty; the value is there afterwards")
     @Outcome(id = "7, 42, -1", expect = ACCEPTABLE, desc = "value taken with its payload; the ring is empty afterwards")
@@ -154,7 +154,7 @@ public final class RingStress {
         @Actor public void consumer(JJJ_Result res) {
             long h = r.head();
             long v = r.peek(h);
-            if (v >= 0 && r.removeSingleReader(h, v)) {
+            if (v >= 0 && r.remove(h, v)) {
                 res.r1 = v;
                 res.r2 = payload.get(ValueLayout.JAVA_LONG, 0);
             } else {
@@ -167,7 +167,7 @@ public final class RingStress {
     @JCStressTest
     @Description("The private pool's single-writer pair: offerSingleWriter(sole), which writes the cell with a"
             + " release store after one look (no other party writes empty cells), against peek +"
-            + " removeSingleReader, over a ring of two cells that laps: the second offer reuses the cell"
+            + " remove, over a ring of two cells that laps: the second offer reuses the cell"
             + " the reader empties, so a value is never written over an unread one, lost, or taken twice.")
     @Outcome(id = "7, 42, 8", expect = ACCEPTABLE, desc = "first value taken with its payload, second queued")
     @Outcome(id = "-1, 0, 7", expect = ACCEPTABLE, desc = "nothing taken yet; first value still there")
@@ -192,7 +192,7 @@ public final class RingStress {
         @Actor public void consumer(JJJ_Result res) {
             long h = r.head();
             long v = r.peek(h);
-            if (v >= 0 && r.removeSingleReader(h, v)) {
+            if (v >= 0 && r.remove(h, v)) {
                 res.r1 = v;
                 res.r2 = payload.get(ValueLayout.JAVA_LONG, 0);
             } else {

@@ -100,7 +100,9 @@ public final class FrameArchive implements AutoCloseable {
      */
     public Recorded record(String channel, int streamId, long waitNanos, long idleNanos, BooleanSupplier keepGoing) {
         AeronArchive archive = link.archive();
-        long subscriptionId = archive.startRecording(NetLink.checkChannel(channel, "--from"), streamId, SourceLocation.REMOTE);
+        // the archive's subscription and the tap's must ask for the same socket settings (one endpoint)
+        channel = ChannelDefaults.forReceiving(NetLink.checkChannel(channel, "--from"));
+        long subscriptionId = archive.startRecording(channel, streamId, SourceLocation.REMOTE);
         Tap tap = new Tap();
         long recordingId = -1;
         try (Subscription sub = link.subscription(channel, streamId)) {

@@ -125,8 +125,10 @@ public final class NetLink implements AutoCloseable {
         String dir = base + "/vbuf-aeron-" + ProcessHandle.current().pid() + "-" + HexFormat.of().formatHex(random);
         return new MediaDriver.Context()
                 .aeronDirectoryName(dir)
-                .threadingMode(ThreadingMode.SHARED)
-                .sharedIdleStrategy(new BackoffIdleStrategy())
+                .threadingMode(ThreadingMode.DEDICATED)
+                .conductorIdleStrategy(new BackoffIdleStrategy())
+                .senderIdleStrategy(new BackoffIdleStrategy())
+                .receiverIdleStrategy(new BackoffIdleStrategy())
                 .dirDeleteOnStart(true)
                 .dirDeleteOnShutdown(true)
                 .clientLivenessTimeoutNs(LIVENESS_NS)
@@ -176,21 +178,24 @@ public final class NetLink implements AutoCloseable {
     public boolean embeddedDriver() { return driver != null; }
 
     /**
-     * An exclusive publication (one sending thread) on a channel.
+     * An exclusive publication (one sending thread) on a channel, with the settings for large
+     * frames that the channel does not give ({@link ChannelDefaults#forSending}: MTU of the link,
+     * 64 MiB terms, the largest socket buffer).
      *
      * @throws IllegalArgumentException if the channel is not an Aeron channel URI
      */
     public ExclusivePublication publication(String channel, int streamId) {
-        return aeron.addExclusivePublication(checkChannel(channel, "--to"), streamId);
+        return aeron.addExclusivePublication(ChannelDefaults.forSending(checkChannel(channel, "--to")), streamId);
     }
 
     /**
-     * A subscription to a channel.
+     * A subscription to a channel, with the receive window and socket buffer that the channel does
+     * not give ({@link ChannelDefaults#forReceiving}: the largest socket buffer).
      *
      * @throws IllegalArgumentException if the channel is not an Aeron channel URI
      */
     public Subscription subscription(String channel, int streamId) {
-        return aeron.addSubscription(checkChannel(channel, "--from"), streamId);
+        return aeron.addSubscription(ChannelDefaults.forReceiving(checkChannel(channel, "--from")), streamId);
     }
 
     /**
