@@ -12,7 +12,8 @@
 // shmsink's process exits 1 when its reader leaves after num-buffers; the frames were delivered.
 // Needs scripts/build-gst, and for the peers scripts/install-gstreamer --bench (plugins-bad).
 //
-//   examples/java/run GstBench [--size WxH] [--frames N] [--rounds R] [--transports vbuf,shm,tcp]
+//   examples/java/run GstBench [--size WxH] [--frames N] [--rounds R] [--pattern ball] [--transports vbuf,shm,tcp]
+// (--pattern black: videotestsrc draws almost nothing, so the transport is most of the cost)
 import dev.vbuf.format.FrameLayout;
 import dev.vbuf.format.PixelFormat;
 import dev.vbuf.pool.FramePool;
@@ -42,15 +43,14 @@ public class GstBench {
 
     static final Pattern SRC_SUMMARY = Pattern.compile("vbufsrc: pool \\S+: (\\d+) frames");
 
-    /** Frames the consumer received: vbufsrc's summary, fakesink's last-message lines (-v), else n. */
+    /** Frames the consumer received: vbufsrc's summary, else fakesink's last-message lines (-v). */
     static long received(String transport, Path log, long n) throws Exception {
         String out = Files.readString(log, StandardCharsets.UTF_8);
         if (transport.equals("vbuf")) {
             Matcher m = SRC_SUMMARY.matcher(out);
             return m.find() ? Long.parseLong(m.group(1)) : 0;
         }
-        if (transport.equals("tcp")) return out.lines().filter(l -> l.contains("last-message = chain")).count();
-        return n; // shmsrc num-buffers=n: it ends after n
+        return out.lines().filter(l -> l.contains("last-message = chain")).count();
     }
 
     record Round(String transport, double fps, long frames, double producerMs, double consumerMs, int pExit, int cExit) {
@@ -76,15 +76,16 @@ public class GstBench {
 
     public static void main(String[] args) throws Exception {
         int w = 1920, h = 1080, n = 300, rounds = 3;
-        String transports = "vbuf,shm,tcp";
+        String transports = "vbuf,shm,tcp", pattern = "ball";
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--size" -> { String[] s = args[++i].split("x"); w = Integer.parseInt(s[0]); h = Integer.parseInt(s[1]); }
                 case "--frames" -> n = Integer.parseInt(args[++i]);
                 case "--transports" -> transports = args[++i];
                 case "--rounds" -> rounds = Integer.parseInt(args[++i]);
+                case "--pattern" -> pattern = args[++i];
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]
-                        + "; accepted: --size WxH, --frames N, --rounds R, --transports vbuf,shm,tcp");
+                        + "; accepted: --size WxH, --frames N, --rounds R, --pattern P, --transports vbuf,shm,tcp");
             }
         }
         Path dir = Files.createTempDirectory("vbuf-gstbench");
@@ -97,9 +98,9 @@ public class GstBench {
             throw new IllegalStateException("gst-inspect-1.0 vbufsrc failed (run scripts/build-gst): " + Files.readString(dir.resolve("inspect.log")));
         }
         String caps = "video/x-raw,format=NV12,width=" + w + ",height=" + h + ",framerate=30/1";
-        String producer = "videotestsrc num-buffers=" + n + " pattern=ball ! " + caps;
+        String producer = "videotestsrc num-buffers=" + n + " pattern=" + pattern + " ! " + caps;
         long frameBytes = (long) w * h * 3 / 2;
-        System.out.printf("%d frames NV12 %dx%d, %d rounds, load %.1f, %d CPUs%n", n, w, h, rounds,
+        System.out.printf("%d frames NV12 %dx%d, videotestsrc pattern=%s, %d rounds, load %.1f, %d CPUs%n", n, w, h, pattern, rounds,
                 java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
                 Runtime.getRuntime().availableProcessors());
         String[] ts = transports.split(",");
@@ -139,7 +140,8 @@ public class GstBench {
                 Path sock = dir.resolve("shm-" + round + ".sock");
                 prod = producer + " ! shmsink socket-path=" + sock + " shm-size=" + (frameBytes * 8 + 4096)
                         + " wait-for-connection=true sync=false";
-                cons = "shmsrc socket-path=" + sock + " num-buffers=" + n + " ! " + caps + " ! fakesink sync=false";
+                cons = "shmsrc socket-path=" + sock + " num-buffers=" + n + " ! " + caps + " ! fakesink sync=false silent=false";
+                consFlags = "-v"; // fakesink's last-message per buffer: the frames received
             }
             case "tcp" -> {
                 prod = producer + " ! tcpserversink host=127.0.0.1 port=" + port + " sync=false";
