@@ -298,6 +298,7 @@ public final class FfmpegSource implements Source {
 
     private static MethodHandle downcall(String symbol, FunctionDescriptor d) {
         Av.init();
+        Loader.load(org.bytedeco.ffmpeg.global.avcodec.class); // libavcodec (and libavutil) loaded before their symbols are looked up
         Pointer p = Loader.addressof(symbol);
         if (p == null || p.isNull()) throw new IllegalStateException("FFmpeg's " + symbol + " is not in the loaded libraries");
         return LINKER.downcallHandle(MemorySegment.ofAddress(p.address()), d);
