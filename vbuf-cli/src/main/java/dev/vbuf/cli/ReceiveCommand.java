@@ -47,7 +47,8 @@ public final class ReceiveCommand implements Callable<Integer> {
 
     @Option(names = "--from", required = true, paramLabel = "CHANNEL",
             description = "Aeron channel: aeron:udp?endpoint=ADDRESS:PORT (this machine's address the sender sends to),"
-                    + " aeron:udp?endpoint=224.0.1.1:PORT|interface=ADDRESS (multicast), aeron:ipc (this machine).")
+                    + " aeron:udp?endpoint=224.0.1.1:PORT|interface=ADDRESS (multicast), aeron:ipc (this machine)."
+                    + " Unless the channel gives them: so-rcvbuf and rcv-wnd = net.core.rmem_max (up to 32 MiB).")
     String from;
 
     @Mixin
