@@ -31,8 +31,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * with 0%, 1% and 5% of the data packets dropped by the receiving driver (Aeron's debug receive
  * endpoint and its random loss generator), and multicast to two receivers. Every frame that
  * arrives is byte-exact, none arrives twice, every frame that does not arrive is counted lost
- * (verified + lost = sent), and every buffer is back in its pool on both sides. Skipped where
- * namespaces cannot be made (not root, no {@code ip}, no CAP_NET_ADMIN).
+ * (verified + lost = sent), and every buffer is back in its pool on both sides. SIGKILL of the
+ * sending and of the receiving JVM mid-frame, then a new one: at most the frame in flight is
+ * broken or abandoned, no buffer is lost on either side, the frames after the restart are
+ * byte-exact. Skipped where namespaces cannot be made (not root, no {@code ip}, no CAP_NET_ADMIN).
  *
  * <p>Longer runs: {@code scripts/net-netns-matrix} (more frames, bigger frames, more loss).
  */
