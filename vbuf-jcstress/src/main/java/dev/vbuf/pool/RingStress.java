@@ -181,22 +181,31 @@ public final class RingStress {
     @Outcome(expect = FORBIDDEN, desc = "a value lost, taken twice, or seen without its payload")
     @State
     public static class SoleWriterOfferTakeLap {
+        final SoleLap lap = new SoleLap(ring(segment(2), 2));
+        @Actor public void producer() { lap.produce(); }
+        @Actor public void consumer(JJJ_Result res) { lap.consume(res); }
+        @Arbiter public void check(JJJ_Result res) { res.r3 = lap.r.poll(); }
+    }
+
+    /** The two parties of SoleWriterOfferTakeLap, over a ring in either kind of words. */
+    static final class SoleLap {
         final MemorySegment payload = Arena.ofAuto().allocate(8, 8);
-        final MpmcRing r = ring(segment(2), 2);
-        {
+        final MpmcRing r;
+        SoleLap(MpmcRing r) {
+            this.r = r;
             // one lap in: head = tail = 2, so the next offers use laps 1 of both cells
             r.offerSingleWriter(1, true);
             r.offerSingleWriter(2, true);
             r.poll();
             r.poll();
         }
-        @Actor public void producer() {
+        void produce() {
             payload.set(ValueLayout.JAVA_LONG, 0, 42);
             r.offerSingleWriter(7, true);
             r.offerSingleWriter(8, true);
             r.offerSingleWriter(9, true); // full unless the reader took 7: then it reuses 7's cell
         }
-        @Actor public void consumer(JJJ_Result res) {
+        void consume(JJJ_Result res) {
             long h = r.head();
             long v = r.peek(h);
             if (v >= 0 && r.remove(h, v)) {
@@ -206,43 +215,18 @@ public final class RingStress {
                 res.r1 = MpmcRing.EMPTY;
             }
         }
-        @Arbiter public void check(JJJ_Result res) { res.r3 = r.poll(); }
     }
+
     @JCStressTest
-    @Description("SoleWriterOfferTakeLap over heap words (a private pool's control block in a Java long array): offerSingleWriter(sole), which writes the cell with a"
-            + " release store after one look (no other party writes empty cells), against peek +"
-            + " remove, over a ring of two cells that laps: the second offer reuses the cell"
-            + " the reader empties, so a value is never written over an unread one, lost, or taken twice.")
+    @Description("SoleWriterOfferTakeLap over heap words (a private pool's control block in a Java long array).")
     @Outcome(id = "7, 42, 8", expect = ACCEPTABLE, desc = "first value taken with its payload, second queued")
     @Outcome(id = "-1, 0, 7", expect = ACCEPTABLE, desc = "nothing taken yet; first value still there")
     @Outcome(expect = FORBIDDEN, desc = "a value lost, taken twice, or seen without its payload")
     @State
     public static class SoleWriterOfferTakeLapHeap {
-        final MemorySegment payload = Arena.ofAuto().allocate(8, 8);
-        final MpmcRing r = heapRing(2);
-        {
-            // one lap in: head = tail = 2, so the next offers use laps 1 of both cells
-            r.offerSingleWriter(1, true);
-            r.offerSingleWriter(2, true);
-            r.poll();
-            r.poll();
-        }
-        @Actor public void producer() {
-            payload.set(ValueLayout.JAVA_LONG, 0, 42);
-            r.offerSingleWriter(7, true);
-            r.offerSingleWriter(8, true);
-            r.offerSingleWriter(9, true); // full unless the reader took 7: then it reuses 7's cell
-        }
-        @Actor public void consumer(JJJ_Result res) {
-            long h = r.head();
-            long v = r.peek(h);
-            if (v >= 0 && r.remove(h, v)) {
-                res.r1 = v;
-                res.r2 = payload.get(ValueLayout.JAVA_LONG, 0);
-            } else {
-                res.r1 = MpmcRing.EMPTY;
-            }
-        }
-        @Arbiter public void check(JJJ_Result res) { res.r3 = r.poll(); }
+        final SoleLap lap = new SoleLap(heapRing(2));
+        @Actor public void producer() { lap.produce(); }
+        @Actor public void consumer(JJJ_Result res) { lap.consume(res); }
+        @Arbiter public void check(JJJ_Result res) { res.r3 = lap.r.poll(); }
     }
 }
