@@ -47,16 +47,12 @@ public final class ReceiveCommand implements Callable<Integer> {
 
     @Option(names = "--from", required = true, paramLabel = "CHANNEL",
             description = "Aeron channel: aeron:udp?endpoint=ADDRESS:PORT (this machine's address the sender sends to),"
-                    + " aeron:udp?endpoint=224.0.1.1:PORT|interface=ADDRESS (multicast), aeron:ipc (this machine).")
+                    + " aeron:udp?endpoint=224.0.1.1:PORT|interface=ADDRESS (multicast), aeron:ipc (this machine)."
+                    + " Unless the channel gives them: so-rcvbuf and rcv-wnd = net.core.rmem_max (up to 32 MiB).")
     String from;
 
-    @Option(names = "--shared", paramLabel = "NAME",
-            description = "Put the frames in a shared pool /dev/shm/vbuf.NAME for other processes ('vbuf consume NAME').")
-    String shared;
-
-    @Option(names = "--remote-groups", paramLabel = "G1,G2", split = ",", defaultValue = RunCommand.REMOTE_GROUP,
-            description = "With --shared: the consumer groups other processes read. Default: ${DEFAULT-VALUE}.")
-    List<String> remoteGroups;
+    @Mixin
+    IncomingPoolOptions target;
 
     @Option(names = "--frame-timeout", defaultValue = "1s",
             description = "A frame whose chunks stop for this long is dropped and counted lost, 1ms..1h. Default: ${DEFAULT-VALUE}.")
@@ -94,13 +90,7 @@ public final class ReceiveCommand implements Callable<Integer> {
         Integer poolFrames = pool.frames();
         int count = poolFrames == null ? 8 : poolFrames;
         String channel = net.channel("--from", from);
-        if (shared != null) {
-            try {
-                dev.vbuf.shm.ShmNames.check(shared);
-            } catch (IllegalArgumentException e) {
-                throw Flags.bad(spec, "--shared: " + e.getMessage());
-            }
-        }
+        target.check();
         if (frame.given("--fps")) {
             throw Flags.bad(spec, "--fps does not apply to vbuf receive: frames come at the sender's pace");
         }
@@ -135,15 +125,15 @@ public final class ReceiveCommand implements Callable<Integer> {
                     throw Flags.bad(spec, e.getMessage());
                 }
             }
-            List<String> groups = shared != null ? remoteGroups : List.of(VERIFY_GROUP);
+            List<String> groups = target.isShared() ? target.remoteGroups : List.of(VERIFY_GROUP);
             PoolBuilder b = FramePool.builder().layout(layout).count(count).overflow(pool.policy).groups(groups)
                     .waitStrategy(pool.wait.strategy()).recordTimestamps(true).jmx(false);
-            if (shared != null) b.shared(shared);
+            if (target.isShared()) b.shared(target.shared);
             try (FramePool p = b.build()) {
                 var receiver = new FrameReceiver(p, sub, frameLimit.toNanos());
                 if (!json) {
                     status.note(String.format(Locale.ROOT, "vbuf receive: %s stream %d -> %s pool '%s' (%s, %d frames, policy %s)",
-                            channel, net.stream, shared != null ? "shared" : "private", p.name(), layout, count, pool.policyName()));
+                            channel, net.stream, target.isShared() ? "shared" : "private", p.name(), layout, count, pool.policyName()));
                 }
                 // without --shared this process checks the frames, as vbuf consume does
                 var verified = new AtomicLong();
@@ -151,7 +141,7 @@ public final class ReceiveCommand implements Callable<Integer> {
                 var firstFailure = new AtomicReference<String>();
                 var verifying = new AtomicBoolean(true);
                 Thread checker = null;
-                if (shared == null) {
+                if (!target.isShared()) {
                     Consumer group = p.consumer(VERIFY_GROUP);
                     checker = Thread.ofPlatform().name("vbuf-receive-verify").start(() ->
                             verify(group, layout, verifying, verified, failures, firstFailure));
@@ -176,11 +166,7 @@ public final class ReceiveCommand implements Callable<Integer> {
                             && now - lastProgress[0] >= idleLimit.toNanos();
                     if (!receiver.endOfStream()) p.markEndOfStream();
                     // let local readers finish the frames in the pool before it closes
-                    long deadline = System.nanoTime() + idleLimit.toNanos();
-                    for (String g : groups) {
-                        Consumer cg = p.consumer(g);
-                        while (cg.lag() > 0 && System.nanoTime() < deadline && !stopRequested.get()) Thread.sleep(5);
-                    }
+                    IncomingPoolOptions.awaitReaders(p, groups, System.nanoTime() + idleLimit.toNanos(), stopRequested::get);
                     verifying.set(false);
                     if (checker != null) checker.join();
                 }
@@ -192,10 +178,10 @@ public final class ReceiveCommand implements Callable<Integer> {
                 boolean stopped = stopRequested.get();
                 if (json) {
                     var j = new Json().begin().put("ok", ok).put("channel", channel).put("stream", net.stream)
-                            .put("pool", p.name()).put("shared", shared != null);
+                            .put("pool", p.name()).put("shared", target.isShared());
                     for (var e : c.toMap().entrySet()) j.put(e.getKey(), e.getValue());
                     j.put("lost", receiver.lost()).put("naksSent", link.naksSent());
-                    if (shared == null) j.put("verified", verified.get()).put("verifyFailures", failures.get());
+                    if (!target.isShared()) j.put("verified", verified.get()).put("verifyFailures", failures.get());
                     out.println(j.put("endOfStream", receiver.endOfStream()).put("timedOut", timedOut).put("stopped", stopped)
                             .put("durationMs", wall / 1e6, 1).put("gbPerSecond", c.get(BYTES) / secs / 1e9, 3)
                             .put("latencyP50Us", lat.valueAt(50) / 1e3, 1).put("latencyP99Us", lat.valueAt(99) / 1e3, 1)
@@ -205,7 +191,7 @@ public final class ReceiveCommand implements Callable<Integer> {
                                     + " lost %d (%s)%s, end of stream %s%n", c.get(FRAMES), Units.bytes(c.get(BYTES)), secs,
                             c.get(FRAMES) / secs, c.get(BYTES) / secs / 1e9, c.get(CHUNKS), link.naksSent(), receiver.lost(),
                             causes(c.toMap()),
-                            shared == null ? String.format(Locale.ROOT, ", verified %d, failures %d", verified.get(), failures.get()) : "",
+                            !target.isShared() ? String.format(Locale.ROOT, ", verified %d, failures %d", verified.get(), failures.get()) : "",
                             receiver.endOfStream() ? "yes" : stopped ? "no (stopped by a signal)" : "no");
                     out.printf(Locale.ROOT, "  latency sender submit -> pool submit here p50 %s us, p99 %s us (one clock:"
                                     + " meaningful on one machine)%n", Units.micros(lat.valueAt(50)), Units.micros(lat.valueAt(99)));

@@ -53,13 +53,8 @@ public final class ReplayCommand implements Callable<Integer> {
                     + " Default: ${DEFAULT-VALUE}.")
     String pace;
 
-    @Option(names = "--shared", paramLabel = "NAME",
-            description = "Put the frames in a shared pool /dev/shm/vbuf.NAME for other processes ('vbuf consume NAME').")
-    String shared;
-
-    @Option(names = "--remote-groups", paramLabel = "G1,G2", split = ",", defaultValue = RunCommand.REMOTE_GROUP,
-            description = "With --shared: the consumer groups other processes read. Default: ${DEFAULT-VALUE}.")
-    List<String> remoteGroups;
+    @Mixin
+    IncomingPoolOptions target;
 
     @Mixin
     PoolOptions pool;
@@ -75,13 +70,7 @@ public final class ReplayCommand implements Callable<Integer> {
             default -> throw Flags.bad(spec, "--pace " + pace + " is not one of original, fast");
         };
         if (!dir.isDirectory()) throw Flags.bad(spec, "--dir " + dir + " is not a directory of recordings ('vbuf record --dir')");
-        if (shared != null) {
-            try {
-                dev.vbuf.shm.ShmNames.check(shared);
-            } catch (IllegalArgumentException e) {
-                throw Flags.bad(spec, "--shared: " + e.getMessage());
-            }
-        }
+        target.check();
         Integer poolFrames = pool.frames();
         int count = poolFrames == null ? 8 : poolFrames;
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
@@ -105,14 +94,14 @@ public final class ReplayCommand implements Callable<Integer> {
             }
             var groups = new ArrayList<String>();
             groups.add(CHECK_GROUP);
-            if (shared != null) groups.addAll(remoteGroups);
+            if (target.isShared()) groups.addAll(target.remoteGroups);
             PoolBuilder b = FramePool.builder().layout(layout).count(count).overflow(pool.policy).groups(groups)
                     .waitStrategy(pool.wait.strategy()).recordTimestamps(true).jmx(false);
-            if (shared != null) b.shared(shared);
+            if (target.isShared()) b.shared(target.shared);
             try (FramePool p = b.build()) {
                 if (!jsonOption.json) {
                     out.printf(Locale.ROOT, "vbuf replay: recording %d of %s (%s) -> %s pool '%s', %s pace%n", id, dir, layout,
-                            shared != null ? "shared" : "private", p.name(), paced ? "original" : "fast");
+                            target.isShared() ? "shared" : "private", p.name(), paced ? "original" : "fast");
                     out.flush();
                 }
                 var seen = new LinkedHashMap<Long, Integer>();
@@ -139,11 +128,9 @@ public final class ReplayCommand implements Callable<Integer> {
                 long t0 = System.nanoTime();
                 FrameReceiver r = archive.replayInto(id, p, paced, () -> !stopRequested.get());
                 checker.join();
-                for (String g : groups) { // local readers of a shared pool finish before it closes
-                    Consumer cg = p.consumer(g);
-                    long deadline = System.nanoTime() + 30_000_000_000L;
-                    while (!g.equals(CHECK_GROUP) && cg.lag() > 0 && System.nanoTime() < deadline && !stopRequested.get()) Thread.sleep(5);
-                }
+                // local readers of a shared pool finish before it closes
+                IncomingPoolOptions.awaitReaders(p, groups.stream().filter(g -> !g.equals(CHECK_GROUP)).toList(),
+                        System.nanoTime() + 30_000_000_000L, stopRequested::get);
                 r.close();
                 double secs = (System.nanoTime() - t0) / 1e9;
                 long equal = 0, differ = 0, missing = 0;
@@ -160,7 +147,7 @@ public final class ReplayCommand implements Callable<Integer> {
                 var c = r.counters();
                 if (jsonOption.json) {
                     out.println(new Json().begin().put("ok", ok).put("recording", id).put("pool", p.name())
-                            .put("shared", shared != null).put("pace", paced ? "original" : "fast")
+                            .put("shared", target.isShared()).put("pace", paced ? "original" : "fast")
                             .put("frames", c.get(FrameReceiver.Counter.FRAMES)).put("bytes", c.get(FrameReceiver.Counter.BYTES))
                             .put("checksumsEqual", equal).put("checksumsDiffer", differ).put("missing", missing)
                             .put("duplicates", duplicates[0]).put("lost", r.lost()).put("streamChecksum", sum)

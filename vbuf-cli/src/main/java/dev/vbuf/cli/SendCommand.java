@@ -38,7 +38,9 @@ public final class SendCommand implements Callable<Integer> {
 
     @Option(names = "--to", required = true, paramLabel = "CHANNEL",
             description = "Aeron channel: aeron:udp?endpoint=HOST:PORT (the receiver's address), "
-                    + "aeron:udp?endpoint=224.0.1.1:PORT|interface=ADDRESS (multicast), aeron:ipc (this machine).")
+                    + "aeron:udp?endpoint=224.0.1.1:PORT|interface=ADDRESS (multicast), aeron:ipc (this machine)."
+                    + " Unless the channel gives them: mtu = the largest datagram the link carries unfragmented (up to"
+                    + " 65504), term-length=64m, so-sndbuf = net.core.wmem_max (up to 32 MiB).")
     String to;
 
     @Option(names = "--group", defaultValue = RunCommand.REMOTE_GROUP,

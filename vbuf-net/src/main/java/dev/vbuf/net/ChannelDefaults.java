@@ -25,8 +25,9 @@ import java.util.Enumeration;
  * who wants that anyway writes {@code mtu=} into the channel. When the interface cannot be found
  * (a host name that does not resolve, a route through a gateway), Aeron's default stays.</li>
  * <li>{@code term-length} (sender): 64 MiB, so that the publication's window (half a term) is not
- * what limits a stream of large frames. The log buffers are sparse files in /dev/shm; only what a
- * stream writes takes memory.</li>
+ * what limits a stream of large frames. The cost: three terms per publication and per image, files
+ * in the driver's directory under /dev/shm that Aeron touches when it makes them (192 MiB on each
+ * side of a stream).</li>
  * <li>{@code so-rcvbuf} and {@code rcv-wnd} (receiver), {@code so-sndbuf} (sender): the kernel's
  * largest socket buffer ({@code net.core.rmem_max} / {@code wmem_max}), at most 32 MiB. A
  * receiver window larger than the socket buffer would let the sender overrun it; so both are the

@@ -22,15 +22,111 @@ import java.util.Set;
  * <pre>
  * send    CHANNEL STREAM FRAMES WIDTH HEIGHT     frames 0..FRAMES-1 of the test pattern (NV12), then end of stream
  * receive CHANNEL STREAM LOSS_RATE WIDTH HEIGHT  into a pool of 8 (block); checks every frame until end of stream
+ * stream  CHANNEL STREAM FIRST WIDTH HEIGHT      frames FIRST, FIRST+1, ... until "stop" on stdin (or SIGKILL)
+ * listen  CHANNEL STREAM 0 WIDTH HEIGHT          checks every frame, "verified PTS" each, until "stop" (or SIGKILL)
  * </pre>
+ * After "stop", stream and listen print their result line too, with the pool's free buffers.
  */
 public final class NetnsPeer {
     public static void main(String[] args) throws Exception {
         String role = args[0], channel = args[1];
         int stream = Integer.parseInt(args[2]);
         FrameLayout layout = FrameLayout.of(PixelFormat.NV12, Integer.parseInt(args[4]), Integer.parseInt(args[5]));
-        if (role.equals("send")) send(channel, stream, Integer.parseInt(args[3]), layout);
-        else receive(channel, stream, Double.parseDouble(args[3]), layout);
+        switch (role) {
+            case "send" -> send(channel, stream, Integer.parseInt(args[3]), layout);
+            case "receive" -> receive(channel, stream, Double.parseDouble(args[3]), layout);
+            case "stream" -> stream(channel, stream, Long.parseLong(args[3]), layout);
+            case "listen" -> listen(channel, stream, layout);
+            default -> throw new IllegalArgumentException("role " + role + " is not send, receive, stream or listen");
+        }
+    }
+
+    /** Blocks until a line "stop" arrives on stdin (or stdin ends). */
+    static void awaitStop() throws java.io.IOException {
+        var in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in));
+        for (String line; (line = in.readLine()) != null; ) if (line.equals("stop")) return;
+    }
+
+    static void stream(String channel, int stream, long first, FrameLayout layout) throws Exception {
+        try (NetLink link = NetLink.embedded();
+             FramePool pool = FramePool.builder().layout(layout).count(4).overflow(Overflow.BLOCK).groups("net").jmx(false)
+                     .recordTimestamps(true).build();
+             TestPattern pattern = new TestPattern(layout);
+             var sender = new FrameSender(pool.consumer("net"), link.publication(channel, stream), 0, FrameSender.BackPressure.WAIT)) {
+            var running = new java.util.concurrent.atomic.AtomicBoolean(true);
+            Thread producer = new Thread(() -> {
+                for (long i = first; running.get(); ) {
+                    Frame f = pool.acquireFree(Duration.ofMillis(100));
+                    if (f == null) continue;
+                    pattern.write(f.segment(), i);
+                    f.pts(i++).submit();
+                }
+            }, "producer");
+            Thread tx = new Thread(() -> sender.run(50_000_000L), "sender");
+            producer.start();
+            tx.start();
+            System.out.println("ready");
+            System.out.flush();
+            awaitStop();
+            running.set(false);
+            producer.join();
+            sender.stop();
+            tx.join();
+            Consumer group = pool.consumer("net"); // frames made after the sender stopped are still queued for it
+            for (Frame f = group.tryAcquireFilled(); f != null; f = group.tryAcquireFilled()) group.releaseFilled(f);
+            var c = sender.counters();
+            System.out.println("result frames=" + c.get(FrameSender.Counter.FRAMES) + " aborted=" + c.get(FrameSender.Counter.ABORTED)
+                    + " free=" + pool.getFreeCount() + "/" + pool.getTotalCount());
+        }
+    }
+
+    static void listen(String channel, int stream, FrameLayout layout) throws Exception {
+        try (NetLink link = NetLink.embedded();
+             FramePool pool = FramePool.builder().layout(layout).count(8).overflow(Overflow.DROP_OLDEST).groups("check").jmx(false)
+                     .build();
+             TestPattern pattern = new TestPattern(layout)) {
+            // a frame timeout far above a loaded machine's stalls: a broken frame goes when its sender's image goes
+            var receiver = new FrameReceiver(pool, link.subscription(channel, stream), 5_000_000_000L);
+            var running = new java.util.concurrent.atomic.AtomicBoolean(true);
+            Thread rx = new Thread(() -> receiver.run(running::get), "receiver");
+            rx.start();
+            Consumer group = pool.consumer("check");
+            long[] checked = new long[2]; // verified, failures
+            Thread checker = new Thread(() -> {
+                long images = -1, broken = 0;
+                while (running.get() || group.lag() > 0) {
+                    long i = receiver.senders(), b = receiver.counters().get(FrameReceiver.Counter.LOST_TIMEOUT)
+                            + receiver.counters().get(FrameReceiver.Counter.LOST_SENDER_GONE);
+                    if (i != images || b != broken) { // senders come and go; frames they broke
+                        images = i;
+                        broken = b;
+                        System.out.println("senders " + i + " broken " + b);
+                        System.out.flush();
+                    }
+                    Frame f = group.acquireFilled(Duration.ofMillis(50));
+                    if (f == null) continue;
+                    long pts = f.pts(), bad = pattern.verify(f.segment(), pts);
+                    group.releaseFilled(f);
+                    if (bad >= 0) checked[1]++;
+                    else checked[0]++;
+                    System.out.println(bad >= 0 ? "failed frame " + pts + " at byte " + bad : "verified " + pts);
+                    System.out.flush();
+                }
+            }, "checker");
+            checker.start();
+            System.out.println("ready");
+            System.out.flush();
+            awaitStop();
+            running.set(false);
+            rx.join();
+            receiver.close(); // a frame still in hand goes back to the pool (counted lost)
+            checker.join();
+            var c = receiver.counters();
+            System.out.println("result verified=" + checked[0] + " failures=" + checked[1] + " frames=" + c.get(FrameReceiver.Counter.FRAMES)
+                    + " broken=" + (c.get(FrameReceiver.Counter.LOST_TIMEOUT) + c.get(FrameReceiver.Counter.LOST_SENDER_GONE)
+                            + c.get(FrameReceiver.Counter.LOST_NEW_FRAME) + c.get(FrameReceiver.Counter.LOST_GAP))
+                    + " lost=" + receiver.lost() + " free=" + pool.getFreeCount() + "/" + pool.getTotalCount());
+        }
     }
 
     static void send(String channel, int stream, int frames, FrameLayout layout) throws Exception {

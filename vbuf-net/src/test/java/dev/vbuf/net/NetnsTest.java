@@ -31,8 +31,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * with 0%, 1% and 5% of the data packets dropped by the receiving driver (Aeron's debug receive
  * endpoint and its random loss generator), and multicast to two receivers. Every frame that
  * arrives is byte-exact, none arrives twice, every frame that does not arrive is counted lost
- * (verified + lost = sent), and every buffer is back in its pool on both sides. Skipped where
- * namespaces cannot be made (not root, no {@code ip}, no CAP_NET_ADMIN).
+ * (verified + lost = sent), and every buffer is back in its pool on both sides. SIGKILL of the
+ * sending and of the receiving JVM mid-frame, then a new one: at most the frame in flight is
+ * broken or abandoned, no buffer is lost on either side, the frames after the restart are
+ * byte-exact. Skipped where namespaces cannot be made (not root, no {@code ip}, no CAP_NET_ADMIN).
  *
  * <p>Longer runs: {@code scripts/net-netns-matrix} (more frames, bigger frames, more loss).
  */
@@ -41,6 +43,8 @@ class NetnsTest {
     static final int WIDTH = Integer.getInteger("vbuf.netns.width", 320);
     static final int HEIGHT = Integer.getInteger("vbuf.netns.height", 240);
     static final String A_ADDR = "10.200.0.1", B_ADDR = "10.200.0.2";
+    /** The kill tests' frames: 1080p NV12, 3.1 MB, over 2,000 datagrams on the test's 1500-byte veth: a kill lands mid-frame. */
+    static final int KILL_WIDTH = 1920, KILL_HEIGHT = 1080;
     static String nsA, nsB;
 
     @BeforeAll
@@ -124,14 +128,112 @@ class NetnsTest {
         assertEquals(free[1], free[0], "the " + side + "'s free buffers at the end: " + result);
     }
 
+    @Test
+    void aSenderKilledMidFrameBreaksThatFrameOnlyAndANewSenderGoesOn() throws Exception {
+        String channel = "aeron:udp?endpoint=" + B_ADDR + ":40127";
+        int stream = 2201;
+        try (Peer listener = Peer.start(nsB, "listen", channel, stream, "0", KILL_WIDTH, KILL_HEIGHT)) {
+            try (Peer first = Peer.start(nsA, "stream", channel, stream, "0", KILL_WIDTH, KILL_HEIGHT)) {
+                listener.await(l -> l.startsWith("verified "), 20, "frames from the first sender");
+                int noSender = listener.count(l -> l.startsWith("senders 0 "));
+                first.kill(); // mid-frame almost always: many chunks per frame, the kill lands anywhere
+                // the killed sender's image goes (Aeron's image liveness timeout), and with it the frame it broke
+                listener.await(l -> l.startsWith("senders 0 "), noSender + 1, "the killed sender's image gone");
+            }
+            try (Peer second = Peer.start(nsA, "stream", channel, stream, "1000000", KILL_WIDTH, KILL_HEIGHT)) {
+                listener.await(l -> l.startsWith("verified 1") && l.length() >= "verified 1000000".length(), 20,
+                        "frames from the second sender");
+                second.send("stop");
+                Map<String, String> sent = second.result();
+                System.err.println("netns second sender: " + sent);
+                assertFree(sent, "second sender");
+            }
+            listener.send("stop");
+            Map<String, String> got = listener.result();
+            System.err.println("netns receiver across a sender's SIGKILL: " + got);
+            assertEquals("0", got.get("failures"), "frames that differ from what was sent: " + got + " " + listener.firstFailure());
+            assertFree(got, "receiver");
+            assertTrue(Long.parseLong(got.get("broken")) <= 2, "frames broken: at most the one in flight at the kill and the"
+                    + " one at the second sender's stop: " + got);
+        }
+    }
+
+    @Test
+    void aReceiverKilledMidFrameCostsTheSenderNoBufferAndANewReceiverGetsFrames() throws Exception {
+        String channel = "aeron:udp?endpoint=" + B_ADDR + ":40129";
+        int stream = 2301;
+        try (Peer sender = Peer.start(nsA, "stream", channel, stream, "0", KILL_WIDTH, KILL_HEIGHT)) {
+            try (Peer first = Peer.start(nsB, "listen", channel, stream, "0", KILL_WIDTH, KILL_HEIGHT)) {
+                first.await(l -> l.startsWith("verified "), 20, "frames at the first receiver");
+                first.kill();
+            }
+            try (Peer second = Peer.start(nsB, "listen", channel, stream, "0", KILL_WIDTH, KILL_HEIGHT)) {
+                second.await(l -> l.startsWith("verified "), 20, "frames at the second receiver");
+                second.send("stop");
+                Map<String, String> got = second.result();
+                System.err.println("netns second receiver: " + got);
+                assertEquals("0", got.get("failures"), "frames that differ from what was sent: " + got + " " + second.firstFailure());
+                assertFree(got, "second receiver");
+            }
+            sender.send("stop");
+            Map<String, String> sent = sender.result();
+            System.err.println("netns sender across a receiver's SIGKILL: " + sent);
+            assertFree(sent, "sender");
+            assertTrue(Long.parseLong(sent.get("aborted")) <= 2, "frames abandoned mid-way: the one in flight at the kill,"
+                    + " and the one at the stop: " + sent);
+        }
+    }
+
     /** A NetnsPeer JVM in a namespace. */
     static final class Peer implements AutoCloseable {
         final Process process;
         final CompletableFuture<Map<String, String>> result = new CompletableFuture<>();
+        /** Its other output lines ("verified N", "senders N broken M", "failed ..."). */
+        final java.util.List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final java.util.concurrent.Semaphore arrived = new java.util.concurrent.Semaphore(0);
+
+        /** Waits (up to 120 s) until {@code count} lines match; fails naming what was awaited. */
+        void await(java.util.function.Predicate<String> line, int count, String what) throws Exception {
+            long deadline = System.nanoTime() + 120_000_000_000L;
+            while (lines.stream().filter(line).count() < count) {
+                if (!process.isAlive() && arrived.availablePermits() == 0) {
+                    throw new AssertionError(what + ": the peer ended; its lines: " + tail());
+                }
+                if (System.nanoTime() > deadline) throw new AssertionError(what + ": not seen within 120 s; lines: " + tail());
+                arrived.tryAcquire(100, TimeUnit.MILLISECONDS);
+            }
+        }
+
+        String tail() {
+            int n = lines.size();
+            return String.join(" | ", lines.subList(Math.max(0, n - 8), n));
+        }
+
+        String firstFailure() {
+            return lines.stream().filter(l -> l.startsWith("failed")).findFirst().orElse("");
+        }
+
+        int count(java.util.function.Predicate<String> line) {
+            return (int) lines.stream().filter(line).count();
+        }
+
+        void send(String line) throws IOException {
+            process.getOutputStream().write((line + "\n").getBytes());
+            process.getOutputStream().flush();
+        }
+
+        /** SIGKILL: the JVM (ip netns exec replaced itself with it) dies wherever it is. */
+        void kill() throws InterruptedException {
+            process.destroyForcibly().waitFor();
+        }
 
         private Peer(Process process) { this.process = process; }
 
         static Peer start(String ns, String role, String channel, int stream, String arg) throws Exception {
+            return start(ns, role, channel, stream, arg, WIDTH, HEIGHT);
+        }
+
+        static Peer start(String ns, String role, String channel, int stream, String arg, int width, int height) throws Exception {
             var cp = new ArrayList<String>();
             for (String key : List.of("jdk.module.path", "java.class.path")) {
                 String v = System.getProperty(key);
@@ -141,7 +243,7 @@ class NetnsTest {
             Path java = Path.of(System.getProperty("java.home"), "bin", "java");
             var p = new ProcessBuilder("ip", "netns", "exec", ns, java.toString(), "--enable-native-access=ALL-UNNAMED",
                     "--sun-misc-unsafe-memory-access=allow", "-cp", String.join(File.pathSeparator, cp), NetnsPeer.class.getName(),
-                    role, channel, String.valueOf(stream), arg, String.valueOf(WIDTH), String.valueOf(HEIGHT))
+                    role, channel, String.valueOf(stream), arg, String.valueOf(width), String.valueOf(height))
                     .redirectErrorStream(true).start();
             var peer = new Peer(p);
             var out = new BufferedReader(new InputStreamReader(p.getInputStream()));
@@ -151,7 +253,11 @@ class NetnsTest {
                     for (String line; (line = out.readLine()) != null; ) {
                         if (line.equals("ready")) ready.complete(null);
                         else if (line.startsWith("result ")) peer.result.complete(parse(line));
-                        else System.err.println(role + " in " + ns + ": " + line);
+                        else if (line.startsWith("verified ") || line.startsWith("senders ") || line.startsWith("failed ")) {
+                            peer.lines.add(line);
+                            peer.arrived.release();
+                            if (!line.startsWith("verified ")) System.err.println(role + " in " + ns + ": " + line);
+                        } else System.err.println(role + " in " + ns + ": " + line);
                     }
                 } catch (IOException ignored) {
                     // the process ended

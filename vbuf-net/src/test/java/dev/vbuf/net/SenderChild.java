@@ -20,7 +20,7 @@ public final class SenderChild {
         try (NetLink link = NetLink.embedded();
              FramePool pool = FramePool.builder().layout(layout).count(4).overflow(Overflow.BLOCK).groups("net").jmx(false).build();
              TestPattern pattern = new TestPattern(layout);
-             var sender = new FrameSender(pool.consumer("net"), link.publication(NetTestSupport.unicast(port), 31), 0,
+             var sender = new FrameSender(pool.consumer("net"), link.publication(NetTestSupport.unicast(port) + CrossProcessNetTest.SMALL_DATAGRAMS, 31), 0,
                      FrameSender.BackPressure.WAIT)) {
             Thread tx = new Thread(() -> sender.run(50_000_000L));
             tx.setDaemon(true);
