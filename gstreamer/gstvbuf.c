@@ -4,9 +4,10 @@
  *
  *   vbufsrc pool=NAME [group=G]   attaches to /dev/shm/vbuf.NAME as a consumer of group G (by
  *       default the pool's only group, or its group 'consume', vbuf run --shared's remote group) and pushes each frame as a GstBuffer whose one GstMemory
- *       is the pool buffer itself (read-only), with caps from the pool's format and size and a
- *       GstVideoMeta with the pool's plane offsets and strides. The frame is released when
- *       GStreamer drops the buffer. End of stream on the pool is EOS downstream.
+ *       is the pool buffer itself (read-only): a share of the memfd's fd memory (memfd pools), of the
+ *       slot's dmabuf memory (DMA-BUF pools), or memory wrapping the mapping (file pools); caps from
+ *       the pool's format and size and a GstVideoMeta with the pool's plane offsets and strides. The
+ *       frame is released when GStreamer frees that memory. End of stream on the pool is EOS downstream.
  *
  *   vbufsink pool=NAME   attaches to a pool that vbuf created, as a producer. In the allocation
  *       query it proposes a GstBufferPool whose buffers are free pool slots (with GstVideoMeta),
