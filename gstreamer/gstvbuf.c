@@ -578,6 +578,13 @@ static gboolean vbuf_unhold_gen(VbufShared *sh, int s, guint64 gen1) {
     return gen1 != 0 && g_atomic_pointer_compare_and_exchange((gpointer *)&sh->held[s], (gpointer)(guintptr)gen1, NULL);
 }
 
+/* Why vbuf_acquire_free gave no frame (r: VBUF_TIMEDOUT, VBUF_ECORRUPT or VBUF_EINVAL), for the buffer pool and the sink alike. */
+static const char *vbuf_free_failure(VbufShared *sh, int r) {
+    return r == VBUF_TIMEDOUT ? "none was released within timeout-ms: its consumer groups do not read (start a consumer for"
+                                " every group, or raise vbufsink's timeout-ms)"
+         : r == VBUF_ECORRUPT ? sh->pool.problem : "this process is not registered in the pool";
+}
+
 static GstFlowReturn vbuf_pool_acquire(GstBufferPool *bp, GstBuffer **out, GstBufferPoolAcquireParams *params) {
     (void)params;
     GstVbufBufferPool *vp = (GstVbufBufferPool *)bp;
@@ -585,13 +592,8 @@ static GstFlowReturn vbuf_pool_acquire(GstBufferPool *bp, GstBuffer **out, GstBu
     struct vbuf_wframe wf;
     int r = vbuf_acquire_free(&sh->pool, vp->timeout_ns, &vp->stop, &wf);
     if (r == VBUF_STOPPED) return GST_FLOW_FLUSHING;
-    if (r == VBUF_TIMEDOUT) {
-        GST_ERROR_OBJECT(bp, "no free frame in vbuf pool %s within %lld ms: its consumers do not release frames"
-                         " (is every group read?)", sh->pool.path, (long long)(vp->timeout_ns / 1000000));
-        return GST_FLOW_ERROR;
-    }
     if (r != VBUF_OK) {
-        GST_ERROR_OBJECT(bp, "taking a free frame from %s failed: %s", sh->pool.path, r == VBUF_ECORRUPT ? sh->pool.problem : "not registered");
+        GST_ERROR_OBJECT(bp, "no free frame in vbuf pool %s: %s", sh->pool.path, vbuf_free_failure(sh, r));
         return GST_FLOW_ERROR;
     }
     g_atomic_pointer_set((gpointer *)&sh->held[wf.slot], (gpointer)(guintptr)(wf.gen + 1));
@@ -755,10 +757,7 @@ static GstFlowReturn vbuf_sink_copy(GstVbufSink *s, GstBuffer *buf, struct vbuf_
     int r = vbuf_acquire_free(&sh->pool, (gint64)s->timeout_ms * 1000000LL, &s->stop, wf);
     if (r == VBUF_STOPPED) return GST_FLOW_FLUSHING;
     if (r != VBUF_OK) {
-        GST_ELEMENT_ERROR(s, RESOURCE, WRITE, ("no free frame in vbuf pool '%s'", s->pool_name),
-                          ("%s", r == VBUF_TIMEDOUT ? "none was released within timeout-ms: its consumer groups do not read"
-                                                      " (start a consumer for every group, or raise timeout-ms)"
-                                                    : r == VBUF_ECORRUPT ? sh->pool.problem : "not registered"));
+        GST_ELEMENT_ERROR(s, RESOURCE, WRITE, ("no free frame in vbuf pool '%s'", s->pool_name), ("%s", vbuf_free_failure(sh, r)));
         return GST_FLOW_ERROR;
     }
     GstVideoFrame in;
