@@ -18,6 +18,6 @@ module dev.vbuf.core {
     exports dev.vbuf.sizing;
     exports dev.vbuf.stats;
 
-    exports dev.vbuf.sys to dev.vbuf.media, dev.vbuf.cli, dev.vbuf.bench;
+    exports dev.vbuf.sys to dev.vbuf.media, dev.vbuf.ffmpeg, dev.vbuf.cli, dev.vbuf.bench;
     exports dev.vbuf.shm to dev.vbuf.cli;
 }

@@ -25,7 +25,6 @@ import org.bytedeco.javacpp.Pointer;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
@@ -122,7 +121,6 @@ public final class FfmpegSource implements Source {
      */
     private final Arena callbacks = Arena.ofShared();
     private final MemorySegment getBufferStub, freeBufferStub;
-    private static final Linker LINKER = Linker.nativeLinker();
     private static final MethodHandle AV_BUFFER_CREATE = downcall("av_buffer_create",
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT));
     private static final MethodHandle DEFAULT_GET_BUFFER2 = downcall("avcodec_default_get_buffer2",
@@ -163,10 +161,10 @@ public final class FfmpegSource implements Source {
         this.name = name;
         this.loop = loop;
         try {
-            getBufferStub = LINKER.upcallStub(MethodHandles.lookup().findVirtual(FfmpegSource.class, "getBuffer",
+            getBufferStub = dev.vbuf.sys.ForeignCalls.upcall(MethodHandles.lookup().findVirtual(FfmpegSource.class, "getBuffer",
                     MethodType.methodType(int.class, long.class, long.class, int.class)).bindTo(this),
                     FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT), callbacks);
-            freeBufferStub = LINKER.upcallStub(MethodHandles.lookup().findVirtual(FfmpegSource.class, "freeBuffer",
+            freeBufferStub = dev.vbuf.sys.ForeignCalls.upcall(MethodHandles.lookup().findVirtual(FfmpegSource.class, "freeBuffer",
                     MethodType.methodType(void.class, long.class, long.class)).bindTo(this),
                     FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_LONG), callbacks);
         } catch (ReflectiveOperationException e) {
@@ -301,7 +299,7 @@ public final class FfmpegSource implements Source {
         Loader.load(org.bytedeco.ffmpeg.global.avcodec.class); // libavcodec (and libavutil) loaded before their symbols are looked up
         Pointer p = Loader.addressof(symbol);
         if (p == null || p.isNull()) throw new IllegalStateException("FFmpeg's " + symbol + " is not in the loaded libraries");
-        return LINKER.downcallHandle(MemorySegment.ofAddress(p.address()), d);
+        return dev.vbuf.sys.ForeignCalls.downcall(symbol, p.address(), d);
     }
 
     /**
