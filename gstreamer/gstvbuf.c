@@ -4,9 +4,10 @@
  *
  *   vbufsrc pool=NAME [group=G]   attaches to /dev/shm/vbuf.NAME as a consumer of group G (by
  *       default the pool's only group, or its group 'consume', vbuf run --shared's remote group) and pushes each frame as a GstBuffer whose one GstMemory
- *       is the pool buffer itself (read-only), with caps from the pool's format and size and a
- *       GstVideoMeta with the pool's plane offsets and strides. The frame is released when
- *       GStreamer drops the buffer. End of stream on the pool is EOS downstream.
+ *       is the pool buffer itself (read-only): a share of the memfd's fd memory (memfd pools), of the
+ *       slot's dmabuf memory (DMA-BUF pools), or memory wrapping the mapping (file pools); caps from
+ *       the pool's format and size and a GstVideoMeta with the pool's plane offsets and strides. The
+ *       frame is released when GStreamer frees that memory. End of stream on the pool is EOS downstream.
  *
  *   vbufsink pool=NAME   attaches to a pool that vbuf created, as a producer. In the allocation
  *       query it proposes a GstBufferPool whose buffers are free pool slots (with GstVideoMeta),
@@ -22,12 +23,13 @@
 #include "vbuf_fd.h" /* a pool passed by descriptor (the default: a sealed memfd) as well as a /dev/shm file */
 
 #include <gst/gst.h>
+#include <gst/allocators/allocators.h>
 #include <gst/base/gstbasesink.h>
 #include <gst/base/gstpushsrc.h>
 #include <gst/video/video.h>
 
 #define PACKAGE "vbuf"
-#define VBUF_CAPS "video/x-raw, format = (string) { NV12, NV21, I420, YV12, NV16, P010_10LE, YUY2, UYVY, RGB, BGR, RGBA, BGRA, ARGB, RGBA64_LE, GRAY8, GRAY16_LE }, width = (int) [ 1, 16384 ], height = (int) [ 1, 16384 ], framerate = (fraction) [ 0, MAX ]"
+#define VBUF_CAPS "video/x-raw, format = (string) { NV12, NV21, I420, YV12, NV16, P010_10LE, YUY2, UYVY, RGB, BGR, RGBA, BGRA, ARGB, RGBA64_LE, GRAY8, GRAY16_LE, Y42B, Y444, I420_10LE, I422_10LE, Y444_10LE }, width = (int) [ 1, 16384 ], height = (int) [ 1, 16384 ], framerate = (fraction) [ 0, MAX ]"
 
 GST_DEBUG_CATEGORY_STATIC(vbuf_debug);
 #define GST_CAT_DEFAULT vbuf_debug
@@ -47,6 +49,16 @@ typedef struct {
        (taken, not yet published or aborted), else 0. Shared by every pool the sink proposed, so a
        buffer from a pool proposed before a renegotiation is still recognised as a pool frame. */
     guint64 *held;
+    /* How vbufsrc hands out the memory (vbuf_shared_fd_memory). A file pool: GstMemory wrapping the
+       mapping. A memfd pool: shares of one fd GstMemory over the whole memfd, so that elements that
+       take fd memory (waylandsink's wl_shm, shmsink-like importers) get the descriptor and the offset.
+       A DMA-BUF pool: shares of one dmabuf GstMemory per slot, for elements that import DMA-BUFs. */
+    struct vbuf_fd_buffers fdbufs; /* a DMA-BUF pool's buffers (count 0 otherwise) */
+    int memfd;                     /* a memfd pool's descriptor, asked of the creator again; -1 */
+    GstAllocator *fd_alloc;        /* the fd or dmabuf allocator; NULL: wrapped mapping */
+    GstMemory *pool_mem;           /* memfd pools: the whole memfd, kept mapped */
+    GstMemory **slot_mem;          /* DMA-BUF pools: one per slot */
+    const char *memory;            /* what the buffers are, for the summary and the 'memory' property */
 } VbufShared;
 
 static GstVideoFormat vbuf_to_gst(uint32_t id) {
@@ -67,11 +79,140 @@ static GstVideoFormat vbuf_to_gst(uint32_t id) {
     case VBUF_FMT_RGBA64: return GST_VIDEO_FORMAT_RGBA64_LE;
     case VBUF_FMT_GRAY8: return GST_VIDEO_FORMAT_GRAY8;
     case VBUF_FMT_GRAY16: return GST_VIDEO_FORMAT_GRAY16_LE;
+    case VBUF_FMT_I422: return GST_VIDEO_FORMAT_Y42B;
+    case VBUF_FMT_I444: return GST_VIDEO_FORMAT_Y444;
+    case VBUF_FMT_I010: return GST_VIDEO_FORMAT_I420_10LE;
+    case VBUF_FMT_I210: return GST_VIDEO_FORMAT_I422_10LE;
+    case VBUF_FMT_I410: return GST_VIDEO_FORMAT_Y444_10LE;
     default: return GST_VIDEO_FORMAT_UNKNOWN;
     }
 }
 
-static VbufShared *vbuf_shared_open(GstElement *el, const char *name) {
+/* The names of a pool's groups, "'a', 'b'" (g_free it). */
+static gchar *vbuf_group_list(const struct vbuf_pool *p) {
+    GString *names = g_string_new(NULL);
+    for (uint32_t i = 0; i < p->geo.group_count; i++) g_string_append_printf(names, "%s'%s'", i ? ", " : "", p->group_names[i]);
+    return g_string_free(names, FALSE);
+}
+
+/* The inode of the file mapped at `base` in this process (/proc/self/maps), or 0. */
+static guint64 vbuf_mapped_inode(const void *base) {
+    FILE *m = fopen("/proc/self/maps", "re");
+    if (!m) return 0;
+    char line[512];
+    guint64 inode = 0;
+    while (fgets(line, sizeof line, m)) {
+        unsigned long long start, end, off, ino;
+        unsigned maj, min;
+        char perms[8];
+        if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu", &start, &end, perms, &off, &maj, &min, &ino) == 7
+                && start == (unsigned long long)(uintptr_t)base) {
+            inode = ino;
+            break;
+        }
+    }
+    fclose(m);
+    return inode;
+}
+
+/*
+ * A memfd pool's descriptor. vbuf_fd_attach (include/vbuf_fd.h) closes descriptor 0 once it is
+ * mapped, so this asks the creator once more over the pool's socket (the same request, the same
+ * checks of the reply) and keeps the descriptor only if it is the memory already mapped and
+ * validated (same inode and size). Returns the descriptor, or -1 with the reason in err.
+ */
+static int vbuf_memfd_again(const struct vbuf_pool *p, char *err, size_t errlen) {
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    if (strlen(p->path) >= sizeof sa.sun_path) { snprintf(err, errlen, "the socket path is too long"); return -1; }
+    memcpy(sa.sun_path, p->path, strlen(p->path) + 1);
+    int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (s < 0) { snprintf(err, errlen, "socket: %s", strerror(errno)); return -1; }
+    struct ucred cred;
+    socklen_t cl = sizeof cred;
+    uint8_t req[VBUF_FD_REQUEST_BYTES] = "VBUF-REQ";
+    uint32_t version = VBUF_FD_VERSION;
+    memcpy(req + 8, &version, 4);
+    if (connect(s, (struct sockaddr *)&sa, sizeof sa) != 0 || getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &cl) != 0
+            || cred.uid != getuid() || send(s, req, sizeof req, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)sizeof req) {
+        snprintf(err, errlen, "the creator did not take a second request (%s)", strerror(errno));
+        close(s);
+        return -1;
+    }
+    uint8_t msg[VBUF_FD_REPLY_BYTES + VBUF_FD_MAX_TEXT_BYTES + 1];
+    int fds[2], got = 0, mflags = 0;
+    ssize_t n = vbuf_fd_recv(s, msg, sizeof msg, fds, 2, &got, &mflags);
+    close(s);
+    const char *bad = NULL;
+    if (n != VBUF_FD_REPLY_BYTES || (mflags & (MSG_TRUNC | MSG_CTRUNC)) || memcmp(msg, "VBUF-FDS", 8) != 0
+            || vbuf_fd_u32(msg, 8) != VBUF_FD_VERSION || vbuf_fd_u32(msg, 12) != VBUF_FD_STATUS_OK) bad = "no valid reply";
+    else if ((vbuf_fd_u32(msg, 16) != VBUF_FD_KIND_MEMFD && vbuf_fd_u32(msg, 16) != VBUF_FD_KIND_MEMFD_HUGETLB)
+            || vbuf_fd_u32(msg, 20) != 1 || vbuf_fd_u32(msg, 24) != 1 || got != 1) bad = "a reply for another kind of pool";
+    struct stat st;
+    if (!bad && (fstat(fds[0], &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != p->file_bytes
+            || vbuf_fd_u64(msg, 32) != p->file_bytes || (guint64)st.st_ino != vbuf_mapped_inode(p->base)))
+        bad = "a descriptor that is not the memory mapped at attach";
+    if (bad) {
+        vbuf_fd_close_all(fds, got);
+        snprintf(err, errlen, "the creator sent %s", bad);
+        return -1;
+    }
+    return fds[0];
+}
+
+/*
+ * vbufsrc: memory that carries the pool's descriptors when the pool has them (see VbufShared).
+ * Nothing fails here: without them (a file pool, or the memfd not obtained, logged) the buffers
+ * wrap the mapping.
+ */
+static void vbuf_shared_fd_memory(GstElement *el, VbufShared *sh) {
+    struct vbuf_pool *p = &sh->pool;
+    char err[256];
+    sh->memory = "mapped";
+    if (sh->fdbufs.count != 0) {
+        sh->fd_alloc = gst_dmabuf_allocator_new();
+        sh->slot_mem = g_new0(GstMemory *, sh->fdbufs.count);
+        for (uint32_t i = 0; i < sh->fdbufs.count; i++) /* the descriptors stay ours: closed by vbuf_fd_close */
+            sh->slot_mem[i] = gst_dmabuf_allocator_alloc_with_flags(sh->fd_alloc, sh->fdbufs.fds[i], sh->fdbufs.bytes,
+                                                                     GST_FD_MEMORY_FLAG_DONT_CLOSE | GST_FD_MEMORY_FLAG_KEEP_MAPPED);
+        sh->memory = "dmabuf";
+    } else if (sh->fdbufs.kind == VBUF_FD_KIND_MEMFD || sh->fdbufs.kind == VBUF_FD_KIND_MEMFD_HUGETLB) {
+        sh->memfd = vbuf_memfd_again(p, err, sizeof err);
+        if (sh->memfd < 0) {
+            GST_ELEMENT_WARNING(el, RESOURCE, OPEN_READ, ("vbuf pool '%s': its buffers go out as plain memory, not fd memory", p->path),
+                                ("asking the creator for the pool's memfd again failed: %s", err));
+            return;
+        }
+        sh->fd_alloc = gst_fd_allocator_new();
+        sh->pool_mem = gst_fd_allocator_alloc(sh->fd_alloc, sh->memfd, p->file_bytes,
+                                              GST_FD_MEMORY_FLAG_DONT_CLOSE | GST_FD_MEMORY_FLAG_KEEP_MAPPED);
+        GstMapInfo mi; /* map once (read-only): every share maps through it and it stays mapped */
+        if (!gst_memory_map(sh->pool_mem, &mi, GST_MAP_READ)) {
+            GST_ELEMENT_WARNING(el, RESOURCE, OPEN_READ, ("vbuf pool '%s': its buffers go out as plain memory, not fd memory", p->path),
+                                ("mapping the memfd failed"));
+            gst_memory_unref(sh->pool_mem);
+            sh->pool_mem = NULL;
+            return;
+        }
+        gst_memory_unmap(sh->pool_mem, &mi);
+        sh->memory = "fd";
+    }
+}
+
+static void vbuf_shared_free(VbufShared *sh) {
+    if (sh->slot_mem) for (uint32_t i = 0; i < sh->fdbufs.count; i++) if (sh->slot_mem[i]) gst_memory_unref(sh->slot_mem[i]);
+    g_free(sh->slot_mem);
+    if (sh->pool_mem) gst_memory_unref(sh->pool_mem); /* DONT_CLOSE: the descriptor is closed below */
+    if (sh->fd_alloc) gst_object_unref(sh->fd_alloc);
+    if (sh->memfd >= 0) close(sh->memfd);
+    if (sh->fdbufs.count != 0) vbuf_fd_close(&sh->fdbufs);
+    if (sh->pool.base) vbuf_detach(&sh->pool);
+    g_mutex_clear(&sh->problem_lock);
+    g_free(sh->held);
+    g_free(sh);
+}
+
+/* Attaches and joins pool NAME; fd_memory: vbufsrc, which also takes DMA-BUF pools. NULL after an element error. */
+static VbufShared *vbuf_shared_open(GstElement *el, const char *name, gboolean fd_memory) {
     if (name == NULL || *name == '\0' || strchr(name, '/') != NULL) {
         GST_ELEMENT_ERROR(el, RESOURCE, SETTINGS, ("no pool name"),
                           ("set pool=NAME to a shared pool's name (the file /dev/shm/vbuf.NAME; 'vbuf shm ls' lists them),"
@@ -80,55 +221,48 @@ static VbufShared *vbuf_shared_open(GstElement *el, const char *name) {
     }
     VbufShared *sh = g_new0(VbufShared, 1);
     sh->refs = 1;
+    sh->memfd = -1;
     g_mutex_init(&sh->problem_lock);
     char path[300], err[512];
     snprintf(path, sizeof path, "/dev/shm/" VBUF_SHM_PREFIX "%s", name);
-    struct vbuf_fd_buffers fdbufs;
-    if (vbuf_attach_any(path, 0, &sh->pool, &fdbufs, err, sizeof err) != 0) {
-        GST_ELEMENT_ERROR(el, RESOURCE, OPEN_READ_WRITE, ("cannot attach to vbuf pool '%s'", name), ("%s", err));
-        g_free(sh);
-        return NULL;
-    }
-    if (fdbufs.count != 0) { /* buffers that are DMA-BUFs of their own: not in the pool mapping these elements use */
-        GST_ELEMENT_ERROR(el, RESOURCE, SETTINGS, ("vbuf pool '%s' keeps its buffers in DMA-BUFs", name),
-                          ("these elements read and write buffers inside the pool's mapping; create the pool with"
-                           " --memory memfd or --memory file (it has %u DMA-BUF buffers)", fdbufs.count));
-        vbuf_fd_close(&fdbufs);
-        vbuf_detach(&sh->pool);
-        g_free(sh);
-        return NULL;
-    }
     struct vbuf_pool *p = &sh->pool;
-    if (p->format == 0 || p->width == 0 || p->height == 0) {
+    if (vbuf_attach_any(path, 0, p, &sh->fdbufs, err, sizeof err) != 0) {
+        GST_ELEMENT_ERROR(el, RESOURCE, OPEN_READ_WRITE, ("cannot attach to vbuf pool '%s'", name), ("%s", err));
+        p->base = NULL;
+        goto fail;
+    }
+    const struct vbuf_format_info *fi = vbuf_format_info(p->format);
+    if (sh->fdbufs.count != 0 && !fd_memory) { /* buffers that are DMA-BUFs of their own, not in the pool mapping */
+        GST_ELEMENT_ERROR(el, RESOURCE, SETTINGS, ("vbuf pool '%s' keeps its buffers in DMA-BUFs", name),
+                          ("vbufsink writes buffers inside the pool's mapping; create the pool with --memory memfd or"
+                           " --memory file (it has %u DMA-BUF buffers); vbufsrc reads such a pool", sh->fdbufs.count));
+    } else if (p->format == 0 || p->width == 0 || p->height == 0 || fi == NULL) {
         GST_ELEMENT_ERROR(el, RESOURCE, SETTINGS, ("vbuf pool '%s' has no frame layout", name),
                           ("its buffers are %llu bytes of no known format; create it with a format and size"
                            " (PoolBuilder.layout, or 'vbuf run --shared NAME --size WxH --format F')",
                            (unsigned long long)p->buffer_bytes));
-        vbuf_detach(p);
-        g_free(sh);
-        return NULL;
-    }
-    sh->gst_format = vbuf_to_gst(p->format);
-    const struct vbuf_format_info *fi = vbuf_format_info(p->format);
-    sh->n_planes = fi->plane_count;
-    sh->frame_bytes = vbuf_layout(p->format, p->width, p->height, p->stride_align, sh->planes);
-    if (sh->frame_bytes > p->buffer_bytes) {
+    } else if ((sh->frame_bytes = vbuf_layout(p->format, p->width, p->height, p->stride_align, sh->planes)) > p->buffer_bytes
+            || (sh->fdbufs.count != 0 && sh->frame_bytes > sh->fdbufs.bytes)) {
         GST_ELEMENT_ERROR(el, RESOURCE, SETTINGS, ("vbuf pool '%s' is inconsistent", name),
                           ("its %s %ux%u frames need %llu bytes, its buffers hold %llu", fi->name, p->width, p->height,
                            (unsigned long long)sh->frame_bytes, (unsigned long long)p->buffer_bytes));
-        vbuf_detach(p);
-        g_free(sh);
-        return NULL;
-    }
-    sh->held = g_new0(guint64, p->geo.slot_count);
-    if (vbuf_register(p, err, sizeof err) != 0) {
+    } else if (vbuf_to_gst(p->format) == GST_VIDEO_FORMAT_UNKNOWN) {
+        GST_ELEMENT_ERROR(el, RESOURCE, SETTINGS, ("vbuf pool '%s' holds %s frames, which these elements do not map to a"
+                          " GStreamer format", name, fi->name), ("create the pool with one of the formats in the pad caps"
+                          " ('gst-inspect-1.0 vbufsrc')"));
+    } else if (vbuf_register(p, err, sizeof err) != 0) {
         GST_ELEMENT_ERROR(el, RESOURCE, OPEN_READ_WRITE, ("cannot join vbuf pool '%s'", name), ("%s", err));
-        vbuf_detach(p);
-        g_free(sh->held);
-        g_free(sh);
-        return NULL;
+    } else {
+        sh->gst_format = vbuf_to_gst(p->format);
+        sh->n_planes = fi->plane_count;
+        sh->held = g_new0(guint64, p->geo.slot_count);
+        sh->memory = "mapped";
+        if (fd_memory) vbuf_shared_fd_memory(el, sh);
+        return sh;
     }
-    return sh;
+fail:
+    vbuf_shared_free(sh);
+    return NULL;
 }
 
 static VbufShared *vbuf_shared_ref(VbufShared *sh) {
@@ -145,10 +279,7 @@ static void vbuf_shared_unref(VbufShared *sh) {
             }
         }
         vbuf_deregister(&sh->pool);
-        vbuf_detach(&sh->pool);
-        g_mutex_clear(&sh->problem_lock);
-        g_free(sh->held);
-        g_free(sh);
+        vbuf_shared_free(sh);
     }
 }
 
@@ -194,7 +325,7 @@ typedef struct { GstPushSrcClass parent_class; } GstVbufSrcClass;
 
 G_DEFINE_TYPE(GstVbufSrc, gst_vbuf_src, GST_TYPE_PUSH_SRC)
 
-enum { SRC_PROP_0, SRC_PROP_POOL, SRC_PROP_GROUP };
+enum { SRC_PROP_0, SRC_PROP_POOL, SRC_PROP_GROUP, SRC_PROP_FRAMES, SRC_PROP_MEMORY };
 
 typedef struct {
     VbufShared *sh;
@@ -210,34 +341,31 @@ static void vbuf_held_release(gpointer data) {
     g_free(h);
 }
 
+static GQuark vbuf_held_quark(void) {
+    static GQuark q;
+    if (q == 0) q = g_quark_from_static_string("vbuf-held-frame"); /* thread-safe; a race stores the same value */
+    return q;
+}
+
 static gboolean vbuf_src_start(GstBaseSrc *bs) {
     GstVbufSrc *s = (GstVbufSrc *)bs;
-    s->sh = vbuf_shared_open(GST_ELEMENT(bs), s->pool_name);
+    s->sh = vbuf_shared_open(GST_ELEMENT(bs), s->pool_name, TRUE);
     if (!s->sh) return FALSE;
     struct vbuf_pool *p = &s->sh->pool;
-    if (s->group_name && *s->group_name) {
-        s->group = vbuf_group_index(p, s->group_name);
-        if (s->group < 0) {
-            GString *names = g_string_new(NULL);
-            for (uint32_t i = 0; i < p->geo.group_count; i++) g_string_append_printf(names, "%s'%s'", i ? ", " : "", p->group_names[i]);
+    gboolean named = s->group_name && *s->group_name;
+    s->group = named ? vbuf_group_index(p, s->group_name) : p->geo.group_count == 1 ? 0 : vbuf_group_index(p, "consume");
+    if (s->group < 0) {
+        /* several groups and none named as vbuf run names its remote group: reading one of them would take
+           frames from that group's own consumers, so the user says which */
+        gchar *names = vbuf_group_list(p);
+        if (named)
             GST_ELEMENT_ERROR(bs, RESOURCE, SETTINGS, ("vbuf pool '%s' has no group '%s'", s->pool_name, s->group_name),
-                              ("its groups are %s; set group= to one of them", names->str));
-            g_string_free(names, TRUE);
-            vbuf_shared_unref(s->sh);
-            s->sh = NULL;
-            return FALSE;
-        }
-    } else if (p->geo.group_count == 1) {
-        s->group = 0;
-    } else if ((s->group = vbuf_group_index(p, "consume")) < 0) {
-        /* several groups and none named as vbuf run names its remote group: reading one of them
-           would take frames from that group's own consumers, so the user says which */
-        GString *names = g_string_new(NULL);
-        for (uint32_t i = 0; i < p->geo.group_count; i++) g_string_append_printf(names, "%s'%s'", i ? ", " : "", p->group_names[i]);
-        GST_ELEMENT_ERROR(bs, RESOURCE, SETTINGS, ("which group of vbuf pool '%s' should vbufsrc read?", s->pool_name),
-                          ("the pool has %u groups (%s) and none is named 'consume'; set group= to the one this pipeline reads",
-                           p->geo.group_count, names->str));
-        g_string_free(names, TRUE);
+                              ("its groups are %s; set group= to one of them", names));
+        else
+            GST_ELEMENT_ERROR(bs, RESOURCE, SETTINGS, ("which group of vbuf pool '%s' should vbufsrc read?", s->pool_name),
+                              ("the pool has %u groups (%s) and none is named 'consume'; set group= to the one this pipeline reads",
+                               p->geo.group_count, names));
+        g_free(names);
         vbuf_shared_unref(s->sh);
         s->sh = NULL;
         return FALSE;
@@ -249,6 +377,7 @@ static gboolean vbuf_src_start(GstBaseSrc *bs) {
 
 static gboolean vbuf_src_stop(GstBaseSrc *bs) {
     GstVbufSrc *s = (GstVbufSrc *)bs;
+    if (s->sh) g_print("vbufsrc: pool %s: %" G_GUINT64_FORMAT " frames as %s memory\n", s->pool_name, s->frames, s->sh->memory);
     vbuf_shared_unref(s->sh); /* buffers still downstream keep the pool mapped */
     s->sh = NULL;
     return TRUE;
@@ -293,6 +422,7 @@ static GstFlowReturn vbuf_src_create(GstPushSrc *ps, GstBuffer **out) {
             vbuf_release(&sh->pool, &f);
             return GST_FLOW_EOS;
         }
+        if (f.data != NULL && sh->fdbufs.count != 0) f.data = vbuf_fd_frame_data(&sh->fdbufs, &f); /* its DMA-BUF's mapping */
         if (f.data == NULL) {
             vbuf_release(&sh->pool, &f);
             GST_ELEMENT_ERROR(s, STREAM, FAILED, ("frame %lld of vbuf pool '%s' is damaged", (long long)f.sequence, s->pool_name),
@@ -304,10 +434,19 @@ static GstFlowReturn vbuf_src_create(GstPushSrc *ps, GstBuffer **out) {
     VbufHeld *h = g_new(VbufHeld, 1);
     h->sh = vbuf_shared_ref(sh);
     h->f = f;
-    gsize size = sh->frame_bytes;
+    GstMemory *mem;
+    if (sh->slot_mem) { /* a share of the slot's dmabuf memory (read-only); the frame goes when the share does */
+        mem = gst_memory_share(sh->slot_mem[f.slot], 0, (gssize)sh->frame_bytes);
+    } else if (sh->pool_mem) { /* a share of the memfd's fd memory at the slot's offset */
+        mem = gst_memory_share(sh->pool_mem, (gssize)(f.data - sh->pool.base), (gssize)sh->frame_bytes);
+    } else {
+        mem = gst_memory_new_wrapped(GST_MEMORY_FLAG_READONLY, (gpointer)f.data, sh->pool.buffer_bytes, 0, sh->frame_bytes, h,
+                                     vbuf_held_release);
+        h = NULL;
+    }
+    if (h) gst_mini_object_set_qdata(GST_MINI_OBJECT(mem), vbuf_held_quark(), h, vbuf_held_release);
     GstBuffer *buf = gst_buffer_new();
-    gst_buffer_append_memory(buf, gst_memory_new_wrapped(GST_MEMORY_FLAG_READONLY, (gpointer)f.data, sh->pool.buffer_bytes,
-                                                         0, size, h, vbuf_held_release));
+    gst_buffer_append_memory(buf, mem);
     vbuf_add_meta(sh, buf);
     GST_BUFFER_OFFSET(buf) = (guint64)f.sequence;
     GST_BUFFER_OFFSET_END(buf) = (guint64)f.sequence + 1;
@@ -331,6 +470,8 @@ static void vbuf_src_get_property(GObject *o, guint id, GValue *v, GParamSpec *p
     switch (id) {
     case SRC_PROP_POOL: g_value_set_string(v, s->pool_name); break;
     case SRC_PROP_GROUP: g_value_set_string(v, s->group_name); break;
+    case SRC_PROP_FRAMES: g_value_set_uint64(v, s->frames); break;
+    case SRC_PROP_MEMORY: g_value_set_string(v, s->sh ? s->sh->memory : NULL); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(o, id, ps);
     }
 }
@@ -353,6 +494,12 @@ static void gst_vbuf_src_class_init(GstVbufSrcClass *k) {
             "Name of the vbuf shared pool (the file /dev/shm/vbuf.NAME)", NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
     g_object_class_install_property(oc, SRC_PROP_GROUP, g_param_spec_string("group", "Group",
             "Consumer group to read as (default: the only group, or the group named 'consume', as vbuf run --shared names its remote group)", NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+    g_object_class_install_property(oc, SRC_PROP_FRAMES, g_param_spec_uint64("frames", "Frames",
+            "Frames pushed", 0, G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+    g_object_class_install_property(oc, SRC_PROP_MEMORY, g_param_spec_string("memory", "Memory",
+            "What the buffers' memory is: 'dmabuf' (a DMA-BUF pool: one dmabuf GstMemory per buffer), 'fd' (a memfd pool:"
+            " fd GstMemory at the buffer's offset) or 'mapped' (a /dev/shm file pool)", NULL,
+            G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
     gst_element_class_set_static_metadata(ec, "vbuf pool source", "Source/Video",
             "Pushes the frames of a vbuf shared pool without a copy: each buffer is a pool buffer, released when GStreamer drops it",
             "vbuf");
@@ -431,6 +578,13 @@ static gboolean vbuf_unhold_gen(VbufShared *sh, int s, guint64 gen1) {
     return gen1 != 0 && g_atomic_pointer_compare_and_exchange((gpointer *)&sh->held[s], (gpointer)(guintptr)gen1, NULL);
 }
 
+/* Why vbuf_acquire_free gave no frame (r: VBUF_TIMEDOUT, VBUF_ECORRUPT or VBUF_EINVAL), for the buffer pool and the sink alike. */
+static const char *vbuf_free_failure(VbufShared *sh, int r) {
+    return r == VBUF_TIMEDOUT ? "none was released within timeout-ms: its consumer groups do not read (start a consumer for"
+                                " every group, or raise vbufsink's timeout-ms)"
+         : r == VBUF_ECORRUPT ? sh->pool.problem : "this process is not registered in the pool";
+}
+
 static GstFlowReturn vbuf_pool_acquire(GstBufferPool *bp, GstBuffer **out, GstBufferPoolAcquireParams *params) {
     (void)params;
     GstVbufBufferPool *vp = (GstVbufBufferPool *)bp;
@@ -438,13 +592,8 @@ static GstFlowReturn vbuf_pool_acquire(GstBufferPool *bp, GstBuffer **out, GstBu
     struct vbuf_wframe wf;
     int r = vbuf_acquire_free(&sh->pool, vp->timeout_ns, &vp->stop, &wf);
     if (r == VBUF_STOPPED) return GST_FLOW_FLUSHING;
-    if (r == VBUF_TIMEDOUT) {
-        GST_ERROR_OBJECT(bp, "no free frame in vbuf pool %s within %lld ms: its consumers do not release frames"
-                         " (is every group read?)", sh->pool.path, (long long)(vp->timeout_ns / 1000000));
-        return GST_FLOW_ERROR;
-    }
     if (r != VBUF_OK) {
-        GST_ERROR_OBJECT(bp, "taking a free frame from %s failed: %s", sh->pool.path, r == VBUF_ECORRUPT ? sh->pool.problem : "not registered");
+        GST_ERROR_OBJECT(bp, "no free frame in vbuf pool %s: %s", sh->pool.path, vbuf_free_failure(sh, r));
         return GST_FLOW_ERROR;
     }
     g_atomic_pointer_set((gpointer *)&sh->held[wf.slot], (gpointer)(guintptr)(wf.gen + 1));
@@ -530,14 +679,8 @@ enum { SINK_PROP_0, SINK_PROP_POOL, SINK_PROP_TIMEOUT, SINK_PROP_EOS, SINK_PROP_
 
 static gboolean vbuf_sink_start(GstBaseSink *bs) {
     GstVbufSink *s = (GstVbufSink *)bs;
-    s->sh = vbuf_shared_open(GST_ELEMENT(bs), s->pool_name);
+    s->sh = vbuf_shared_open(GST_ELEMENT(bs), s->pool_name, FALSE);
     if (!s->sh) return FALSE;
-    if (s->sh->gst_format == GST_VIDEO_FORMAT_UNKNOWN) {
-        GST_ELEMENT_ERROR(bs, RESOURCE, SETTINGS, ("vbuf pool '%s' has a format GStreamer does not know", s->pool_name), (NULL));
-        vbuf_shared_unref(s->sh);
-        s->sh = NULL;
-        return FALSE;
-    }
     s->frames = s->in_place = s->copies = 0;
     s->stop = 0;
     return TRUE;
@@ -614,10 +757,7 @@ static GstFlowReturn vbuf_sink_copy(GstVbufSink *s, GstBuffer *buf, struct vbuf_
     int r = vbuf_acquire_free(&sh->pool, (gint64)s->timeout_ms * 1000000LL, &s->stop, wf);
     if (r == VBUF_STOPPED) return GST_FLOW_FLUSHING;
     if (r != VBUF_OK) {
-        GST_ELEMENT_ERROR(s, RESOURCE, WRITE, ("no free frame in vbuf pool '%s'", s->pool_name),
-                          ("%s", r == VBUF_TIMEDOUT ? "none was released within timeout-ms: its consumer groups do not read"
-                                                      " (start a consumer for every group, or raise timeout-ms)"
-                                                    : r == VBUF_ECORRUPT ? sh->pool.problem : "not registered"));
+        GST_ELEMENT_ERROR(s, RESOURCE, WRITE, ("no free frame in vbuf pool '%s'", s->pool_name), ("%s", vbuf_free_failure(sh, r)));
         return GST_FLOW_ERROR;
     }
     GstVideoFrame in;

@@ -1,10 +1,14 @@
 // A JavaCV grab loop switched to vbuf: the usual FFmpegFrameGrabber loop that keeps each picture
 // (Frame.clone(), a full copy) against PoolGrabber, where FFmpeg decodes into pool frames and the
 // loop gets views of them. Prints frames/s, bytes allocated per picture on the grab thread and in
-// the whole JVM, and GC runs, for both loops over the same file.
+// the whole JVM, and GC runs, for both loops over the same file; then the vbuf loop alone in its
+// steady state (pool open and warm, the input looping) for --steady pictures, with the bytes the
+// decode thread allocated per picture too.
 //
 //   examples/java/run GrabLoop [--size WxH] [--frames N] [--steady N] [input]
-// Without an input it first records an FFV1 clip of that size (default 320x240, 60 frames).
+// Without an input it first records an FFV1 clip of that size (default 320x240, 60 frames); with
+// --steady at most N - 20 the measured pictures do not include the seek back to the clip's start
+// (about 100 B on the decode thread per pass of the file).
 import dev.vbuf.bridge.FrameView;
 import dev.vbuf.bridge.PoolGrabber;
 import org.bytedeco.javacv.FFmpegFrameGrabber;
@@ -41,10 +45,11 @@ public class GrabLoop {
     interface Loop { long[] run() throws Exception; }
 
     static Run measure(String name, Loop loop) throws Exception {
-        long t0 = System.nanoTime(), a0 = MX.getCurrentThreadAllocatedBytes(), j0 = MX.getTotalThreadAllocatedBytes(), g0 = gcs();
+        long g0 = gcs(); // first: asking for the collectors allocates (streams, names), which is not the loop's
+        long t0 = System.nanoTime(), j0 = MX.getTotalThreadAllocatedBytes(), a0 = MX.getCurrentThreadAllocatedBytes();
         long[] r = loop.run();
-        return new Run(name, r[0], (System.nanoTime() - t0) / 1e9, MX.getCurrentThreadAllocatedBytes() - a0,
-                MX.getTotalThreadAllocatedBytes() - j0, gcs() - g0, r[1]);
+        long a = MX.getCurrentThreadAllocatedBytes() - a0, j = MX.getTotalThreadAllocatedBytes() - j0, t = System.nanoTime() - t0;
+        return new Run(name, r[0], t / 1e9, a, j, gcs() - g0, r[1]);
     }
 
     public static void main(String[] args) throws Exception {
@@ -58,7 +63,8 @@ public class GrabLoop {
                 default -> input = args[i];
             }
         }
-        if (input == null) input = makeClip(w, h, frames).toString();
+        boolean generated = input == null;
+        if (generated) input = makeClip(w, h, frames).toString();
         final String in = input;
         long sink = 0;
         for (int pass = 0; pass < 2; pass++) { // the first pass warms the JIT and fills the pools; the second is printed
@@ -91,14 +97,22 @@ public class GrabLoop {
         // the grab loop alone, pool open and warm: what a long-running loop costs per picture
         final int steadyN = steadyFrames;
         try (PoolGrabber g = PoolGrabber.open(in, new PoolGrabber.Options(4, null, java.util.List.of(), true))) {
-            int warm = 200;
+            // warm up to the end of a pass of the generated clip, so that the measured pictures (fewer than the
+            // clip's, minus the pool the decoder runs ahead by) do not include the seek back to its start
+            int warm = generated ? ((200 + frames - 1) / frames) * frames : 200;
             for (int i = 0; i < warm; i++) g.grab().plane(0).get(0);
+            Thread decoder = Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals("vbuf-grab-decode"))
+                    .findFirst().orElseThrow();
+            long d0 = MX.getThreadAllocatedBytes(decoder.threadId());
             Run steady = measure("vbuf grab loop, steady state", () -> {
                 long n = 0, c0 = g.copies();
                 for (; n < steadyN; n++) g.grab().plane(0).get(0);
                 return new long[] {n, (g.copies() - c0) * g.pool().layout().frameBytes()};
             });
+            long decoded = MX.getThreadAllocatedBytes(decoder.threadId()) - d0;
             steady.print();
+            System.out.printf("%-37s %5d pictures, heap %9.1f B/picture (decode thread)%n", "  its decode thread", steady.frames(),
+                    (double) decoded / steady.frames());
         }
     }
 

@@ -7,6 +7,7 @@ import dev.vbuf.pool.Consumer;
 import dev.vbuf.pool.Frame;
 import dev.vbuf.pool.FramePool;
 import dev.vbuf.pool.Overflow;
+import dev.vbuf.pool.PoolBuilder;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -62,29 +63,87 @@ class GstElementsTest {
 
     record Result(int code, String out) {}
 
+    static final java.util.concurrent.atomic.AtomicInteger RUNS = new java.util.concurrent.atomic.AtomicInteger();
+
+    /**
+     * What gst-launch-1.0 prints when an element fails while the pipeline prerolls. It prints it from
+     * its bus sync handler, on the failing streaming thread, and quits its main loop there; when that
+     * happens before its main thread has entered the loop (an element that fails at once, on a busy
+     * machine), the quit is lost and gst-launch waits forever with the pipeline stuck in preroll
+     * (seen as 180 s hangs of aPoolOfAnotherSizeIsRefusedWithWhatToDo at load 20+; by hand one run in
+     * ten hangs at load 9: main thread in g_main_loop_run, the streaming thread in
+     * gst_base_sink_wait_preroll). After this line the outcome is decided, so the run ends then.
+     */
+    static final String GST_LAUNCH_PREROLL_ERROR = "ERROR: pipeline doesn't want to preroll.";
+
+    /**
+     * Runs a command with its output in a file (no pipe to drain), up to timeoutSeconds. A gst-launch
+     * that printed {@link #GST_LAUNCH_PREROLL_ERROR} and is still there 5 s later is killed and its
+     * result is exit code -1 with that output. A timeout fails the test with the output so far and
+     * where each thread of the process waits.
+     */
     static Result run(List<String> cmd, int timeoutSeconds) throws IOException, InterruptedException {
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).directory(REPO.toFile());
+        Path log = tmp.resolve("run-" + RUNS.incrementAndGet() + ".log");
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).directory(REPO.toFile());
         pb.environment().put("GST_PLUGIN_PATH", REPO.resolve("build/gst").toString());
         pb.environment().put("GST_REGISTRY", tmp.resolve("registry.bin").toString()); // not the shared ~/.cache one
+        pb.environment().putAll(EXTRA_ENV.get());
         Process p = pb.start();
-        CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> {
-            try {
-                return p.getInputStream().readAllBytes();
-            } catch (IOException e) {
-                return e.toString().getBytes(StandardCharsets.UTF_8);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds), erroredAt = 0;
+        while (!p.waitFor(100, TimeUnit.MILLISECONDS)) {
+            long now = System.nanoTime();
+            if (erroredAt == 0 && Files.readString(log, StandardCharsets.ISO_8859_1).contains(GST_LAUNCH_PREROLL_ERROR)) erroredAt = now;
+            if (erroredAt != 0 && now - erroredAt > TimeUnit.SECONDS.toNanos(5)) {
+                p.destroyForcibly().waitFor();
+                return new Result(-1, Files.readString(log, StandardCharsets.ISO_8859_1)
+                        + "\n[gst-launch-1.0 still ran 5 s after its preroll error (its lost main-loop quit): killed]");
             }
-        });
-        if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            fail(String.join(" ", cmd) + " did not finish within " + timeoutSeconds + " s");
+            if (now > deadline) {
+                String where = threadsOf(p.pid());
+                p.destroyForcibly();
+                fail(String.join(" ", cmd) + " did not finish within " + timeoutSeconds + " s; its threads:\n" + where
+                        + "\noutput so far:\n" + Files.readString(log, StandardCharsets.ISO_8859_1));
+            }
         }
-        return new Result(p.exitValue(), new String(out.join(), StandardCharsets.UTF_8));
+        return new Result(p.exitValue(), Files.readString(log, StandardCharsets.ISO_8859_1));
+    }
+
+    /** Environment added to the next runs of this thread (a GST_DEBUG category, say). */
+    static final ThreadLocal<java.util.Map<String, String>> EXTRA_ENV = ThreadLocal.withInitial(java.util.Map::of);
+
+    /** Each thread of a process: name, state and the kernel function it waits in. */
+    static String threadsOf(long pid) {
+        StringBuilder b = new StringBuilder();
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path t : tasks.toList()) {
+                String stat = Files.readString(t.resolve("stat"));
+                b.append(Files.readString(t.resolve("comm")).trim()).append(' ')
+                        .append(stat.substring(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)).append(' ')
+                        .append(Files.readString(t.resolve("wchan")).trim()).append('\n');
+            }
+        } catch (IOException | RuntimeException e) {
+            b.append("(cannot read /proc/").append(pid).append("/task: ").append(e).append(")");
+        }
+        return b.toString();
     }
 
     static Result gst(String pipeline) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("gst-launch-1.0", "-q"));
         cmd.addAll(Arrays.asList(pipeline.trim().split("\\s+")));
         return run(cmd, 180);
+    }
+
+    /** Runs task on a thread of its own (not the common pool, which two CPUs make one thread). */
+    static <T> CompletableFuture<T> async(java.util.concurrent.Callable<T> task) {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        Thread.ofPlatform().daemon().name("gst-test").start(() -> {
+            try {
+                f.complete(task.call());
+            } catch (Throwable t) {
+                f.completeExceptionally(t);
+            }
+        });
+        return f;
     }
 
     static String poolName(String what) {
@@ -106,22 +165,27 @@ class GstElementsTest {
         }
     }
 
-    /** A pool this JVM fills, read by vbufsrc into files: raw (the buffers themselves) and through videoconvert (strides from GstVideoMeta). */
+    /**
+     * A pool this JVM fills, read by vbufsrc into files: raw (the buffers themselves) and through videoconvert
+     * (strides from GstVideoMeta). A memfd pool's buffers go out as fd memory (GStreamer's own fd allocator
+     * logs each share of the memfd), a /dev/shm file pool's as memory wrapping the mapping.
+     */
     @Test
     void vbufsrcPushesEveryPoolFrame() throws Exception {
         int w = 200, h = 120; // NV12 strides 256 (64-byte aligned), not GStreamer's 200
         FrameLayout layout = FrameLayout.of(PixelFormat.NV12, w, h);
-        for (boolean convert : new boolean[] {false, true}) {
+        record Case(PoolBuilder.SharedMemory memory, boolean convert, String kind) {}
+        for (Case kase : List.of(new Case(PoolBuilder.SharedMemory.MEMFD, false, "fd"), new Case(PoolBuilder.SharedMemory.MEMFD, true, "fd"),
+                new Case(PoolBuilder.SharedMemory.FILE, false, "mapped"))) {
+            boolean convert = kase.convert();
             String name = poolName("src");
             Path out = tmp.resolve(name + (convert ? ".i420" : ".raw"));
-            try (FramePool pool = FramePool.builder().shared(name).layout(layout).count(6).groups("gst").overflow(Overflow.BLOCK).build()) {
-                CompletableFuture<Result> gst = CompletableFuture.supplyAsync(() -> {
-                    try {
-                        return gst("vbufsrc pool=" + name + " group=gst ! "
-                                + (convert ? "videoconvert ! video/x-raw,format=I420 ! " : "") + "filesink location=" + out);
-                    } catch (Exception e) {
-                        throw new RuntimeException(e);
-                    }
+            try (FramePool pool = FramePool.builder().shared(name).sharedMemory(kase.memory()).layout(layout).count(6).groups("gst")
+                    .overflow(Overflow.BLOCK).build()) {
+                CompletableFuture<Result> gst = async(() -> {
+                    EXTRA_ENV.set(java.util.Map.of("GST_DEBUG", "fdmemory:6"));
+                    return gst("vbufsrc pool=" + name + " group=gst ! "
+                            + (convert ? "videoconvert ! video/x-raw,format=I420 ! " : "") + "filesink location=" + out);
                 });
                 for (int k = 0; k < FRAMES; k++) {
                     Frame f = pool.acquireFree(Duration.ofSeconds(60));
@@ -138,6 +202,8 @@ class GstElementsTest {
                 Result r = gst.get(180, TimeUnit.SECONDS);
                 assertEquals(0, r.code, r.out);
                 assertEquals(0, pool.stats().groups().get(0).held(), "vbufsrc released every frame");
+                assertTrue(r.out.contains("vbufsrc: pool " + name + ": " + FRAMES + " frames as " + kase.kind() + " memory"), r.out);
+                assertEquals(kase.kind().equals("fd"), r.out.contains("gst_fd_mem_share"), "GStreamer's fd allocator shared the memfd: " + r.out);
             }
             byte[] got = Files.readAllBytes(out);
             if (!convert) {
@@ -170,7 +236,7 @@ class GstElementsTest {
 
     /** Reads every frame of group "java" until the end of stream; returns the frames' bytes at the pool's layout. */
     static CompletableFuture<List<byte[]>> collect(FramePool pool) {
-        return CompletableFuture.supplyAsync(() -> {
+        return async(() -> {
             List<byte[]> frames = new ArrayList<>();
             Consumer c = pool.consumer("java");
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
@@ -304,14 +370,8 @@ class GstElementsTest {
                     pool.peerRecoveries(), pool.slotsRecovered());
             assertEquals(3, pool.peerRecoveries(), "each dead producer's entry recovered by this JVM's monitor");
             long before = pool.stats().groups().get(0).taken();
-            CompletableFuture<Result> again = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return gst("videotestsrc num-buffers=10 ! video/x-raw,format=NV12,width=64,height=48 ! vbufsink pool=" + name
-                            + " eos-marks-pool=false");
-                } catch (Exception e) {
-                    throw new RuntimeException(e);
-                }
-            });
+            CompletableFuture<Result> again = async(() -> gst("videotestsrc num-buffers=10 ! video/x-raw,format=NV12,width=64,height=48"
+                    + " ! vbufsink pool=" + name + " eos-marks-pool=false"));
             int n = 0; // this thread reads what the new producer writes
             long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
             while (n < 10 && System.nanoTime() < until) {

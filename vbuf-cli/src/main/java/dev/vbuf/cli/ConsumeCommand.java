@@ -27,8 +27,8 @@ import java.util.concurrent.Callable;
  * Frames are read in place in the shared mapping: nothing is copied.
  */
 @Command(name = "consume", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Attach to a shared pool (vbuf run --shared NAME) from this process and verify every frame"
-                + " one consumer group gets, in place, without a copy.")
+        description = "Attach to a shared pool (vbuf run --shared NAME) from this process, or create one (--create), and"
+                + " verify every frame one consumer group gets, in place, without a copy.")
 public final class ConsumeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -62,6 +62,20 @@ public final class ConsumeCommand implements Callable<Integer> {
                     + " capturing process's). Default: ${DEFAULT-VALUE}.")
     String check;
 
+    @Option(names = "--create", paramLabel = "WxH", converter = SizeConverter.class,
+            description = "Create the shared pool NAME (frames of this size, group --group) instead of attaching to one, and"
+                    + " read it: for a producer that attaches to a pool, such as GStreamer's vbufsink. Use --check capture for"
+                    + " frames that are not vbuf's test pattern.")
+    FrameSize create;
+
+    @Option(names = "--format", converter = Converters.Format.class, defaultValue = "nv12",
+            description = "With --create: the frames' pixel format. Default: ${DEFAULT-VALUE}.")
+    dev.vbuf.format.PixelFormat format;
+
+    @Option(names = "--count", paramLabel = "N", defaultValue = "8",
+            description = "With --create: frames in the pool, 2..1024. Default: ${DEFAULT-VALUE}.")
+    int count;
+
     @Mixin
     JsonOption jsonOption;
 
@@ -76,7 +90,17 @@ public final class ConsumeCommand implements Callable<Integer> {
         String waitName = waitKind.toString();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        FramePool attached = FramePool.attach(name, new PoolBuilder.AttachOptions().waitStrategy(strategy).jmx(false));
+        FramePool attached;
+        if (create != null) {
+            Flags.range(spec, "--count", count, 2, 1024);
+            attached = FramePool.builder().shared(name).layout(dev.vbuf.format.FrameLayout.of(format, create.width(), create.height()))
+                    .count(count).groups(group).waitStrategy(strategy).jmx(false).build();
+            err.println("consume: created shared pool " + name + " (" + create + " " + format + ", " + count
+                    + " frames, group '" + group + "'); waiting for a producer to attach");
+            err.flush();
+        } else {
+            attached = FramePool.attach(name, new PoolBuilder.AttachOptions().waitStrategy(strategy).jmx(false));
+        }
         // Ctrl-C / SIGTERM: finish the frame in hand, print the summary, detach cleanly, exit 130
         var stopRequested = new java.util.concurrent.atomic.AtomicBoolean();
         try {

@@ -82,6 +82,45 @@ class SharedCliTest {
         assertFalse(Files.exists(path), "the producer removed the pool at the end");
     }
 
+    /**
+     * {@code vbuf consume NAME --create WxH --check capture}: the reader makes the pool and a
+     * producer of another kind attaches to it (here this JVM, as GStreamer's vbufsink does): every
+     * frame is read, and the CRC-32 fold equals the one of the bytes the producer wrote.
+     */
+    @Test
+    void consumeCreatesThePoolAForeignProducerFills() throws Exception {
+        Process consumer = child("consume", name, "--create", "64x48", "--format", "gray8", "--count", "4",
+                "--check", "capture", "--json");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (!Files.exists(path) && System.nanoTime() < deadline && consumer.isAlive()) Thread.sleep(10);
+        assertTrue(Files.exists(path), "consume --create made " + path);
+        var fold = new java.util.zip.CRC32();
+        try (dev.vbuf.pool.FramePool pool = dev.vbuf.pool.FramePool.attach(name, new dev.vbuf.pool.PoolBuilder.AttachOptions().jmx(false))) {
+            for (int i = 0; i < 40; i++) {
+                dev.vbuf.pool.Frame f = pool.acquireFree(java.time.Duration.ofSeconds(60));
+                assertTrue(f != null, "a free frame " + i);
+                byte[] b = new byte[64 * 48];
+                for (int k = 0; k < b.length; k++) b[k] = (byte) (i * 31 + k * 7 + 1);
+                java.lang.foreign.MemorySegment.copy(b, 0, f.segment(), java.lang.foreign.ValueLayout.JAVA_BYTE, 0, b.length);
+                f.pts(i).captureTimeNs(1000L * i);
+                var crc = new java.util.zip.CRC32();
+                crc.update(b);
+                int v = (int) crc.getValue();
+                fold.update(new byte[] {(byte) (v >>> 24), (byte) (v >>> 16), (byte) (v >>> 8), (byte) v});
+                f.submit();
+            }
+            pool.markEndOfStream();
+        }
+        String json = new String(consumer.getInputStream().readAllBytes());
+        assertTrue(consumer.waitFor(120, TimeUnit.SECONDS));
+        assertEquals(0, consumer.exitValue(), json);
+        var c = new Cli(0, json, "");
+        assertEquals(40, c.number("frames"), json);
+        assertEquals(0, c.number("verifyFailures"), json);
+        assertTrue(json.contains(String.format("\"crc\":\"%08x\"", fold.getValue())), json);
+        assertFalse(Files.exists(path), "the creating consumer removed the pool at the end");
+    }
+
     @Test
     void consumeOfAMissingPoolSaysHowToStartIt() {
         Cli c = Cli.run("consume", name);

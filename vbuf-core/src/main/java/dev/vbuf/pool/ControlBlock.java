@@ -209,14 +209,14 @@ public final class ControlBlock {
     static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
     static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
 
-    private final MemorySegment seg;
+    private final Words seg;
     private final long slotsOffset;
     private final long groupsOffset;
 
     /** A view of an existing, already validated control block (see {@link dev.vbuf.shm.PoolFileValidator}). */
     static ControlBlock view(MemorySegment seg, Geometry g) {
         verifyAlignment(seg);
-        return new ControlBlock(seg, g);
+        return new ControlBlock(Words.of(seg), g);
     }
 
     /**
@@ -224,7 +224,7 @@ public final class ControlBlock {
      * validated), never read back from the bytes: a peer rewriting the header after
      * validation cannot move them.
      */
-    private ControlBlock(MemorySegment seg, Geometry g) {
+    private ControlBlock(Words seg, Geometry g) {
         this.seg = seg;
         this.slotsOffset = g.slotsOffset();
         this.groupsOffset = g.groupsOffset();
@@ -274,48 +274,54 @@ public final class ControlBlock {
     static ControlBlock format(MemorySegment seg, Geometry g, long bufferBytes, String[] groupNames, int flags,
                                long dataOffset, long bufferStride, dev.vbuf.format.FrameLayout layout) {
         verifyAlignment(seg);
+        return format(Words.of(seg), g, bufferBytes, groupNames, flags, dataOffset, bufferStride, layout);
+    }
+
+    /** {@link #format(MemorySegment, Geometry, long, String[], int, long, long, dev.vbuf.format.FrameLayout)} in any {@link Words}. */
+    static ControlBlock format(Words seg, Geometry g, long bufferBytes, String[] groupNames, int flags,
+                               long dataOffset, long bufferStride, dev.vbuf.format.FrameLayout layout) {
         if (seg.byteSize() < g.totalBytes()) {
             throw new IllegalArgumentException("control block segment of " + seg.byteSize()
                     + " bytes is smaller than the " + g.totalBytes() + " bytes its geometry needs");
         }
-        seg.set(ValueLayout.JAVA_INT, H_VERSION, VERSION);
-        seg.set(ValueLayout.JAVA_INT, H_HEADER_BYTES, HEADER_BYTES);
-        seg.set(ValueLayout.JAVA_INT, H_SLOT_COUNT, g.slotCount());
-        seg.set(ValueLayout.JAVA_INT, H_GROUP_COUNT, g.groupCount());
-        seg.set(ValueLayout.JAVA_INT, H_SLOT_BYTES, SLOT_BYTES);
-        seg.set(ValueLayout.JAVA_INT, H_FREE_RING_CAPACITY, g.freeRingCapacity());
-        seg.set(ValueLayout.JAVA_INT, H_GROUP_RING_CAPACITY, g.groupRingCapacity());
-        seg.set(ValueLayout.JAVA_INT, H_FLAGS, flags);
-        seg.set(ValueLayout.JAVA_LONG, H_BUFFER_BYTES, bufferBytes);
-        seg.set(ValueLayout.JAVA_LONG, H_SLOTS_OFFSET, g.slotsOffset());
-        seg.set(ValueLayout.JAVA_LONG, H_FREE_RING_OFFSET, g.freeRingOffset());
-        seg.set(ValueLayout.JAVA_LONG, H_GROUPS_OFFSET, g.groupsOffset());
-        seg.set(ValueLayout.JAVA_LONG, H_TOTAL_BYTES, g.totalBytes());
-        seg.set(ValueLayout.JAVA_LONG, H_PROCESS_OFFSET, g.processOffset());
-        seg.set(ValueLayout.JAVA_INT, H_PROCESS_CAPACITY, g.processCapacity());
-        seg.set(ValueLayout.JAVA_LONG, H_DATA_OFFSET, dataOffset);
-        seg.set(ValueLayout.JAVA_LONG, H_BUFFER_STRIDE, bufferStride);
+        seg.setInt(H_VERSION, VERSION);
+        seg.setInt(H_HEADER_BYTES, HEADER_BYTES);
+        seg.setInt(H_SLOT_COUNT, g.slotCount());
+        seg.setInt(H_GROUP_COUNT, g.groupCount());
+        seg.setInt(H_SLOT_BYTES, SLOT_BYTES);
+        seg.setInt(H_FREE_RING_CAPACITY, g.freeRingCapacity());
+        seg.setInt(H_GROUP_RING_CAPACITY, g.groupRingCapacity());
+        seg.setInt(H_FLAGS, flags);
+        seg.setLong(H_BUFFER_BYTES, bufferBytes);
+        seg.setLong(H_SLOTS_OFFSET, g.slotsOffset());
+        seg.setLong(H_FREE_RING_OFFSET, g.freeRingOffset());
+        seg.setLong(H_GROUPS_OFFSET, g.groupsOffset());
+        seg.setLong(H_TOTAL_BYTES, g.totalBytes());
+        seg.setLong(H_PROCESS_OFFSET, g.processOffset());
+        seg.setInt(H_PROCESS_CAPACITY, g.processCapacity());
+        seg.setLong(H_DATA_OFFSET, dataOffset);
+        seg.setLong(H_BUFFER_STRIDE, bufferStride);
         if (layout != null) {
-            seg.set(ValueLayout.JAVA_INT, H_WIDTH, layout.width());
-            seg.set(ValueLayout.JAVA_INT, H_HEIGHT, layout.height());
-            seg.set(ValueLayout.JAVA_INT, H_FORMAT, layout.format().ordinal() + 1);
-            seg.set(ValueLayout.JAVA_INT, H_STRIDE_ALIGN, layout.strideAlign());
+            seg.setInt(H_WIDTH, layout.width());
+            seg.setInt(H_HEIGHT, layout.height());
+            seg.setInt(H_FORMAT, layout.format().ordinal() + 1);
+            seg.setInt(H_STRIDE_ALIGN, layout.strideAlign());
         }
         MpmcRing.format(seg, g.freeRingOffset(), g.freeRingCapacity());
         for (int i = 0; i < g.groupCount(); i++) {
             long rec = g.groupsOffset() + (long) i * GROUP_BYTES;
             byte[] name = groupNames[i].getBytes(StandardCharsets.UTF_8);
-            MemorySegment.copy(name, 0, seg, ValueLayout.JAVA_BYTE, rec + G_NAME, Math.min(name.length, GROUP_NAME_BYTES - 1));
-            seg.set(ValueLayout.JAVA_LONG, rec + G_RING_OFFSET, g.groupRingOffset(i));
+            seg.setBytes(rec + G_NAME, name, Math.min(name.length, GROUP_NAME_BYTES - 1));
+            seg.setLong(rec + G_RING_OFFSET, g.groupRingOffset(i));
             MpmcRing.format(seg, g.groupRingOffset(i), g.groupRingCapacity());
         }
         for (int s = 0; s < g.slotCount(); s++) {
             long d = g.slotsOffset() + (long) s * SLOT_BYTES;
-            seg.set(ValueLayout.JAVA_LONG, d + S_BUFFER_BYTES, bufferBytes);
-            seg.set(ValueLayout.JAVA_LONG, d + S_BUFFER_OFFSET, -1L);
+            seg.setLong(d + S_BUFFER_BYTES, bufferBytes);
+            seg.setLong(d + S_BUFFER_OFFSET, -1L);
         }
         // The magic goes last, with a release store: a reader that sees it sees a formatted block.
-        LONG.setRelease(seg, H_MAGIC, MAGIC);
+        seg.setReleaseLong(H_MAGIC, MAGIC);
         return new ControlBlock(seg, g);
     }
 
@@ -326,53 +332,59 @@ public final class ControlBlock {
         }
     }
 
-    MemorySegment segment() { return seg; }
+    /** The native memory of this control block, or null when it lives in this JVM's heap ({@link Words#heap}). */
+    MemorySegment segment() { return seg.segment(); }
+
+    /** The words themselves (rings are views of the same words). */
+    Words words() { return seg; }
+
+    long byteSize() { return seg.byteSize(); }
 
     long slot(int s) { return slotsOffset + (long) s * SLOT_BYTES; }
     long group(int g) { return groupsOffset + (long) g * GROUP_BYTES; }
 
     // ---- slot word: the only field whose writes hand a slot from one party to the next ----
-    long lvWord(int s) { return (long) LONG.getVolatile(seg, slot(s) + S_WORD); }
+    long lvWord(int s) { return seg.getVolatileLong(slot(s) + S_WORD); }
     /** Acquire load of the word: pairs with the release store or CAS that handed the slot on. */
-    long laWord(int s) { return (long) LONG.getAcquire(seg, slot(s) + S_WORD); }
-    boolean casWord(int s, long expect, long update) { return LONG.compareAndSet(seg, slot(s) + S_WORD, expect, update); }
+    long laWord(int s) { return seg.getAcquireLong(slot(s) + S_WORD); }
+    boolean casWord(int s, long expect, long update) { return seg.casLong(slot(s) + S_WORD, expect, update); }
     /** Release store of the word: only where one party may change it now (the single producer's own slot). */
-    void soWord(int s, long update) { LONG.setRelease(seg, slot(s) + S_WORD, update); }
+    void soWord(int s, long update) { seg.setReleaseLong(slot(s) + S_WORD, update); }
 
     // ---- slot metadata: plain accesses, ordered by the word CAS ----
-    long lpLong(int s, long field) { return seg.get(ValueLayout.JAVA_LONG, slot(s) + field); }
-    void spLong(int s, long field, long v) { seg.set(ValueLayout.JAVA_LONG, slot(s) + field, v); }
-    int lpInt(int s, long field) { return seg.get(ValueLayout.JAVA_INT, slot(s) + field); }
-    void spInt(int s, long field, int v) { seg.set(ValueLayout.JAVA_INT, slot(s) + field, v); }
+    long lpLong(int s, long field) { return seg.getLong(slot(s) + field); }
+    void spLong(int s, long field, long v) { seg.setLong(slot(s) + field, v); }
+    int lpInt(int s, long field) { return seg.getInt(slot(s) + field); }
+    void spInt(int s, long field, int v) { seg.setInt(slot(s) + field, v); }
 
     // ---- holders (shared pools): which process holds the frame for each group ----
     boolean casHolder(int s, int group, int expect, int update) {
-        return INT.compareAndSet(seg, slot(s) + S_HOLDERS + 4L * group, expect, update);
+        return seg.casInt(slot(s) + S_HOLDERS + 4L * group, expect, update);
     }
-    int lvHolder(int s, int group) { return (int) INT.getVolatile(seg, slot(s) + S_HOLDERS + 4L * group); }
-    void soHolder(int s, int group, int v) { INT.setRelease(seg, slot(s) + S_HOLDERS + 4L * group, v); }
+    int lvHolder(int s, int group) { return seg.getVolatileInt(slot(s) + S_HOLDERS + 4L * group); }
+    void soHolder(int s, int group, int v) { seg.setReleaseInt(slot(s) + S_HOLDERS + 4L * group, v); }
 
     // ---- 32-bit words (futex words, waiter counts, header state) ----
-    int lvInt(long offset) { return (int) INT.getVolatile(seg, offset); }
-    int getAndAddInt(long offset, int delta) { return (int) INT.getAndAdd(seg, offset, delta); }
-    int getAndBitwiseOrInt(long offset, int bits) { return (int) INT.getAndBitwiseOr(seg, offset, bits); }
+    int lvInt(long offset) { return seg.getVolatileInt(offset); }
+    int getAndAddInt(long offset, int delta) { return seg.getAndAddInt(offset, delta); }
+    int getAndBitwiseOrInt(long offset, int bits) { return seg.getAndBitwiseOrInt(offset, bits); }
 
     // ---- counters: single-word atomics ----
-    long lvCounter(long offset) { return (long) LONG.getVolatile(seg, offset); }
-    long getAndAdd(long offset, long delta) { return (long) LONG.getAndAdd(seg, offset, delta); }
-    void increment(long offset) { LONG.getAndAdd(seg, offset, 1L); }
+    long lvCounter(long offset) { return seg.getVolatileLong(offset); }
+    long getAndAdd(long offset, long delta) { return seg.getAndAddLong(offset, delta); }
+    void increment(long offset) { seg.getAndAddLong(offset, 1L); }
     /** Adds one to a counter only this party writes (single-writer: a plain read and a release store, no atomic). */
-    void incrementSingleWriter(long offset) { LONG.setRelease(seg, offset, (long) LONG.get(seg, offset) + 1); }
-    void soCounter(long offset, long v) { LONG.setRelease(seg, offset, v); }
-    long lpCounter(long offset) { return (long) LONG.get(seg, offset); }
-    long getAndSetCounter(long offset, long v) { return (long) LONG.getAndSet(seg, offset, v); }
-    boolean casCounter(long offset, long expect, long update) { return LONG.compareAndSet(seg, offset, expect, update); }
-    int flags() { return seg.get(ValueLayout.JAVA_INT, H_FLAGS); }
+    void incrementSingleWriter(long offset) { seg.setReleaseLong(offset, seg.getLong(offset) + 1); }
+    void soCounter(long offset, long v) { seg.setReleaseLong(offset, v); }
+    long lpCounter(long offset) { return seg.getLong(offset); }
+    long getAndSetCounter(long offset, long v) { return seg.getAndSetLong(offset, v); }
+    boolean casCounter(long offset, long expect, long update) { return seg.casLong(offset, expect, update); }
+    int flags() { return seg.getInt(H_FLAGS); }
 
     /** Raises the u64 at {@code offset} to at least {@code v} (signed comparison of nanoTime values). */
     void setMax(long offset, long v) {
         for (long cur = lvCounter(offset); cur - v < 0; cur = lvCounter(offset)) {
-            if (LONG.compareAndSet(seg, offset, cur, v)) return;
+            if (seg.casLong(offset, cur, v)) return;
         }
     }
 }

@@ -162,11 +162,11 @@ final class HandOff {
         this.timestamps = timestamps;
         this.waitStrategy = waitStrategy;
         this.signaller = tracked ? WaitStrategy.futex() : waitStrategy;
-        this.freeRing = new MpmcRing(cb.segment(), g.freeRingOffset(), g.freeRingCapacity());
+        this.freeRing = new MpmcRing(cb.words(), g.freeRingOffset(), g.freeRingCapacity());
         this.groupRings = new MpmcRing[groupCount];
         this.groupPoints = new WaitPoint[groupCount];
         for (int i = 0; i < groupCount; i++) {
-            groupRings[i] = new MpmcRing(cb.segment(), g.groupRingOffset(i), g.groupRingCapacity());
+            groupRings[i] = new MpmcRing(cb.words(), g.groupRingOffset(i), g.groupRingCapacity());
             long rec = cb.group(i);
             groupPoints[i] = new WaitPoint(cb, groupRings[i], this, rec + ControlBlock.G_FUTEX, rec + ControlBlock.G_WAITERS,
                     rec + ControlBlock.G_SLEEP_DEADLINE, rec + ControlBlock.G_ACQUIRE_WAITS, rec + ControlBlock.G_ACQUIRE_TIMEOUTS);
@@ -631,8 +631,7 @@ final class HandOff {
                     + ", beyond the " + processCapacity + " entries of the process table");
         }
         if (holder == 0) return;
-        long word = (long) ControlBlock.LONG.getVolatile(cb.segment(),
-                processOffset + (long) (holder - 1) * ControlBlock.PROCESS_BYTES + ControlBlock.PR_WORD);
+        long word = cb.words().getVolatileLong(processOffset + (long) (holder - 1) * ControlBlock.PROCESS_BYTES + ControlBlock.PR_WORD);
         if (word == 0 && cb.lvHolder(s, g) == holder) {
             throw corrupt("slot " + s + "'s holder for group '" + pool.groupName(g) + "' is process entry " + holder
                     + ", which is free (no process holds the frame, and nobody will clear the claim)");

@@ -1,8 +1,6 @@
 package dev.vbuf.pool;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.VarHandle;
 
 /**
  * A bounded multi-producer multi-consumer ring of 46-bit values living in a control block,
@@ -55,9 +53,8 @@ final class MpmcRing {
     private static final long FULL = 1L << VALUE_BITS;
     private static final int LAP_SHIFT = VALUE_BITS + 1;
     private static final long LAP_MASK = (1L << (64 - LAP_SHIFT)) - 1;
-    private static final VarHandle LONG = ControlBlock.LONG;
 
-    private final MemorySegment seg;
+    private final Words seg;
     private final long headOff;
     private final long tailOff;
     private final long cells;
@@ -68,11 +65,16 @@ final class MpmcRing {
     /** Looks at a tail or head that keeps changing before a loop gives up (a hostile writer). */
     static final int RETRIES = 1 << 20;
 
+    /** A ring in native memory (tests, and the control block of a shared pool). */
     MpmcRing(MemorySegment seg, long offset, int capacity) {
+        this(Words.of(seg), offset, capacity);
+        ControlBlock.verifyAlignment(seg.asSlice(offset));
+    }
+
+    MpmcRing(Words seg, long offset, int capacity) {
         if (Integer.bitCount(capacity) != 1) {
             throw new IllegalArgumentException("ring capacity " + capacity + " is not a power of two");
         }
-        ControlBlock.verifyAlignment(seg.asSlice(offset));
         this.seg = seg;
         this.headOff = offset + ControlBlock.R_HEAD;
         this.tailOff = offset + ControlBlock.R_TAIL;
@@ -92,9 +94,9 @@ final class MpmcRing {
     }
 
     /** Zeroes the ring: every cell EMPTY(lap 0), head = tail = 0. */
-    static void format(MemorySegment seg, long offset, int capacity) {
-        seg.asSlice(offset, ControlBlock.ringBytes(capacity)).fill((byte) 0);
-    }
+    static void format(MemorySegment seg, long offset, int capacity) { format(Words.of(seg), offset, capacity); }
+
+    static void format(Words seg, long offset, int capacity) { seg.zero(offset, ControlBlock.ringBytes(capacity)); }
 
     int capacity() { return capacity; }
 
@@ -108,23 +110,23 @@ final class MpmcRing {
         if ((value & ~VALUE_MASK) != 0) throw new IllegalArgumentException("ring value " + value + " is outside 0..2^46-1");
         for (int looks = 0; ; looks++) {
             if (looks >= RETRIES) throw changing("tail and cells");
-            long t = (long) LONG.getVolatile(seg, tailOff);
+            long t = seg.getVolatileLong(tailOff);
             long off = cellOff(t);
-            long c = (long) LONG.getVolatile(seg, off);
+            long c = seg.getVolatileLong(off);
             long lap = lap(t);
             if (c == empty(lap)) {
-                if (LONG.compareAndSet(seg, off, c, full(lap, value))) { // SYNC POINT: the value is in
-                    LONG.compareAndSet(seg, tailOff, t, t + 1);
+                if (seg.casLong(off, c, full(lap, value))) { // SYNC POINT: the value is in
+                    seg.casLong(tailOff, t, t + 1);
                     return true;
                 }
             } else if ((c & ~VALUE_MASK) == (empty(lap) | FULL) || c == empty(lap + 1)) {
-                LONG.compareAndSet(seg, tailOff, t, t + 1); // written (maybe read) at t: help the tail on
+                seg.casLong(tailOff, t, t + 1); // written (maybe read) at t: help the tail on
             } else if ((c & ~VALUE_MASK) == (empty(lap - 1) | FULL)) {
-                if ((long) LONG.getVolatile(seg, tailOff) == t) return false; // one lap back still unread: full
-            } else if ((long) LONG.getVolatile(seg, tailOff) == t) {
+                if (seg.getVolatileLong(tailOff) == t) return false; // one lap back still unread: full
+            } else if (seg.getVolatileLong(tailOff) == t) {
                 // The tail has not moved, yet the cell is none of the shapes a party writes at
                 // this position: a hostile writer put it there. Reset it rather than spin for ever.
-                LONG.compareAndSet(seg, off, c, empty(lap));
+                seg.casLong(off, c, empty(lap));
             }
             // else: the tail we read is stale; read it again
         }
@@ -146,30 +148,30 @@ final class MpmcRing {
         if ((value & ~VALUE_MASK) != 0) throw new IllegalArgumentException("ring value " + value + " is outside 0..2^46-1");
         for (int looks = 0; ; looks++) {
             if (looks >= RETRIES) throw changing("tail and cells");
-            long t = (long) LONG.getAcquire(seg, tailOff);
+            long t = seg.getAcquireLong(tailOff);
             long off = cellOff(t);
             long lap = lap(t);
             long c;
             if (sole) {
-                c = (long) LONG.getAcquire(seg, off); // SYNC POINT: pairs with the reader's release of the cell
+                c = seg.getAcquireLong(off); // SYNC POINT: pairs with the reader's release of the cell
                 if (c == empty(lap)) {
-                    LONG.setRelease(seg, off, full(lap, value)); // SYNC POINT: the value is in
-                    LONG.setRelease(seg, tailOff, t + 1);
+                    seg.setReleaseLong(off, full(lap, value)); // SYNC POINT: the value is in
+                    seg.setReleaseLong(tailOff, t + 1);
                     return true;
                 }
             } else {
-                c = (long) LONG.compareAndExchange(seg, off, empty(lap), full(lap, value)); // SYNC POINT: the value is in
+                c = seg.caeLong(off, empty(lap), full(lap, value)); // SYNC POINT: the value is in
                 if (c == empty(lap)) {
-                    LONG.setRelease(seg, tailOff, t + 1);
+                    seg.setReleaseLong(tailOff, t + 1);
                     return true;
                 }
             }
             if ((c & ~VALUE_MASK) == (empty(lap) | FULL) || c == empty(lap + 1)) {
-                LONG.compareAndSet(seg, tailOff, t, t + 1); // written at t by someone else: step over it
+                seg.casLong(tailOff, t, t + 1); // written at t by someone else: step over it
             } else if ((c & ~VALUE_MASK) == (empty(lap - 1) | FULL)) {
                 return false; // one lap back still unread: full
             } else {
-                LONG.compareAndSet(seg, off, c, empty(lap)); // a hostile cell: reset it rather than spin
+                seg.casLong(off, c, empty(lap)); // a hostile cell: reset it rather than spin
             }
         }
     }
@@ -193,7 +195,7 @@ final class MpmcRing {
     }
 
     /** The head position now (values taken so far: exact when quiescent). */
-    long head() { return (long) LONG.getVolatile(seg, headOff); }
+    long head() { return seg.getVolatileLong(headOff); }
 
     /**
      * The value at position {@code h} if it is still there, else {@link #EMPTY} (nothing
@@ -201,7 +203,7 @@ final class MpmcRing {
      * advanced: call {@link #advance}) or {@link #RETRY}.
      */
     long peek(long h) {
-        long c = (long) LONG.getVolatile(seg, cellOff(h)); // SYNC POINT: pairs with offer's CAS
+        long c = seg.getVolatileLong(cellOff(h)); // SYNC POINT: pairs with offer's CAS
         long lap = lap(h);
         if ((c & ~VALUE_MASK) == (empty(lap) | FULL)) return c & VALUE_MASK;
         // Taken (EMPTY of the next lap), or taken and already written again for position
@@ -228,7 +230,7 @@ final class MpmcRing {
     /** The first half of {@link #remove}: the CAS of the cell that takes {@code v}; the head is not moved. */
     boolean takeCell(long h, long v) {
         long lap = lap(h);
-        return LONG.compareAndSet(seg, cellOff(h), full(lap, v), empty(lap + 1));
+        return seg.casLong(cellOff(h), full(lap, v), empty(lap + 1));
     }
 
     /**
@@ -240,13 +242,13 @@ final class MpmcRing {
      */
     boolean repairHead(long h) {
         long off = cellOff(h);
-        long c = (long) LONG.getVolatile(seg, off);
+        long c = seg.getVolatileLong(off);
         long lap = lap(h);
         if (c == empty(lap) || c == empty(lap + 1) || (c & ~VALUE_MASK) == (empty(lap) | FULL)
                 || (c & ~VALUE_MASK) == (empty(lap + 1) | FULL) || head() != h) {
             return false;
         }
-        boolean fixed = LONG.compareAndSet(seg, off, c, empty(lap + 1));
+        boolean fixed = seg.casLong(off, c, empty(lap + 1));
         advance(h);
         return fixed;
     }
@@ -261,8 +263,8 @@ final class MpmcRing {
      */
     void removeSole(long h, long v) {
         long lap = lap(h);
-        LONG.setRelease(seg, cellOff(h), empty(lap + 1)); // SYNC POINT: pairs with the producer's acquire of the cell
-        LONG.setRelease(seg, headOff, h + 1);
+        seg.setReleaseLong(cellOff(h), empty(lap + 1)); // SYNC POINT: pairs with the producer's acquire of the cell
+        seg.setReleaseLong(headOff, h + 1);
     }
 
     /** True when the head cell holds nothing to take (a cell check, not the index difference of {@link #size()}). */
@@ -279,17 +281,17 @@ final class MpmcRing {
     }
 
     /** Moves the head from {@code h} to {@code h + 1} if nobody has yet. */
-    void advance(long h) { LONG.compareAndSet(seg, headOff, h, h + 1); }
+    void advance(long h) { seg.casLong(headOff, h, h + 1); }
 
     /** Values taken so far (the head position): exact when quiescent, a snapshot otherwise. */
     long polled() { return head(); }
 
     /** Entries queued: exact when quiescent, a snapshot otherwise. */
     int size() {
-        long head = head(), tail = (long) LONG.getVolatile(seg, tailOff);
+        long head = head(), tail = seg.getVolatileLong(tailOff);
         for (int tries = 0; tries < 64 && head != head(); tries++) { // bounded: a head that never settles
             head = head();
-            tail = (long) LONG.getVolatile(seg, tailOff);
+            tail = seg.getVolatileLong(tailOff);
         }
         return (int) Math.max(0, Math.min(capacity, tail - head));
     }
@@ -300,7 +302,7 @@ final class MpmcRing {
      */
     boolean contains(long v) {
         for (long i = 0; i < capacity; i++) {
-            long c = seg.get(ValueLayout.JAVA_LONG, cells + (i << 3));
+            long c = seg.getLong(cells + (i << 3));
             if ((c & FULL) != 0 && (c & VALUE_MASK) == v) return true;
         }
         return false;

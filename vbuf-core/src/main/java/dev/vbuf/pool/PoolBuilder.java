@@ -368,7 +368,7 @@ public final class PoolBuilder {
         }
         PrivateBacking backing = publishStats
                 ? new PrivateBacking(mem.buffers().length, groups.size(), name != null ? name : "unnamed", mem.backing())
-                : new PrivateBacking(mem.buffers().length, groups.size());
+                : new PrivateBacking(mem.buffers().length, groups.size(), !(waitStrategy instanceof WaitStrategy.Futex));
         try {
             return new FramePool(this, mem, backing);
         } catch (RuntimeException | Error e) {

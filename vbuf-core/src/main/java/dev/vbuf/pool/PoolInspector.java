@@ -104,7 +104,7 @@ final class PoolInspector {
         return new PoolStats(pool.name(), h.slotCount, byState[FrameState.IDLE.ordinal()],
                 byState[FrameState.LOCKED_BY_PRODUCER.ordinal()], byState[FrameState.READY_FOR_CONSUME.ordinal()],
                 byState[FrameState.LOCKED_BY_CONSUMER.ordinal()], byState[FrameState.RETIRED.ordinal()],
-                pool.getBufferSize(), totalBytes, cb.segment().byteSize(), pool.backing(),
+                pool.getBufferSize(), totalBytes, cb.byteSize(), pool.backing(),
                 h.published(), cb.lvCounter(ControlBlock.P_ACQUIRE_WAITS),
                 cb.lvCounter(ControlBlock.P_ACQUIRE_TIMEOUTS), cb.lvCounter(ControlBlock.P_ACQUIRE_FAILS),
                 cb.lvCounter(ControlBlock.P_RECLAIMS), List.copyOf(groups),

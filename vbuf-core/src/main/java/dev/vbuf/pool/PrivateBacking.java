@@ -7,8 +7,9 @@ import java.lang.foreign.Arena;
 import java.util.List;
 
 /**
- * The control block of a pool private to this JVM, in a GC-managed arena (Arena.ofAuto): a
- * thread still inside acquire while another closes the pool reads valid memory, sees the pool
+ * The control block of a pool private to this JVM, in this JVM's heap ({@link Words#heap}), or
+ * in a GC-managed arena (Arena.ofAuto) when a waiter may sleep on a futex word of it: either way
+ * a thread still inside acquire while another closes the pool reads valid memory, sees the pool
  * closed and returns null. The buffers themselves are the allocator's, freed at close.
  *
  * <p>With {@link PoolBuilder#publishStats(boolean)} the control block lives instead in a
@@ -22,9 +23,17 @@ final class PrivateBacking implements Backing {
     private final String statsBacking;
     private ControlBlock cb;
     private StatsFile stats;
+    /** The control block in heap words (see the constructor). */
+    private boolean heap;
 
-    PrivateBacking(int slotCount, int groupCount) {
+    /**
+     * A private pool nobody outside this JVM reads. {@code heap}: its control block lives in this
+     * JVM's heap ({@link Words#heap}: cheaper accesses), which needs that no waiter sleeps on a
+     * futex word of it (the kernel needs native memory for that).
+     */
+    PrivateBacking(int slotCount, int groupCount, boolean heap) {
         this(slotCount, groupCount, null, null);
+        this.heap = heap;
     }
 
     /** {@code statsName} non-null: publish the control block as pool {@code statsName}'s statistics file. */
@@ -49,8 +58,10 @@ final class PrivateBacking implements Backing {
             }
             return;
         }
-        cb = ControlBlock.format(Arena.ofAuto().allocate(geometry.totalBytes(), ControlBlock.ALIGN), geometry,
-                bufferBytes, groupNames, flags, 0, 0, layout);
+        cb = heap
+                ? ControlBlock.format(Words.heap(geometry.totalBytes()), geometry, bufferBytes, groupNames, flags, 0, 0, layout)
+                : ControlBlock.format(Arena.ofAuto().allocate(geometry.totalBytes(), ControlBlock.ALIGN), geometry,
+                        bufferBytes, groupNames, flags, 0, 0, layout);
     }
 
     @Override public ControlBlock controlBlock() { return cb; }

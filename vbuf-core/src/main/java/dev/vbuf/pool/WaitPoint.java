@@ -18,7 +18,7 @@ public final class WaitPoint {
     final long futexOffset;
     final long waitersOffset;
     final long deadlineOffset;
-    /** The futex word itself (a 4-byte slice), for the system calls. */
+    /** The futex word itself (a 4-byte slice), for the system calls; null in heap words (no futex waits there). */
     final MemorySegment word;
     /** Offsets of the counters of waits that began and that timed out. */
     final long waitsOffset;
@@ -32,7 +32,7 @@ public final class WaitPoint {
         this.futexOffset = futexOffset;
         this.waitersOffset = waitersOffset;
         this.deadlineOffset = deadlineOffset;
-        this.word = cb.segment().asSlice(futexOffset, 4);
+        this.word = cb.segment() == null ? null : cb.segment().asSlice(futexOffset, 4);
         this.waitsOffset = waitsOffset;
         this.timeoutsOffset = timeoutsOffset;
     }

@@ -216,6 +216,28 @@ public final class PoolFile {
     }
 
     /**
+     * Where a new pool's parts go in its file: the control block's geometry, the first buffer's
+     * offset, the distance between buffers and the file's size; checks the permission bits too.
+     */
+    private record Sizing(ControlBlock.Geometry geometry, long dataOffset, long stride, long fileBytes) {
+        static Sizing of(int count, int groupCount, long bufferBytes, long alignment, int mode, int processCapacity) {
+            if ((mode & ~0777) != 0 || (mode & 0600) != 0600) {
+                throw new IllegalArgumentException("shared pool mode 0" + Integer.toOctalString(mode)
+                        + " is not valid: give permission bits 0600..0666 (the owner needs read and write)");
+            }
+            ControlBlock.Geometry g = ControlBlock.Geometry.of(count, groupCount, processCapacity);
+            long align = Math.max(PAGE, alignment);
+            long dataOffset = alignUp(g.totalBytes(), align);
+            long stride = alignUp(bufferBytes, align);
+            try {
+                return new Sizing(g, dataOffset, stride, Math.addExact(dataOffset, Math.multiplyExact(stride, count)));
+            } catch (ArithmeticException e) {
+                throw new IllegalArgumentException(count + " buffers of " + bufferBytes + " bytes overflow a file size");
+            }
+        }
+    }
+
+    /**
      * Sizes, creates and maps the (unpublished) file of a new pool of {@code count} buffers of
      * {@code bufferBytes}: the caller formats it, then {@link #publish()}es it.
      */
@@ -223,20 +245,11 @@ public final class PoolFile {
                                   int processCapacity, int numaNode, boolean locked) {
         if (numaNode >= 0) NumaNodes.check(numaNode);
         Path path = ShmNames.path(name);
-        if ((mode & ~0777) != 0 || (mode & 0600) != 0600) {
-            throw new IllegalArgumentException("shared pool mode 0" + Integer.toOctalString(mode)
-                    + " is not valid: give permission bits 0600..0666 (the owner needs read and write)");
-        }
-        ControlBlock.Geometry g = ControlBlock.Geometry.of(count, groupCount, processCapacity);
-        long align = Math.max(PAGE, alignment);
-        long dataOffset = alignUp(g.totalBytes(), align);
-        long stride = alignUp(bufferBytes, align);
-        long fileBytes;
-        try {
-            fileBytes = Math.addExact(dataOffset, Math.multiplyExact(stride, count));
-        } catch (ArithmeticException e) {
-            throw new IllegalArgumentException(count + " buffers of " + bufferBytes + " bytes overflow a file size");
-        }
+        Sizing z = Sizing.of(count, groupCount, bufferBytes, alignment, mode, processCapacity);
+        ControlBlock.Geometry g = z.geometry();
+        long dataOffset = z.dataOffset();
+        long stride = z.stride();
+        long fileBytes = z.fileBytes();
         checkShmSpace(path, fileBytes);
         for (String removed : ShmNames.removeStaleTemps(name)) { // left by creators killed before they published
             System.getLogger("dev.vbuf.shm").log(System.Logger.Level.WARNING, "removed " + removed);
@@ -314,20 +327,11 @@ public final class PoolFile {
                     + " DMA-BUF exporter; NUMA binding and locking apply to memfd pools only. Drop numa:N/locked or use memfd");
         }
         Path path = ShmNames.path(name);
-        if ((mode & ~0777) != 0 || (mode & 0600) != 0600) {
-            throw new IllegalArgumentException("shared pool mode 0" + Integer.toOctalString(mode)
-                    + " is not valid: give permission bits 0600..0666 (the owner needs read and write)");
-        }
-        ControlBlock.Geometry g = ControlBlock.Geometry.of(count, groupCount, processCapacity);
-        long align = Math.max(PAGE, alignment);
-        long dataOffset = alignUp(g.totalBytes(), align);
-        long stride = alignUp(bufferBytes, align);
-        long fileBytes;
-        try {
-            fileBytes = Math.addExact(dataOffset, Math.multiplyExact(stride, count));
-        } catch (ArithmeticException e) {
-            throw new IllegalArgumentException(count + " buffers of " + bufferBytes + " bytes overflow a file size");
-        }
+        Sizing z = Sizing.of(count, groupCount, bufferBytes, alignment, mode, processCapacity);
+        ControlBlock.Geometry g = z.geometry();
+        long dataOffset = z.dataOffset();
+        long stride = z.stride();
+        long fileBytes = z.fileBytes();
         boolean huge = kind == FdProtocol.KIND_MEMFD_HUGETLB;
         if (huge) fileBytes = alignUp(fileBytes, FdProtocol.HUGE_PAGE_BYTES);
         for (String removed : ShmNames.removeStaleTemps(name)) {

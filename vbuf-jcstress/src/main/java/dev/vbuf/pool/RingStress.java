@@ -30,6 +30,13 @@ public final class RingStress {
         return new MpmcRing(seg, 0, capacity);
     }
 
+    /** A ring in heap words, as a private pool's control block keeps it ({@link Words#heap}). */
+    static MpmcRing heapRing(int capacity) {
+        Words w = Words.heap(ControlBlock.ringBytes(capacity));
+        MpmcRing.format(w, 0, capacity);
+        return new MpmcRing(w, 0, capacity);
+    }
+
     static MemorySegment segment(int capacity) {
         return Arena.ofAuto().allocate(ControlBlock.ringBytes(capacity) + 64, ControlBlock.ALIGN);
     }
@@ -174,22 +181,31 @@ public final class RingStress {
     @Outcome(expect = FORBIDDEN, desc = "a value lost, taken twice, or seen without its payload")
     @State
     public static class SoleWriterOfferTakeLap {
+        final SoleLap lap = new SoleLap(ring(segment(2), 2));
+        @Actor public void producer() { lap.produce(); }
+        @Actor public void consumer(JJJ_Result res) { lap.consume(res); }
+        @Arbiter public void check(JJJ_Result res) { res.r3 = lap.r.poll(); }
+    }
+
+    /** The two parties of SoleWriterOfferTakeLap, over a ring in either kind of words. */
+    static final class SoleLap {
         final MemorySegment payload = Arena.ofAuto().allocate(8, 8);
-        final MpmcRing r = ring(segment(2), 2);
-        {
+        final MpmcRing r;
+        SoleLap(MpmcRing r) {
+            this.r = r;
             // one lap in: head = tail = 2, so the next offers use laps 1 of both cells
             r.offerSingleWriter(1, true);
             r.offerSingleWriter(2, true);
             r.poll();
             r.poll();
         }
-        @Actor public void producer() {
+        void produce() {
             payload.set(ValueLayout.JAVA_LONG, 0, 42);
             r.offerSingleWriter(7, true);
             r.offerSingleWriter(8, true);
             r.offerSingleWriter(9, true); // full unless the reader took 7: then it reuses 7's cell
         }
-        @Actor public void consumer(JJJ_Result res) {
+        void consume(JJJ_Result res) {
             long h = r.head();
             long v = r.peek(h);
             if (v >= 0 && r.remove(h, v)) {
@@ -199,6 +215,18 @@ public final class RingStress {
                 res.r1 = MpmcRing.EMPTY;
             }
         }
-        @Arbiter public void check(JJJ_Result res) { res.r3 = r.poll(); }
+    }
+
+    @JCStressTest
+    @Description("SoleWriterOfferTakeLap over heap words (a private pool's control block in a Java long array).")
+    @Outcome(id = "7, 42, 8", expect = ACCEPTABLE, desc = "first value taken with its payload, second queued")
+    @Outcome(id = "-1, 0, 7", expect = ACCEPTABLE, desc = "nothing taken yet; first value still there")
+    @Outcome(expect = FORBIDDEN, desc = "a value lost, taken twice, or seen without its payload")
+    @State
+    public static class SoleWriterOfferTakeLapHeap {
+        final SoleLap lap = new SoleLap(heapRing(2));
+        @Actor public void producer() { lap.produce(); }
+        @Actor public void consumer(JJJ_Result res) { lap.consume(res); }
+        @Arbiter public void check(JJJ_Result res) { res.r3 = lap.r.poll(); }
     }
 }

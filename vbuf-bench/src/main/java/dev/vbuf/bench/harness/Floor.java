@@ -54,9 +54,14 @@ enum Floor {
      */
     static final int PING_PONG_WARMUP = 20_000, PING_PONG_ROUNDS = 200_000, MIN_SAMPLES = 1_000;
     static final long PING_PONG_WARMUP_NS = TimeUnit.SECONDS.toNanos(2), PING_PONG_NS = TimeUnit.SECONDS.toNanos(3);
-    /** Warm-up and measured wakes; the waker waits this long after each handled wake. */
+    /**
+     * Warm-up and measured wakes; the waker waits {@link #WAKE_INTERVAL_NS} after each handled
+     * wake: 200 µs, or {@code -Dvbuf.bench.wakeIntervalNs=N} (100 µs..100 ms; e.g. the interval
+     * of a size's paced hand-off phase, to see what a wake costs after that long asleep: on a VM
+     * a vCPU idle past the host's halt polling is woken by the host scheduler).
+     */
     static final int WAKE_WARMUP = 200, WAKES = 2_000;
-    static final long WAKE_INTERVAL_NS = 200_000;
+    static final long WAKE_INTERVAL_NS = Math.max(100_000, Math.min(100_000_000, Long.getLong("vbuf.bench.wakeIntervalNs", 200_000)));
     /** A side that sees no progress from the other for this long gives up. */
     static final long STALL_NS = TimeUnit.SECONDS.toNanos(20);
 
@@ -78,7 +83,7 @@ enum Floor {
     }
 
     /** The arguments of both children. */
-    List<String> args() { return List.of("floor=" + name()); }
+    List<String> args() { return List.of("floor=" + name(), "wakeIntervalNs=" + WAKE_INTERVAL_NS); }
 
     /** The path of the file the first child of process {@code pid} creates. */
     static Path file(long pid) { return Path.of("/dev/shm/vbuf-bench-floor-" + pid); }
@@ -100,7 +105,7 @@ enum Floor {
                 case "floor-pong" -> pong(m);
                 case "floor-ping" -> ping(m);
                 case "floor-sleeper" -> sleep(m);
-                case "floor-waker" -> wake(m);
+                case "floor-waker" -> wake(m, Long.parseLong(kv.getOrDefault("wakeIntervalNs", "" + WAKE_INTERVAL_NS)));
                 default -> throw new IllegalArgumentException("role '" + role + "' is not a floor role");
             };
             out.println(BenchChild.PREFIX + "RESULT role=" + (first ? "consumer" : "producer") + " " + line);
@@ -219,8 +224,8 @@ enum Floor {
         return percentiles(lat) + " notAsleep=" + awake;
     }
 
-    /** Wakes the sleeper once per handled wake, {@link #WAKE_INTERVAL_NS} after it. */
-    private static String wake(MemorySegment m) {
+    /** Wakes the sleeper once per handled wake, {@code interval} ns after it. */
+    private static String wake(MemorySegment m, long interval) {
         MemorySegment word = m.asSlice(O_WORD, 4);
         for (int i = 1; i <= WAKE_WARMUP + WAKES; i++) {
             long t0 = System.nanoTime();
@@ -232,8 +237,8 @@ enum Floor {
                     throw new IllegalStateException("the sleeper did not handle wake " + (i - 1));
                 }
             }
-            long due = System.nanoTime() + WAKE_INTERVAL_NS;
-            LockSupport.parkNanos(WAKE_INTERVAL_NS - 60_000); // the timer's slack is tens of µs: spin the rest
+            long due = System.nanoTime() + interval;
+            LockSupport.parkNanos(interval - 60_000); // the timer's slack is tens of µs: spin the rest
             while (System.nanoTime() < due) Thread.onSpinWait();
             put(m, O_STAMP, System.nanoTime());
             put(m, O_WORD, i);

@@ -65,7 +65,8 @@ final class Report {
         sb.append("floors of this machine, measured in this run (two processes each):\n");
         sb.append(String.format(Locale.ROOT, "  %-36s %-6s %-25s %8s%n", "floor", "when", "p50/p99/p99.9 us", "samples"));
         for (FloorRow f : floors) {
-            String name = f.floor() == Floor.CACHE_LINE ? "cache-line ping-pong, one way" : "futex wake, store -> sleeper runs";
+            String name = f.floor() == Floor.CACHE_LINE ? "cache-line ping-pong, one way"
+                    : "futex wake every " + Math.round(Floor.WAKE_INTERVAL_NS / 1000.0) + " us, store -> runs";
             if (!f.ok()) {
                 sb.append(String.format(Locale.ROOT, "  %-36s %-6s FAILED: %s%n", name, f.when(), f.error()));
                 continue;
@@ -154,7 +155,7 @@ final class Report {
                 j.begin(f.floor() == Floor.CACHE_LINE ? "oneWayNs" : "wakeNs").put("p50", f.p50()).put("p99", f.p99())
                         .put("p999", f.p999()).put("min", f.min()).end().put("samples", f.count());
                 if (f.floor() == Floor.CACHE_LINE) j.put("roundTripP50Ns", f.roundTripP50());
-                else j.put("wakesFoundAwake", f.notAsleep());
+                else j.put("wakesFoundAwake", f.notAsleep()).put("wakeIntervalNs", Floor.WAKE_INTERVAL_NS);
                 j.put("usedAsFloor", f.usable());
                 if (f.note() != null) j.put("note", f.note());
             } else {
@@ -172,6 +173,7 @@ final class Report {
                     .put("framesPerSecond", r.fps(), 2).put("gbPerSecond", r.gbps(), 3)
                     .put("ratioToVbuf", ratio(rows, r), 3)
                     .begin("handoffNs").put("p50", r.handoffP50()).put("p99", r.handoffP99()).put("p999", r.handoffP999()).end()
+                    .put("pacedIntervalNs", r.pacedIntervalNs())
                     .put("handoffFloor", floorOf(floors, r) == null ? null : floorOf(floors, r).floor().label)
                     .put("handoffP50TimesFloor", timesFloor(floors, r), 2)
                     .begin("writeReadNs").put("p50", r.fullP50()).put("p99", r.fullP99()).put("p999", r.fullP999()).end()

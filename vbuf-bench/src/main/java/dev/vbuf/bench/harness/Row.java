@@ -4,18 +4,19 @@ import java.util.Map;
 
 /**
  * One transport at one frame size: what the pair measured, or why it failed.
- * Latencies in ns, CPU in seconds per frame, rates per second.
+ * Latencies in ns, CPU in seconds per frame, rates per second. {@code pacedIntervalNs}: the time
+ * between frames in the paced (latency) phases, twice the throughput phase's time per frame.
  */
 record Row(Transport transport, BenchSize size, int frames, int latencyFrames, double fps, double gbps,
            long handoffP50, long handoffP99, long handoffP999,
            long fullP50, long fullP99, long fullP999,
            double producerCpuPerFrame, double consumerCpuPerFrame,
            double idleCpuPercent, long verified, long expectedVerified, long bad, long seqErrors, long received, long expected, String note,
-           String error) {
+           String error, long pacedIntervalNs) {
 
     static Row failed(Transport t, BenchSize size, String error) {
         return new Row(t, size, 0, 0, Double.NaN, Double.NaN, 0, 0, 0, 0, 0, 0, Double.NaN, Double.NaN, Double.NaN, 0, 0, 0, 0, 0, 0,
-                note(t, size), error);
+                note(t, size), error, 0);
     }
 
     static Row of(BenchSpec spec, BenchSize size, PairRunner.Outcome o) {
@@ -40,7 +41,8 @@ record Row(Transport transport, BenchSize size, int frames, int latencyFrames, d
                         || c.get("received") != spec.totalFrames()
                         ? "verified " + c.get("verified") + " of " + expectedVerified + ", bad " + c.get("bad")
                         + ", sequence errors " + c.get("seqErrors") + ", received " + c.get("received") + " of "
-                        + spec.totalFrames() : null);
+                        + spec.totalFrames() : null,
+                p.getOrDefault("intervalNs", 0L));
     }
 
     private static String note(Transport t, BenchSize size) {

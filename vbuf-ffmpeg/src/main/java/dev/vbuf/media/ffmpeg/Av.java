@@ -165,18 +165,23 @@ public final class Av {
         return p == null ? "pix_fmt " + av : p.getString();
     }
 
+    /**
+     * All of the address space, to read and write native structs at an address without making a
+     * segment per access (the decode loop allocates nothing per picture).
+     */
+    static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+
     /** Points the AVFrame's data[p] and linesize[p] at memory (no copy). */
     static void setPlane(long avFrame, int p, long address, int stride) {
-        MemorySegment f = MemorySegment.ofAddress(avFrame).reinterpret(128);
-        f.set(ValueLayout.JAVA_LONG, DATA + 8L * p, address);
-        f.set(ValueLayout.JAVA_INT, LINESIZE + 4L * p, stride);
+        ALL.set(ValueLayout.JAVA_LONG, avFrame + DATA + 8L * p, address);
+        ALL.set(ValueLayout.JAVA_INT, avFrame + LINESIZE + 4L * p, stride);
     }
 
     static long plane(long avFrame, int p) {
-        return MemorySegment.ofAddress(avFrame).reinterpret(128).get(ValueLayout.JAVA_LONG, DATA + 8L * p);
+        return ALL.get(ValueLayout.JAVA_LONG, avFrame + DATA + 8L * p);
     }
 
     static int linesize(long avFrame, int p) {
-        return MemorySegment.ofAddress(avFrame).reinterpret(128).get(ValueLayout.JAVA_INT, LINESIZE + 4L * p);
+        return ALL.get(ValueLayout.JAVA_INT, avFrame + LINESIZE + 4L * p);
     }
 }

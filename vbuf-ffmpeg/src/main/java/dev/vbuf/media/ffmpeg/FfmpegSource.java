@@ -15,17 +15,21 @@ import org.bytedeco.ffmpeg.avcodec.AVCodecParameters;
 import org.bytedeco.ffmpeg.avcodec.AVPacket;
 import org.bytedeco.ffmpeg.avformat.AVFormatContext;
 import org.bytedeco.ffmpeg.avformat.AVStream;
-import org.bytedeco.ffmpeg.avutil.AVBufferRef;
 import org.bytedeco.ffmpeg.avutil.AVDictionary;
 import org.bytedeco.ffmpeg.avutil.AVFrame;
 import org.bytedeco.ffmpeg.avutil.AVRational;
-import org.bytedeco.ffmpeg.avutil.Free_Pointer_ByteBuffer;
 import org.bytedeco.ffmpeg.swscale.SwsContext;
+import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.Pointer;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -35,14 +39,16 @@ import static org.bytedeco.ffmpeg.global.avcodec.*;
 import static org.bytedeco.ffmpeg.global.avformat.*;
 import static org.bytedeco.ffmpeg.global.avutil.*;
 import static org.bytedeco.ffmpeg.global.swscale.*;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * Any video file FFmpeg opens, decoded <b>into pool buffers</b>.
  *
  * <h2>Overview</h2>
- * The decoder's {@code get_buffer2} is ours ({@link GetBuffer}): it takes a free pool frame,
+ * The decoder's {@code get_buffer2} is ours (an upcall stub of java.lang.foreign): it takes a free pool frame,
  * points the AVFrame's {@code data[]} / {@code linesize[]} at the frame's planes and wraps the
- * buffer in an {@code AVBufferRef} (av_buffer_create) whose free callback ({@link FreeBuffer})
+ * buffer in an {@code AVBufferRef} (av_buffer_create) whose free callback (another upcall)
  * fires when FFmpeg drops its <em>last</em> reference. The pool is built with the layout the
  * codec asks for: {@code avcodec_align_dimensions2} gives the padded width and height and the
  * line-size alignment, and the pool's {@link FrameLayout} uses them (strides are multiples of
@@ -108,16 +114,30 @@ public final class FfmpegSource implements Source {
     private long[] bases;
     private long bufferBytes;
     /**
-     * JavaCPP has a fixed number of native thunks per callback class, so the callbacks are one
-     * instance each for the whole JVM; they find their source by the codec context's address.
+     * The decoder's callbacks, get_buffer2 and the AVBufferRef free callback, are upcall stubs of
+     * java.lang.foreign bound to this source (alive until {@link #close()}), and av_buffer_create
+     * a downcall: pointers cross as {@code long}s (one integer register on the LP64 ABIs vbuf ships
+     * FFmpeg for, x86-64 and aarch64), so a picture allocates nothing on the Java heap. JavaCPP's
+     * callbacks made a Java object for every pointer argument and result, about 860 B per picture.
      */
-    private static final GetBuffer GET_BUFFER = new GetBuffer();
-    private static final FreeBuffer FREE_BUFFER = new FreeBuffer();
-    private static final java.util.concurrent.ConcurrentHashMap<Long, FfmpegSource> BY_CONTEXT =
-            new java.util.concurrent.ConcurrentHashMap<>();
+    private final Arena callbacks = Arena.ofShared();
+    private final MemorySegment getBufferStub, freeBufferStub;
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final MethodHandle AV_BUFFER_CREATE = downcall("av_buffer_create",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle DEFAULT_GET_BUFFER2 = downcall("avcodec_default_get_buffer2",
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT));
+    private static final long FRAME_FORMAT = Loader.offsetof(AVFrame.class, "format"),
+            FRAME_WIDTH = Loader.offsetof(AVFrame.class, "width"), FRAME_HEIGHT = Loader.offsetof(AVFrame.class, "height"),
+            FRAME_BUF = Loader.offsetof(AVFrame.class, "buf"), FRAME_DATA = Loader.offsetof(AVFrame.class, "data"),
+            FRAME_EXTENDED_DATA = Loader.offsetof(AVFrame.class, "extended_data"),
+            CTX_GET_BUFFER2 = Loader.offsetof(AVCodecContext.class, "get_buffer2");
+    private static final java.time.Duration DECODER_WAIT = java.time.Duration.ofMillis(500);
     private volatile Throwable callbackError;
     private boolean ctxFreed;
     private final boolean loop;
+    /** An MPEG transport stream (checked for a cut inside a 188-byte packet at its end). */
+    private final boolean mpegts;
     /** libswscale context when the decoder's format is converted (--convert), else null. */
     private SwsContext sws;
     /** The destination of sws_scale: data[] / linesize[] pointed at the pool frame's planes. */
@@ -142,10 +162,27 @@ public final class FfmpegSource implements Source {
         Av.init();
         this.name = name;
         this.loop = loop;
-        if (!name.contains("://") && !Files.exists(Path.of(name))) throw new NoSuchFileException(name, null, "no such file");
+        try {
+            getBufferStub = LINKER.upcallStub(MethodHandles.lookup().findVirtual(FfmpegSource.class, "getBuffer",
+                    MethodType.methodType(int.class, long.class, long.class, int.class)).bindTo(this),
+                    FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT), callbacks);
+            freeBufferStub = LINKER.upcallStub(MethodHandles.lookup().findVirtual(FfmpegSource.class, "freeBuffer",
+                    MethodType.methodType(void.class, long.class, long.class)).bindTo(this),
+                    FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_LONG), callbacks);
+        } catch (ReflectiveOperationException e) {
+            callbacks.close();
+            throw new IllegalStateException(e);
+        }
+        if (!name.contains("://") && !Files.exists(Path.of(name))) {
+            callbacks.close();
+            throw new NoSuchFileException(name, null, "no such file");
+        }
         AVFormatContext f = new AVFormatContext(null);
         int r = avformat_open_input(f, name, null, (AVDictionary) null);
-        if (r < 0) throw cannotOpen(name, "FFmpeg cannot open it: " + Av.err(r));
+        if (r < 0) {
+            callbacks.close();
+            throw cannotOpen(name, "FFmpeg cannot open it: " + Av.err(r));
+        }
         this.fmt = f;
         try {
             r = avformat_find_stream_info(fmt, (AVDictionary) null);
@@ -194,8 +231,7 @@ public final class FfmpegSource implements Source {
             ctx.thread_count(2);
             held = intra ? 4 : 16 + 4;
             if (dr1) {
-                BY_CONTEXT.put(ctx.address(), this);
-                ctx.get_buffer2(GET_BUFFER);
+                Av.ALL.set(JAVA_LONG, ctx.address() + CTX_GET_BUFFER2, getBufferStub.address());
                 ctx.thread_type(2 /* FF_THREAD_SLICE */); // frame threads would hold one picture per thread more
             }
             r = avcodec_open2(ctx, codec, (AVDictionary) null);
@@ -223,6 +259,7 @@ public final class FfmpegSource implements Source {
             }
             this.expected = exp;
             this.expectedFrom = from;
+            this.mpegts = fmt.iformat().name().getString().equals("mpegts");
             var meta = new LinkedHashMap<String, String>();
             meta.put("container", fmt.iformat().name().getString());
             meta.put("codec", codec.name().getString());
@@ -254,8 +291,17 @@ public final class FfmpegSource implements Source {
         } catch (IOException | RuntimeException e) {
             freeSws();
             avformat_close_input(fmt);
+            callbacks.close();
             throw e;
         }
+    }
+
+    private static MethodHandle downcall(String symbol, FunctionDescriptor d) {
+        Av.init();
+        Loader.load(org.bytedeco.ffmpeg.global.avcodec.class); // libavcodec (and libavutil) loaded before their symbols are looked up
+        Pointer p = Loader.addressof(symbol);
+        if (p == null || p.isNull()) throw new IllegalStateException("FFmpeg's " + symbol + " is not in the loaded libraries");
+        return LINKER.downcallHandle(MemorySegment.ofAddress(p.address()), d);
     }
 
     /**
@@ -382,7 +428,6 @@ public final class FfmpegSource implements Source {
             // that were output and aborts the others before the end-of-stream frame goes out
             avcodec_free_context(ctx);
             ctxFreed = true;
-            BY_CONTEXT.values().remove(this);
         }
     }
 
@@ -404,7 +449,7 @@ public final class FfmpegSource implements Source {
             synchronized (this) {
                 references[id] = ref;
             }
-            av_frame_unref(frame); // if this was the last reference, FreeBuffer drops the decoder's hold now
+            av_frame_unref(frame); // if this was the last reference, freeBuffer drops the decoder's hold now
             c.frames.increment();
             return;
         }
@@ -454,46 +499,41 @@ public final class FfmpegSource implements Source {
         return -1;
     }
 
-    /** get_buffer2: a pool frame as the decoder's picture. */
-    private static final class GetBuffer extends AVCodecContext.Get_buffer2_AVCodecContext_AVFrame_int {
-        @Override
-        public int call(AVCodecContext c, AVFrame f, int flags) {
-            FfmpegSource s = BY_CONTEXT.get(c.address());
-            return s == null ? avcodec_default_get_buffer2(c, f, flags) : s.getBuffer(c, f, flags);
-        }
-    }
-
-    private int getBuffer(AVCodecContext c, AVFrame f, int flags) {
-        {
+    /** get_buffer2 (an upcall): a pool frame as the decoder's picture. */
+    private int getBuffer(long c, long f, int flags) {
+        try {
             FramePool p = pool;
-            if (p == null || f.format() != avFormat || f.width() > layout.width() || f.height() > layout.height()) {
-                return avcodec_default_get_buffer2(c, f, flags);
+            MemorySegment all = Av.ALL;
+            if (p == null || all.get(JAVA_INT, f + FRAME_FORMAT) != avFormat || all.get(JAVA_INT, f + FRAME_WIDTH) > layout.width()
+                    || all.get(JAVA_INT, f + FRAME_HEIGHT) > layout.height()) {
+                return (int) DEFAULT_GET_BUFFER2.invokeExact(c, f, flags);
             }
-            try {
-                Frame fr = acquireForDecoder(p);
-                if (fr == null) return AVERROR_ENOMEM;
-                int id = fr.id();
-                MemorySegment seg = fr.segment();
-                synchronized (FfmpegSource.this) {
-                    decoding[id] = fr;
-                    bases[id] = seg.address();
+            Frame fr = acquireForDecoder(p);
+            if (fr == null) return AVERROR_ENOMEM;
+            int id = fr.id();
+            MemorySegment seg = fr.segment();
+            synchronized (this) {
+                decoding[id] = fr;
+                bases[id] = seg.address();
+            }
+            for (int i = 0; i < layout.planeCount(); i++) {
+                Av.setPlane(f, i, seg.address() + layout.plane(i).offset(), layout.plane(i).stride());
+            }
+            // opaque: the codec context, only to tell FFmpeg's own buffers from ours in messages
+            long ref = (long) AV_BUFFER_CREATE.invokeExact(seg.address(), seg.byteSize(), freeBufferStub.address(), c, 0);
+            if (ref == 0) {
+                synchronized (this) {
+                    decoding[id] = null;
                 }
-                for (int i = 0; i < layout.planeCount(); i++) {
-                    Av.setPlane(f.address(), i, seg.address() + layout.plane(i).offset(), layout.plane(i).stride());
-                }
-                ByteBuffer bb = seg.asByteBuffer();
-                AVBufferRef ref = av_buffer_create(bb, seg.byteSize(), FREE_BUFFER, ctx, 0);
-                if (ref == null) {
-                    fr.close();
-                    return AVERROR_ENOMEM;
-                }
-                f.buf(0, ref);
-                f.extended_data(f.data());
-                return 0;
-            } catch (Throwable t) {
-                callbackError = t;
+                fr.close();
                 return AVERROR_ENOMEM;
             }
+            all.set(JAVA_LONG, f + FRAME_BUF, ref);
+            all.set(JAVA_LONG, f + FRAME_EXTENDED_DATA, f + FRAME_DATA);
+            return 0;
+        } catch (Throwable t) { // an upcall must not throw: the decode loop reports it
+            callbackError = t;
+            return AVERROR_ENOMEM;
         }
     }
 
@@ -503,7 +543,7 @@ public final class FfmpegSource implements Source {
      */
     private Frame acquireForDecoder(FramePool p) {
         while (true) {
-            Frame fr = p.acquireFree(java.time.Duration.ofMillis(500));
+            Frame fr = p.acquireFree(DECODER_WAIT);
             if (fr != null || p.isClosed() || Thread.currentThread().isInterrupted()) return fr;
             var st = p.stats();
             if (st.heldByDecoder() + st.producerLocked() >= st.total()) {
@@ -514,34 +554,26 @@ public final class FfmpegSource implements Source {
         }
     }
 
-    /** The buffer's last reference is gone: drop the decoder's hold if it was output, else give the frame back. */
-    private static final class FreeBuffer extends Free_Pointer_ByteBuffer {
-        @Override
-        public void call(Pointer opaque, ByteBuffer data) {
-            FfmpegSource s = BY_CONTEXT.get(opaque.address());
-            if (s != null) s.freeBuffer(data);
-        }
-    }
-
-
-    private void freeBuffer(ByteBuffer data) {
-        {
-            try {
-                long addr = MemorySegment.ofBuffer(data).address();
-                int id = slotOf(addr);
-                if (id < 0) return;
-                Frame ref, unshown;
-                synchronized (FfmpegSource.this) {
-                    ref = references[id];
-                    references[id] = null;
-                    unshown = decoding[id];
-                    decoding[id] = null;
-                }
-                if (ref != null) pool.releaseReference(ref);
-                if (unshown != null) unshown.close(); // never output: back to the pool unpublished
-            } catch (Throwable t) {
-                callbackError = t;
+    /**
+     * The AVBufferRef free callback (an upcall): the buffer's last reference is gone. Drops the
+     * decoder's hold if it was output, else gives the frame back.
+     */
+    private void freeBuffer(long opaque, long data) {
+        try {
+            int id = slotOf(data);
+            if (id < 0) return;
+            Frame ref, unshown;
+            synchronized (this) {
+                ref = references[id];
+                references[id] = null;
+                unshown = decoding[id];
+                decoding[id] = null;
             }
+            FramePool p = pool;
+            if (ref != null && p != null) p.releaseReference(ref);
+            if (unshown != null) unshown.close(); // never output: back to the pool unpublished
+        } catch (Throwable t) { // an upcall must not throw
+            callbackError = t;
         }
     }
 
@@ -580,21 +612,30 @@ public final class FfmpegSource implements Source {
      * ends inside a transport packet. One warning at most.
      */
     private void checkComplete(long decoded, long lastGood, long lastPos) throws MediaException {
-        long size = fileSize();
-        String end = size >= 0 ? "the file ends at byte " + size : "the input ends";
-        String after = lastPos >= 0 ? ", after the picture packet at byte " + lastPos : ", before the first whole picture packet";
+        // nothing is built unless something is wrong: with --loop this runs at every pass of the file
         long slack = "its frame count".equals(expectedFrom) ? 0 : 1;
         if (expected > 0 && decoded < expected - slack && (maxFramesOf(counters) < 0 || decoded < maxFramesOf(counters))) {
-            truncated(decoded, lastGood, size >= 0 ? size : lastPos, end + after);
+            long size = fileSize();
+            truncated(decoded, lastGood, size >= 0 ? size : lastPos, endText(size) + afterText(lastPos));
             return;
         }
         // a transport stream is a sequence of 188-byte packets (192 with a time code, 204 with FEC):
         // a file that is not a whole number of them ends inside one
-        if (fmt.iformat().name().getString().equals("mpegts") && size > 0
-                && size % 188 != 0 && size % 192 != 0 && size % 204 != 0) {
-            truncated(decoded, lastGood, size, end + ", inside a transport packet (not a whole number of 188-byte"
-                    + " packets)" + after);
+        if (mpegts) {
+            long size = fileSize();
+            if (size > 0 && size % 188 != 0 && size % 192 != 0 && size % 204 != 0) {
+                truncated(decoded, lastGood, size, endText(size) + ", inside a transport packet (not a whole number of 188-byte"
+                        + " packets)" + afterText(lastPos));
+            }
         }
+    }
+
+    private static String endText(long size) {
+        return size >= 0 ? "the file ends at byte " + size : "the input ends";
+    }
+
+    private static String afterText(long lastPos) {
+        return lastPos >= 0 ? ", after the picture packet at byte " + lastPos : ", before the first whole picture packet";
     }
 
     private static long maxFramesOf(MediaCounters c) {
@@ -631,9 +672,10 @@ public final class FfmpegSource implements Source {
     @Override
     public void close() {
         freeSws();
-        if (!ctxFreed) avcodec_free_context(ctx);
-        BY_CONTEXT.values().remove(this);
+        if (!ctxFreed) avcodec_free_context(ctx); // its last buffers' free callbacks run here
+        ctxFreed = true;
         avformat_close_input(fmt);
         pool = null;
+        if (callbacks.scope().isAlive()) callbacks.close(); // no buffer of ours is left in FFmpeg: the stubs can go
     }
 }
