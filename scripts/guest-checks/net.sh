@@ -19,7 +19,10 @@ ip netns exec vbuf-a tc qdisc add dev veth-vbuf-a root netem loss "$loss" delay 
 ip netns exec vbuf-b tc qdisc add dev veth-vbuf-b root netem loss "$loss" delay "$delay"
 echo "--- netem on both ends: loss $loss, delay $delay"
 jar=vbuf-cli/target/vbuf.jar
-vbuf() { java --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -XX:TieredStopAtLevel=1 -jar "$jar" "$@"; }
+# One driver thread per process (Aeron's SHARED mode) on the guest's 2 emulated CPUs: the run that passed used it;
+# one with vbuf's default (DEDICATED: three agent threads per driver) had not finished after 45 minutes.
+vbuf() { java --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -XX:TieredStopAtLevel=1 \
+  -Daeron.threading.mode="${VBUF_GUEST_AERON_THREADING:-SHARED}" -jar "$jar" "$@"; }
 ch='aeron:udp?endpoint=10.200.0.2:40123'
 frames="${VBUF_GUEST_FRAMES:-120}"
 rm -f /dev/shm/vbuf.cam /dev/shm/vbuf.cam2

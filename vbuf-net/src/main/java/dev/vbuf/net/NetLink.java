@@ -123,12 +123,17 @@ public final class NetLink implements AutoCloseable {
         byte[] random = new byte[8];
         ThreadLocalRandom.current().nextBytes(random);
         String dir = base + "/vbuf-aeron-" + ProcessHandle.current().pid() + "-" + HexFormat.of().formatHex(random);
-        return new MediaDriver.Context()
+        MediaDriver.Context ctx = new MediaDriver.Context();
+        // DEDICATED (an agent thread each for conductor, sender, receiver) unless -Daeron.threading.mode says otherwise
+        ThreadingMode mode = System.getProperty("aeron.threading.mode") != null ? ctx.threadingMode() : ThreadingMode.DEDICATED;
+        return ctx
                 .aeronDirectoryName(dir)
-                .threadingMode(ThreadingMode.DEDICATED)
+                .threadingMode(mode)
                 .conductorIdleStrategy(new BackoffIdleStrategy())
                 .senderIdleStrategy(new BackoffIdleStrategy())
                 .receiverIdleStrategy(new BackoffIdleStrategy())
+                .sharedNetworkIdleStrategy(new BackoffIdleStrategy())
+                .sharedIdleStrategy(new BackoffIdleStrategy())
                 .dirDeleteOnStart(true)
                 .dirDeleteOnShutdown(true)
                 .clientLivenessTimeoutNs(LIVENESS_NS)
