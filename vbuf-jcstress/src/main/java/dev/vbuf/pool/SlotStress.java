@@ -148,17 +148,20 @@ public final class SlotStress {
 
     @JCStressTest
     @Description("Single-writer path: A consumer takes a queued frame while the producer drops the same entry for that group "
-            + "(its ring was full): exactly one of them wins the slot word.")
+            + "(its ring was full): exactly one of them wins the slot word. The pool drops the oldest frame when full: a ring "
+            + "fills only where published frames are taken back, and a pool that never takes them back (BLOCK, FAIL) has its "
+            + "sole consumer take by stores instead (HandOff.storeTake), whose ring the producer never pops.")
     @Outcome(id = "1, 0, 0", expect = ACCEPTABLE, desc = "the consumer took it first; the drop found it held (stale)")
     @Outcome(id = "0, 1, 1", expect = ACCEPTABLE, desc = "dropped first (counted); the consumer found nothing")
     @Outcome(expect = FORBIDDEN, desc = "taken and dropped, or neither, or a wrong final state")
     @State
     public static class TakeFilledAgainstDropSingleWriter {
-        final FramePool pool = pool(true, Overflow.BLOCK, "g");
+        final FramePool pool = pool(true, Overflow.DROP_OLDEST, "g");
         final HandOff h = pool.handOff();
         final Consumer c = pool.consumer("g");
         final long gen;
         {
+            if (h.storeTake) throw new IllegalStateException("the pool must take by CAS here: its ring can fill");
             Frame f = pool.tryAcquireFree();
             gen = f.generation();
             f.submit();
