@@ -62,7 +62,7 @@ public final class ConsumeCommand implements Callable<Integer> {
                     + " capturing process's). Default: ${DEFAULT-VALUE}.")
     String check;
 
-    @Option(names = "--create", paramLabel = "WxH", converter = SizeConverter.class,
+    @Option(names = "--create", paramLabel = "WxH", converter = SizeConverter.Create.class,
             description = "Create the shared pool NAME (frames of this size, group --group) instead of attaching to one, and"
                     + " read it: for a producer that attaches to a pool, such as GStreamer's vbufsink. Use --check capture for"
                     + " frames that are not vbuf's test pattern.")

@@ -12,7 +12,15 @@ import java.util.regex.Pattern;
  * 4k, 8k). Each dimension must be 1..{@value FrameLayout#MAX_DIMENSION}; whether the size fits
  * the pixel format (even width for 4:2:0) is checked by the command, which knows the format.
  */
-public final class SizeConverter implements CommandLine.ITypeConverter<FrameSize> {
+public class SizeConverter implements CommandLine.ITypeConverter<FrameSize> {
+    /** The flag named in errors. */
+    String flag() { return "--size"; }
+
+    /** The same values for {@code vbuf consume --create}, whose errors name that flag. */
+    public static final class Create extends SizeConverter {
+        @Override String flag() { return "--create"; }
+    }
+
     private static final Pattern FORM = Pattern.compile("\\s*(\\d{1,9})\\s*[xX]\\s*(\\d{1,9})\\s*");
 
     @Override
@@ -26,7 +34,7 @@ public final class SizeConverter implements CommandLine.ITypeConverter<FrameSize
         };
         Matcher m = FORM.matcher(alias);
         if (!m.matches()) {
-            throw new CommandLine.TypeConversionException("--size " + text
+            throw new CommandLine.TypeConversionException(flag() + " " + text
                     + " is not WIDTHxHEIGHT (e.g. 3840x2160, or 720p, 1080p, 4k, 8k)");
         }
         int w = Integer.parseInt(m.group(1));
@@ -36,9 +44,9 @@ public final class SizeConverter implements CommandLine.ITypeConverter<FrameSize
         return new FrameSize(w, h);
     }
 
-    private static void check(String text, String what, int value) {
+    private void check(String text, String what, int value) {
         if (value < FrameLayout.MIN_DIMENSION || value > FrameLayout.MAX_DIMENSION) {
-            throw new CommandLine.TypeConversionException("--size " + text + ": " + what + " " + value + " is outside "
+            throw new CommandLine.TypeConversionException(flag() + " " + text + ": " + what + " " + value + " is outside "
                     + FrameLayout.MIN_DIMENSION + ".." + FrameLayout.MAX_DIMENSION + " pixels");
         }
     }

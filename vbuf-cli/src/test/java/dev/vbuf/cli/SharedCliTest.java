@@ -122,6 +122,17 @@ class SharedCliTest {
     }
 
     @Test
+    void consumeCreateRefusesABadSizeOrCountNamingTheFlag() {
+        Cli size = Cli.run("consume", name, "--create", "0x48");
+        assertEquals(2, size.exit(), size.toString());
+        assertTrue(size.err().contains("--create 0x48: width 0 is outside 1..16384"), size.toString());
+        Cli count = Cli.run("consume", name, "--create", "64x48", "--count", "1");
+        assertEquals(2, count.exit(), count.toString());
+        assertTrue(count.err().contains("--count 1 is outside 2..1024"), count.toString());
+        assertFalse(Files.exists(path), "nothing created");
+    }
+
+    @Test
     void consumeOfAMissingPoolSaysHowToStartIt() {
         Cli c = Cli.run("consume", name);
         assertEquals(1, c.exit(), c.toString());
