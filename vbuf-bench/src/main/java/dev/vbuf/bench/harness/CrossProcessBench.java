@@ -21,6 +21,14 @@ public final class CrossProcessBench {
     public static final int MAX_FRAMES = 1_000_000;
     /** Upper bound of the warm-up frames a caller may ask for. */
     public static final int MAX_WARMUP = 100_000;
+    /** A default throughput phase moves at least this many bytes (more frames for small sizes)... */
+    static final long MIN_PHASE_BYTES = 1_000_000_000L;
+    /** ...and at most this many (fewer frames for the largest). */
+    static final long MAX_PHASE_BYTES = 8_000_000_000L;
+    /** A default warm-up moves about this many bytes, */
+    static final long WARMUP_BYTES = 500_000_000L;
+    /** in at most this many frames. */
+    static final int MAX_DEFAULT_WARMUP = 2_000;
     /** The sizes run when none are given. */
     public static final List<String> DEFAULT_SIZES = List.of("640x480", "1080p", "4k", "8k", "8k-rgba");
     /** The sizes of a quick run. */
@@ -29,10 +37,14 @@ public final class CrossProcessBench {
     /**
      * What to run. {@code frames}, {@code latencyFrames} and {@code warmup} may be null (the
      * default: 200, 100, 20; a quick run 60, 40, 10); given ones are used at every size. A
-     * default {@code frames} is capped so that one phase moves at most ~8 GB; a default
+     * default {@code frames} is raised for small frames so that the throughput phase moves at
+     * least ~1 GB (2,171 frames at 640x480: 200 would be over in ~25 ms, before the JIT has
+     * compiled either side) and capped so that it moves at most ~8 GB; a default {@code warmup}
+     * is raised so that each warm-up moves ~0.5 GB, up to 2,000 frames; a default
      * {@code latencyFrames} is raised for small frames, up to 1000 (~2 GB of payload), and
-     * lowered to the throughput frames where those were capped below it. {@code floors}: measure
-     * the floors at the start and the end (what {@code vbuf bench} always does).
+     * lowered to the throughput frames where those were capped below it. A quick run is not
+     * raised. {@code floors}: measure the floors at the start and the end (what
+     * {@code vbuf bench} always does).
      */
     public record Settings(List<BenchSize> sizes, List<Transport> transports, Integer frames, Integer latencyFrames,
                            Integer warmup, boolean quick, boolean json, Path chart, boolean floors) {
@@ -65,14 +77,10 @@ public final class CrossProcessBench {
         List<FloorRow> floors = new ArrayList<>();
         if (s.floors()) measureFloors(s, out, "start", floors);
         for (BenchSize size : s.sizes()) {
-            // the same counts for every transport at this size; at most ~8 GB per phase unless frames were given
-            int f = s.frames() != null ? n : (int) Math.max(30, Math.min(n, 8_000_000_000L / size.payloadBytes()));
-            // latency phases: small frames get more (up to 1000, ~2 GB of payload) so that the p99 means something
-            int l = s.latencyFrames() != null ? lat : f < lat ? f
-                    : s.quick() ? lat : Math.max(lat, (int) Math.min(1000, 2_000_000_000L / size.payloadBytes()));
+            Counts c = counts(s, size.payloadBytes());
             for (Transport t : s.transports()) {
                 BenchSpec bs = new BenchSpec(t, size.label().replace(' ', '_'), size.width(), size.height(),
-                        size.format().name(), size.payloadBytes(), w, f, l, s.quick() ? 2000 : 3000);
+                        size.format().name(), size.payloadBytes(), c.warmup(), c.frames(), c.latencyFrames(), s.quick() ? 2000 : 3000);
                 long bytes = bs.totalFrames() * bs.frameBytes();
                 long timeout = TimeUnit.SECONDS.toNanos(90) + bytes * 10; // 90 s + the bytes at 100 MB/s
                 progress(s, out, size.label(), t.id);
@@ -90,6 +98,26 @@ public final class CrossProcessBench {
         }
         out.flush();
         return report.allOk() ? 0 : 1;
+    }
+
+    /** The frames of each phase at one size, the same for every transport. */
+    record Counts(int warmup, int frames, int latencyFrames) {}
+
+    /**
+     * The counts at a size of {@code payload} bytes: those given, else the defaults raised or
+     * capped by bytes (see {@link Settings}).
+     */
+    static Counts counts(Settings s, long payload) {
+        int n = s.framesOrDefault(), lat = s.latencyFramesOrDefault(), w = s.warmupOrDefault();
+        // at least ~1 GB (small frames: 200 would be over before the JIT compiled either side), at most ~8 GB
+        int f = s.frames() != null ? n : (int) Math.max(30, Math.min(
+                s.quick() ? n : Math.max(n, (MIN_PHASE_BYTES + payload - 1) / payload), MAX_PHASE_BYTES / payload));
+        // warm-up by bytes too: the JIT compiles both sides after so many frames, whatever their size
+        int wf = s.warmup() != null || s.quick() ? w : (int) Math.max(w, Math.min(MAX_DEFAULT_WARMUP, WARMUP_BYTES / payload));
+        // latency phases: small frames get more (up to 1000, ~2 GB of payload) so that the p99 means something
+        int l = s.latencyFrames() != null ? lat : f < lat ? f
+                : s.quick() ? lat : Math.max(lat, (int) Math.min(1000, 2_000_000_000L / payload));
+        return new Counts(wf, f, l);
     }
 
     /** Both floors, once; at the start and at the end of a run, as the floor moves on a VM. */

@@ -57,8 +57,9 @@ final class Report {
 
     String table() {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "%nvbuf bench%s: %d frames per size in the throughput phase (fewer for the"
-                        + " largest sizes, see frames), %d per paced latency phase (more for small frames, see lat), %d warm-up;"
+        sb.append(String.format(Locale.ROOT, "%nvbuf bench%s: %d frames per size in the throughput phase (more for small"
+                        + " sizes, fewer for the largest, see frames), %d per paced latency phase (more for small frames, see lat),"
+                        + " %d warm-up before each phase (more for small frames, see warm);"
                         + " every byte written and read%n",
                 quick ? " --quick" : "", frames, latencyFrames, warmup));
         sb.append("machine: ").append(machine).append("\n\n");
@@ -78,8 +79,8 @@ final class Report {
                             + (f.note() == null ? "" : "  " + f.note())));
         }
         sb.append('\n');
-        sb.append(String.format(Locale.ROOT, "%-12s %-13s %6s %5s %9s %7s %8s | %-25s | %-9s | %-25s | %-15s | %s%n",
-                "size", "transport", "frames", "lat", "frames/s", "GB/s", "vs vbuf",
+        sb.append(String.format(Locale.ROOT, "%-12s %-13s %6s %5s %5s %9s %7s %8s | %-25s | %-9s | %-25s | %-15s | %s%n",
+                "size", "transport", "frames", "lat", "warm", "frames/s", "GB/s", "vs vbuf",
                 "hand-off p50/p99/p99.9 us", "x floor", "+write+read p50/p99/99.9", "CPU ms/frame P/C", "verified  note"));
         for (Row r : rows) {
             if (!r.ok() && r.fps() != r.fps()) {
@@ -87,8 +88,8 @@ final class Report {
                 continue;
             }
             double xf = timesFloor(floors, r);
-            sb.append(String.format(Locale.ROOT, "%-12s %-13s %6d %5d %9.1f %7.2f %8s | %-25s | %-9s | %-25s | %-15s | %d/%d %s%s%n",
-                    r.size().label(), r.transport().id, r.frames(), r.latencyFrames(), r.fps(), r.gbps(), ratioText(ratio(rows, r)),
+            sb.append(String.format(Locale.ROOT, "%-12s %-13s %6d %5d %5d %9.1f %7.2f %8s | %-25s | %-9s | %-25s | %-15s | %d/%d %s%s%n",
+                    r.size().label(), r.transport().id, r.frames(), r.latencyFrames(), r.warmup(), r.fps(), r.gbps(), ratioText(ratio(rows, r)),
                     us3(r.handoffP50(), r.handoffP99(), r.handoffP999()), xf != xf ? "-" : ChartWriter.times(xf),
                     us(r.fullP50(), r.fullP99(), r.fullP999()),
                     String.format(Locale.ROOT, "%.2f / %.2f", r.producerCpuPerFrame() * 1e3, r.consumerCpuPerFrame() * 1e3),
@@ -169,7 +170,7 @@ final class Report {
             j.begin().put("size", r.size().label()).put("width", r.size().width()).put("height", r.size().height())
                     .put("format", r.size().format().name()).put("payloadBytes", r.size().payloadBytes())
                     .put("transport", r.transport().id).put("ok", r.ok()).put("frames", r.frames())
-                    .put("latencyFrames", r.latencyFrames())
+                    .put("latencyFrames", r.latencyFrames()).put("warmup", r.warmup())
                     .put("framesPerSecond", r.fps(), 2).put("gbPerSecond", r.gbps(), 3)
                     .put("ratioToVbuf", ratio(rows, r), 3)
                     .begin("handoffNs").put("p50", r.handoffP50()).put("p99", r.handoffP99()).put("p999", r.handoffP999()).end()

@@ -7,7 +7,7 @@ import java.util.Map;
  * Latencies in ns, CPU in seconds per frame, rates per second. {@code pacedIntervalNs}: the time
  * between frames in the paced (latency) phases, twice the throughput phase's time per frame.
  */
-record Row(Transport transport, BenchSize size, int frames, int latencyFrames, double fps, double gbps,
+record Row(Transport transport, BenchSize size, int frames, int latencyFrames, int warmup, double fps, double gbps,
            long handoffP50, long handoffP99, long handoffP999,
            long fullP50, long fullP99, long fullP999,
            double producerCpuPerFrame, double consumerCpuPerFrame,
@@ -15,7 +15,7 @@ record Row(Transport transport, BenchSize size, int frames, int latencyFrames, d
            String error, long pacedIntervalNs) {
 
     static Row failed(Transport t, BenchSize size, String error) {
-        return new Row(t, size, 0, 0, Double.NaN, Double.NaN, 0, 0, 0, 0, 0, 0, Double.NaN, Double.NaN, Double.NaN, 0, 0, 0, 0, 0, 0,
+        return new Row(t, size, 0, 0, 0, Double.NaN, Double.NaN, 0, 0, 0, 0, 0, 0, Double.NaN, Double.NaN, Double.NaN, 0, 0, 0, 0, 0, 0,
                 note(t, size), error, 0);
     }
 
@@ -30,7 +30,7 @@ record Row(Transport transport, BenchSize size, int frames, int latencyFrames, d
         double pc = p.get(cpuKey) / 1e9 / spec.frames();
         double cc = c.get(cpuKey) / 1e9 / spec.frames();
         long expectedVerified = 2L * spec.warmup() + spec.frames() + spec.latencyFrames();
-        return new Row(spec.transport(), size, spec.frames(), spec.latencyFrames(), fps, fps * size.payloadBytes() / 1e9,
+        return new Row(spec.transport(), size, spec.frames(), spec.latencyFrames(), spec.warmup(), fps, fps * size.payloadBytes() / 1e9,
                 c.get("handoffP50"), c.get("handoffP99"), c.get("handoffP999"),
                 c.get("fullP50"), c.get("fullP99"), c.get("fullP999"), pc, cc,
                 spec.transport() == Transport.VBUF_SHM_FUTEX && c.get("idleWallNs") > 0

@@ -147,6 +147,24 @@ class CrossProcessBenchTest {
     }
 
     @Test
+    void defaultCountsMoveEnoughBytesForTheJitAtSmallSizesAndAreCappedAtLargeOnes() {
+        var d = new CrossProcessBench.Settings(List.of(BenchSize.parse("640x480")), List.of(Transport.UDS),
+                null, null, null, false, false, null, false);
+        long vga = BenchSize.parse("640x480").payloadBytes(), eightK = BenchSize.parse("8k-rgba").payloadBytes();
+        var small = CrossProcessBench.counts(d, vga);
+        assertTrue(small.frames() * vga >= 1_000_000_000L, small::toString); // 2,171 frames, not 200
+        assertTrue(small.warmup() >= 1000, small::toString);
+        var big = CrossProcessBench.counts(d, eightK);
+        assertTrue(big.frames() * eightK <= 8_000_000_000L && big.frames() >= 30, big::toString);
+        assertEquals(20, big.warmup(), big::toString);
+        // what was given is used as given; a quick run stays quick
+        var given = new CrossProcessBench.Settings(d.sizes(), d.transports(), 50, 7, 3, false, false, null, false);
+        assertEquals(new CrossProcessBench.Counts(3, 50, 7), CrossProcessBench.counts(given, vga));
+        var quick = new CrossProcessBench.Settings(d.sizes(), d.transports(), null, null, null, true, false, null, false);
+        assertEquals(new CrossProcessBench.Counts(10, 60, 40), CrossProcessBench.counts(quick, vga));
+    }
+
+    @Test
     void badSizeNamesTheInputAndTheAcceptedForms() {
         var e = assertThrows(IllegalArgumentException.class, () -> BenchSize.parse("huge"));
         assertTrue(e.getMessage().contains("size 'huge' is not 1080p, 4k, 8k, 8k-rgba or WxH[:format]"), e::getMessage);

@@ -44,7 +44,7 @@ public final class BenchCommand implements Callable<Integer> {
     List<String> transports;
 
     @Option(names = "--frames", paramLabel = "N",
-            description = "Frames in the throughput phase, 1..1000000 (default 200, quick 60; capped so a phase moves at most 8 GB, at least 30 frames).")
+            description = "Frames in the throughput phase, 1..1000000 (default 200, raised so that small frames move at least 1 GB, capped so a phase moves at most 8 GB, at least 30 frames; quick 60).")
     Integer frames;
 
     @Option(names = "--latency-frames", paramLabel = "N",
@@ -52,7 +52,7 @@ public final class BenchCommand implements Callable<Integer> {
                     + " so that the p99 means something, fewer where the throughput frames were capped; quick 40).")
     Integer latencyFrames;
 
-    @Option(names = "--warmup", paramLabel = "N", description = "Warm-up frames before each phase, 0..100000 (default 20, quick 10).")
+    @Option(names = "--warmup", paramLabel = "N", description = "Warm-up frames before each phase, 0..100000 (default: about 0.5 GB of frames, 20 to 2000; quick 10).")
     Integer warmup;
 
     @Option(names = "--json", description = "Print one JSON object instead of the table.")
