@@ -415,7 +415,7 @@ static GstFlowReturn vbuf_src_create(GstPushSrc *ps, GstBuffer **out) {
         if (r == VBUF_STOPPED) return GST_FLOW_FLUSHING;
         if (r != VBUF_OK) {
             GST_ELEMENT_ERROR(s, RESOURCE, READ, ("taking a frame from vbuf pool '%s' failed", s->pool_name),
-                              ("%s", r == VBUF_ECORRUPT ? sh->pool.problem : "the process is not registered in the pool"));
+                              ("%s", r == VBUF_ECORRUPT || r == VBUF_EROLE ? sh->pool.problem : "the process is not registered in the pool"));
             return GST_FLOW_ERROR;
         }
         if ((f.flags & VBUF_FLAG_END_OF_STREAM) != 0) {
@@ -578,11 +578,11 @@ static gboolean vbuf_unhold_gen(VbufShared *sh, int s, guint64 gen1) {
     return gen1 != 0 && g_atomic_pointer_compare_and_exchange((gpointer *)&sh->held[s], (gpointer)(guintptr)gen1, NULL);
 }
 
-/* Why vbuf_acquire_free gave no frame (r: VBUF_TIMEDOUT, VBUF_ECORRUPT or VBUF_EINVAL), for the buffer pool and the sink alike. */
+/* Why vbuf_acquire_free gave no frame (r: VBUF_TIMEDOUT, VBUF_ECORRUPT, VBUF_EROLE or VBUF_EINVAL), for the buffer pool and the sink alike. */
 static const char *vbuf_free_failure(VbufShared *sh, int r) {
     return r == VBUF_TIMEDOUT ? "none was released within timeout-ms: its consumer groups do not read (start a consumer for"
                                 " every group, or raise vbufsink's timeout-ms)"
-         : r == VBUF_ECORRUPT ? sh->pool.problem : "this process is not registered in the pool";
+         : r == VBUF_ECORRUPT || r == VBUF_EROLE ? sh->pool.problem : "this process is not registered in the pool";
 }
 
 static GstFlowReturn vbuf_pool_acquire(GstBufferPool *bp, GstBuffer **out, GstBufferPoolAcquireParams *params) {

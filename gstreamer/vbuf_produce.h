@@ -59,10 +59,12 @@ static inline bool vbuf_claim_free(struct vbuf_pool *p, uint32_t s, uint64_t gen
 
 /*
  * Takes a free slot without waiting: the LIFO hint first, then the free ring's head.
- * Returns VBUF_OK (slot in *f), VBUF_NONE, VBUF_EINVAL (not registered) or VBUF_ECORRUPT.
+ * Returns VBUF_OK (slot in *f), VBUF_NONE, VBUF_EINVAL (not registered), VBUF_EROLE or VBUF_ECORRUPT.
  */
 static inline int vbuf_try_take_free(struct vbuf_pool *p, struct vbuf_wframe *f) {
     if (p->me == 0) return VBUF_EINVAL;
+    int claimed = vbuf_claim_producer(p); /* a pool declaring one producer: VBUF_EROLE if another live process is it */
+    if (claimed != VBUF_OK) return claimed;
     struct vbuf_header *h = vbuf_hdr(p);
     if (atomic_load(&h->hot_free) != 0) {
         uint64_t hot = atomic_exchange(&h->hot_free, 0);

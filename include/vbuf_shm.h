@@ -125,7 +125,7 @@ _Static_assert(sizeof(_Atomic uint32_t) == 4, "32-bit atomics are 4 bytes");
  * Constants (ControlBlock)
  * ============================================================================================ */
 #define VBUF_MAGIC                 0x4C4F4F5046554256ULL /* "VBUFPOOL" read as a little-endian u64 */
-#define VBUF_VERSION               2
+#define VBUF_VERSION               3 /* 3: the role claims (VBUF_P_PRODUCER_CLAIM, VBUF_G_CONSUMER_CLAIM) */
 #define VBUF_CACHE_LINE            64
 #define VBUF_ALIGN                 128 /* every record starts on a 128-byte boundary */
 
@@ -155,8 +155,10 @@ _Static_assert(sizeof(_Atomic uint32_t) == 4, "32-bit atomics are 4 bytes");
 #define VBUF_H_PROCESS_CAPACITY    120 /* u32, 1..VBUF_MAX_PROCESS_CAPACITY */
 #define VBUF_H_STATE               124 /* u32, bit VBUF_STATE_CLOSED: end of stream */
 #define VBUF_STATE_CLOSED          1
-/* H_FLAGS bits. A pool that declares one consumer per group expects one reader per group at a
- * time: a C consumer of such a pool must be its group's only reader. */
+/* H_FLAGS bits. A pool that declares one producer, or one consumer per group, admits one live
+ * process in that role at a time: the first take of a process claims the role (VBUF_P_PRODUCER_CLAIM,
+ * VBUF_G_CONSUMER_CLAIM), and a take while another live process holds it fails with VBUF_EROLE.
+ * Within a process, one thread at a time takes that role (not checked). */
 #define VBUF_SINGLE_PRODUCER       1
 #define VBUF_SINGLE_CONSUMERS      2
 /* producer line (offset 128) */
@@ -176,6 +178,7 @@ _Static_assert(sizeof(_Atomic uint32_t) == 4, "32-bit atomics are 4 bytes");
  * every take is the slot word's CAS, and a slot that is FREE but neither here nor in the free
  * ring is an orphan that recovery queues again. */
 #define VBUF_P_HOT_FREE            208
+#define VBUF_P_PRODUCER_CLAIM      216 /* u32 process entry producing into a single-producer pool, 0 = none */
 
 /* ---- slot descriptor (256 bytes each, slotCount of them at H_SLOTS_OFFSET) ---- */
 #define VBUF_SLOT_BYTES            256
@@ -211,6 +214,7 @@ _Static_assert(sizeof(_Atomic uint32_t) == 4, "32-bit atomics are 4 bytes");
 #define VBUF_G_FUTEX               160 /* u32 futex word the group's consumers sleep on */
 #define VBUF_G_WAITERS             164 /* u32 consumers asleep (or about to sleep) on it */
 #define VBUF_G_SLEEP_DEADLINE      168 /* i64 CLOCK_MONOTONIC ns until which a consumer of the group may sleep */
+#define VBUF_G_CONSUMER_CLAIM      176 /* u32 process entry reading the group of a single-consumers pool, 0 = none */
 #define VBUF_G_DROPPED             256
 #define VBUF_G_FULL_POPS           264
 #define VBUF_G_LOST_TO_CRASH       272
@@ -354,7 +358,8 @@ struct vbuf_header {
     _Atomic uint64_t slots_recovered;   /* 192 */
     _Atomic int64_t free_sleep_deadline; /* 200 */
     _Atomic uint64_t hot_free;          /* 208: LIFO hint, entry + 1 (0 = none) */
-    uint8_t reserved[40];               /* 216..255 */
+    _Atomic uint32_t producer_claim;    /* 216: process entry (1-based) producing into a single-producer pool, 0 = none */
+    uint8_t reserved[36];               /* 220..255 */
 };
 
 struct vbuf_slot {
@@ -394,7 +399,8 @@ struct vbuf_group {
     _Atomic uint32_t futex;             /* 160 */
     _Atomic uint32_t waiters;           /* 164 */
     _Atomic int64_t sleep_deadline;     /* 168 */
-    uint8_t reserved1[80];              /* 176..255 */
+    _Atomic uint32_t consumer_claim;    /* 176: process entry reading the group of a single-consumers pool, 0 = none */
+    uint8_t reserved1[76];              /* 180..255 */
     _Atomic uint64_t dropped;           /* 256 */
     _Atomic uint64_t full_pops;         /* 264 */
     _Atomic uint64_t lost_to_crash;     /* 272 */
@@ -447,6 +453,7 @@ VBUF_CHECK_OFFSET(vbuf_header, peer_recoveries, VBUF_P_PEER_RECOVERIES);
 VBUF_CHECK_OFFSET(vbuf_header, slots_recovered, VBUF_P_SLOTS_RECOVERED);
 VBUF_CHECK_OFFSET(vbuf_header, free_sleep_deadline, VBUF_P_FREE_SLEEP_DEADLINE);
 VBUF_CHECK_OFFSET(vbuf_header, hot_free, VBUF_P_HOT_FREE);
+VBUF_CHECK_OFFSET(vbuf_header, producer_claim, VBUF_P_PRODUCER_CLAIM);
 _Static_assert(sizeof(struct vbuf_header) == VBUF_HEADER_BYTES, "header is 256 bytes");
 
 VBUF_CHECK_OFFSET(vbuf_slot, word, VBUF_S_WORD);
@@ -477,6 +484,7 @@ VBUF_CHECK_OFFSET(vbuf_group, stale_skipped, VBUF_G_STALE_SKIPPED);
 VBUF_CHECK_OFFSET(vbuf_group, futex, VBUF_G_FUTEX);
 VBUF_CHECK_OFFSET(vbuf_group, waiters, VBUF_G_WAITERS);
 VBUF_CHECK_OFFSET(vbuf_group, sleep_deadline, VBUF_G_SLEEP_DEADLINE);
+VBUF_CHECK_OFFSET(vbuf_group, consumer_claim, VBUF_G_CONSUMER_CLAIM);
 VBUF_CHECK_OFFSET(vbuf_group, dropped, VBUF_G_DROPPED);
 VBUF_CHECK_OFFSET(vbuf_group, full_pops, VBUF_G_FULL_POPS);
 VBUF_CHECK_OFFSET(vbuf_group, lost_to_crash, VBUF_G_LOST_TO_CRASH);
@@ -641,6 +649,9 @@ struct vbuf_pool {
     struct vbuf_ring free_ring;
     struct vbuf_ring group_rings[VBUF_MAX_GROUPS];
     uint32_t me;                   /* this process's 1-based process-table index; 0 = not registered */
+    uint32_t roles;                /* the declared roles (VBUF_SINGLE_PRODUCER, VBUF_SINGLE_CONSUMERS), read at attach */
+    uint32_t claimed_groups;       /* groups whose consumer role this process holds (bit g) */
+    bool producer_claimed;         /* this process holds the producer's role */
     char path[256];
     char problem[384];             /* after VBUF_ECORRUPT: the pool, the field and what to do */
 };
@@ -667,6 +678,8 @@ enum vbuf_result {
     VBUF_EINVAL = -3,   /* bad argument (group index, not registered) */
     VBUF_ECORRUPT = -4, /* the pool's shared words hold what no party writes (a hostile or broken writer): the
                            pool's `problem` says which field; detach, remove the pool and start again */
+    VBUF_EROLE = -5,    /* the pool admits one producer, or one consumer per group, and another live process holds
+                           that role: the pool's `problem` names it and what to do */
 };
 
 /*
@@ -886,6 +899,9 @@ static inline int vbuf_validate(uint8_t *base, uint64_t file_bytes, const char *
     p->width = vbuf_rd32(h, VBUF_H_WIDTH);
     p->height = vbuf_rd32(h, VBUF_H_HEIGHT);
     p->stride_align = vbuf_rd32(h, VBUF_H_STRIDE_ALIGN);
+    p->roles = vbuf_rd32(h, VBUF_H_FLAGS) & (VBUF_SINGLE_PRODUCER | VBUF_SINGLE_CONSUMERS);
+    p->claimed_groups = 0;
+    p->producer_claimed = false;
     vbuf_ring_init(&p->free_ring, base, g.free_ring_offset, g.free_ring_capacity);
     for (int32_t i = 0; i < groups; i++)
         vbuf_ring_init(&p->group_rings[i], base, vbuf_group_ring_offset(&g, (uint32_t)i), g.group_ring_capacity);
@@ -1247,6 +1263,63 @@ static inline int vbuf_register(struct vbuf_pool *p, char *err, size_t errlen) {
     return -1;
 }
 
+/*
+ * Whether process entry idx (1-based, in range) is held by a live process: LIVE, and its pid's
+ * start time is the one recorded (a recycled pid is not the same process).
+ */
+static inline bool vbuf_entry_alive(const struct vbuf_pool *p, uint32_t idx) {
+    struct vbuf_process *e = vbuf_process_at(p, idx - 1);
+    uint64_t w = atomic_load(&e->word);
+    if ((w & 0xFF) != VBUF_PROC_LIVE) return false;
+    int64_t st = vbuf_proc_start_time((long)(w >> 8));
+    uint64_t recorded = atomic_load(&e->start_time);
+    return st >= 0 && (recorded == 0 || (uint64_t)st == recorded);
+}
+
+/*
+ * Claims a declared role at *claim (HandOff.claimRole): kept if it names this process, taken if
+ * it names none, a dead process (its recovery clears it too) or no entry of the table; refused
+ * with VBUF_EROLE (p->problem says who holds it and what to do) if it names a live process.
+ * group < 0: the producer's role.
+ */
+static inline int vbuf_claim_role(struct vbuf_pool *p, _Atomic uint32_t *claim, int group) {
+    for (uint32_t tries = 0; tries < VBUF_CAS_RETRIES; tries++) {
+        uint32_t c = atomic_load(claim);
+        if (c == p->me) return VBUF_OK;
+        if (c != 0 && c <= p->geo.process_capacity && vbuf_entry_alive(p, c)) {
+            long pid = (long)(atomic_load(&vbuf_process_at(p, c - 1)->word) >> 8);
+            if (group < 0)
+                vbuf_msg(p->problem, sizeof p->problem, "shared pool %s was created for one producer at a time, and"
+                         " process %ld is producing into it; stop that producer (or let it close the pool) and try"
+                         " again, or create the pool for several producers", p->path, pid);
+            else
+                vbuf_msg(p->problem, sizeof p->problem, "shared pool %s was created for one consumer per group, and"
+                         " process %ld is reading group '%s'; stop that consumer first, read another group, or create"
+                         " the pool for several consumers per group", p->path, pid, p->group_names[group]);
+            return VBUF_EROLE;
+        }
+        if (atomic_compare_exchange_strong(claim, &c, p->me)) return VBUF_OK;
+    }
+    if (group < 0) return vbuf_corrupt(p, "the producer's claim keeps changing");
+    return vbuf_corrupt(p, "group '%s''s consumer claim keeps changing", p->group_names[group]);
+}
+
+/* The consumer's role of group g, claimed once per process (a pool declaring one consumer per group). */
+static inline int vbuf_claim_group(struct vbuf_pool *p, uint32_t g) {
+    if (!(p->roles & VBUF_SINGLE_CONSUMERS) || (p->claimed_groups & (1u << g))) return VBUF_OK;
+    int r = vbuf_claim_role(p, &vbuf_group_at(p, g)->consumer_claim, (int)g);
+    if (r == VBUF_OK) p->claimed_groups |= 1u << g;
+    return r;
+}
+
+/* The producer's role, claimed once per process (a pool declaring one producer). */
+static inline int vbuf_claim_producer(struct vbuf_pool *p) {
+    if (!(p->roles & VBUF_SINGLE_PRODUCER) || p->producer_claimed) return VBUF_OK;
+    int r = vbuf_claim_role(p, &vbuf_hdr(p)->producer_claim, -1);
+    if (r == VBUF_OK) p->producer_claimed = true;
+    return r;
+}
+
 /* ============================================================================================
  * Consumer protocol
  * ============================================================================================ */
@@ -1352,6 +1425,8 @@ static inline int vbuf_check_holder(struct vbuf_pool *p, uint32_t s, uint32_t g,
 
 static inline int vbuf_try_take(struct vbuf_pool *p, uint32_t g, struct vbuf_frame *f) {
     if (g >= p->geo.group_count || p->me == 0) return VBUF_EINVAL;
+    int claimed = vbuf_claim_group(p, g);
+    if (claimed != VBUF_OK) return claimed;
     const struct vbuf_ring *r = &p->group_rings[g];
     struct vbuf_group *rec = vbuf_group_at(p, g);
     uint32_t bit = 1u << g;
@@ -1480,7 +1555,8 @@ static inline int vbuf_acquire_filled(struct vbuf_pool *p, uint32_t g, int64_t t
 
 /*
  * Leaves the process table: first releases every frame this process still holds and clears its
- * holder claims (what the survivors' recovery would do, but as ordinary releases), then frees
+ * holder claims (what the survivors' recovery would do, but as ordinary releases) and its role
+ * claims, then frees
  * the entry (CAS of its word from this process's pid << 8 | LIVE to 0, release).
  */
 static inline void vbuf_deregister(struct vbuf_pool *p) {
@@ -1499,6 +1575,15 @@ static inline void vbuf_deregister(struct vbuf_pool *p) {
             atomic_compare_exchange_strong(&sl->holders[g], &mine, 0);
         }
     }
+    /* role claims go before the entry (a claim never names a free entry) */
+    uint32_t me = p->me;
+    atomic_compare_exchange_strong(&vbuf_hdr(p)->producer_claim, &me, 0);
+    for (uint32_t g = 0; g < p->geo.group_count; g++) {
+        me = p->me;
+        atomic_compare_exchange_strong(&vbuf_group_at(p, g)->consumer_claim, &me, 0);
+    }
+    p->claimed_groups = 0;
+    p->producer_claimed = false;
     /* CAS, not a plain store: if a peer judged this process dead and recovered the entry, it
        may belong to another process by now, and must not be freed under it. */
     uint64_t mine = ((uint64_t)getpid() << 8) | VBUF_PROC_LIVE;

@@ -28,7 +28,8 @@
  * Exit status: 0 every frame good and N taken (or end of stream with N = 0); 1 a frame failed
  * verification; 2 the pool could not be attached (message on stderr); 3 incomplete (timeout,
  * SIGINT/SIGTERM, or end of stream before N); 4 the pool's shared words hold what no vbuf party
- * writes (message on stderr names the field); 64 bad usage. No loop spins for ever: every wait
+ * writes (message on stderr names the field); 5 the pool admits one consumer per group and a live
+ * process reads this group (message on stderr names it); 64 bad usage. No loop spins for ever: every wait
  * is bounded or reads the stop flag that SIGINT/SIGTERM set.
  *
  * Build: gcc -std=c11 -O2 -Wall -Wextra -Werror -Iinclude -o vbuf_consume examples/c/vbuf_consume.c
@@ -241,7 +242,7 @@ int main(int argc, char **argv) {
     int64_t deadline = timeout_ms ? vbuf_now_ns() + (int64_t)timeout_ms * 1000000LL : 0;
     uint64_t frames = 0, bad = 0, gaps = 0, checksum = 0;
     int64_t first = -1, last = -1, stamp_last = INT64_MIN;
-    bool eos = false, incomplete = false, corrupt = false;
+    bool eos = false, incomplete = false, corrupt = false, refused = false;
     char why[256];
     while (want == 0 || frames < want) {
         struct vbuf_frame f;
@@ -250,6 +251,7 @@ int main(int argc, char **argv) {
         int r = vbuf_acquire_filled(&pool, (uint32_t)g, left, &stop_flag, &f);
         if (r == VBUF_END) { eos = true; incomplete = want != 0; break; }
         if (r == VBUF_ECORRUPT) { corrupt = true; fprintf(stderr, "vbuf_consume: %s\n", pool.problem); break; }
+        if (r == VBUF_EROLE) { refused = true; fprintf(stderr, "vbuf_consume: %s\n", pool.problem); break; }
         if (r != VBUF_OK) { incomplete = true; break; }
         frames++;
         f.data = vbuf_fd_frame_data(&bufs, &f);
@@ -292,6 +294,7 @@ int main(int argc, char **argv) {
     vbuf_detach(&pool);
     if (bad) return 1;
     if (corrupt) return 4;
+    if (refused) return 5;
     if (incomplete) {
         fprintf(stderr, "vbuf_consume: stopped after %" PRIu64 " of %" PRIu64 " frames (%s)\n", frames, want,
                 stop_flag ? "signal" : eos ? "end of stream" : "timeout");

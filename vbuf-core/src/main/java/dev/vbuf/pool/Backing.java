@@ -31,6 +31,12 @@ sealed interface Backing permits PrivateBacking, SharedBacking {
     /** This process's 1-based index in the process table; 0 when the pool has no table. */
     int me();
 
+    /**
+     * "process PID" when process-table entry {@code index} (1-based) is held by a live process,
+     * else null (free, dead, outside the table, or no table).
+     */
+    String liveProcess(int index);
+
     /** True when slot ownership is recorded per process (a shared pool): crash recovery is possible. */
     boolean tracked();
 

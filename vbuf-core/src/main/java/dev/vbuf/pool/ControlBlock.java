@@ -88,7 +88,8 @@ import java.nio.charset.StandardCharsets;
  */
 public final class ControlBlock {
     public static final long MAGIC = 0x4C4F4F5046554256L; // "VBUFPOOL" little-endian
-    public static final int VERSION = 2;
+    /** 3: the role claims ({@link #P_PRODUCER_CLAIM}, {@link #G_CONSUMER_CLAIM}). */
+    public static final int VERSION = 3;
     public static final int CACHE_LINE = 64;
     public static final int ALIGN = 2 * CACHE_LINE;
 
@@ -149,6 +150,13 @@ public final class ControlBlock {
      * lines are most likely still in cache. Only a hint: every take is the slot word's CAS.
      */
     public static final long P_HOT_FREE = 208;
+    /**
+     * u32 the process-table index (1-based) of the process that produces into a pool declared
+     * {@link #SINGLE_PRODUCER}, 0 for none: claimed by CAS at its first take of a free buffer,
+     * cleared when it closes or, found dead, is recovered. Another live process's claim refuses
+     * the take; a dead one's, or one naming no entry, is taken over.
+     */
+    public static final long P_PRODUCER_CLAIM = 216;
     public static final int HEADER_BYTES = 256;
 
     // ---- slot descriptor ----
@@ -189,6 +197,8 @@ public final class ControlBlock {
     public static final long G_WAITERS = 164;
     /** u64 CLOCK_MONOTONIC ns until which a consumer of the group may be asleep (see {@link #P_FREE_SLEEP_DEADLINE}). */
     public static final long G_SLEEP_DEADLINE = 168;
+    /** u32 the process that reads the group of a pool declared {@link #SINGLE_CONSUMERS} (see {@link #P_PRODUCER_CLAIM}). */
+    public static final long G_CONSUMER_CLAIM = 176;
     public static final long G_DROPPED = 256;
     /** Entries the producer polled off a really full ring (stale or live). */
     public static final long G_FULL_POPS = 264;
@@ -366,6 +376,7 @@ public final class ControlBlock {
 
     // ---- 32-bit words (futex words, waiter counts, header state) ----
     int lvInt(long offset) { return seg.getVolatileInt(offset); }
+    boolean casInt(long offset, int expect, int update) { return seg.casInt(offset, expect, update); }
     int getAndAddInt(long offset, int delta) { return seg.getAndAddInt(offset, delta); }
     int getAndBitwiseOrInt(long offset, int bits) { return seg.getAndBitwiseOrInt(offset, bits); }
 

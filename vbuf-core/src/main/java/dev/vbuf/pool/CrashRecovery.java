@@ -28,7 +28,7 @@ final class CrashRecovery implements PeerMonitor.Recovery {
      * Gives back everything process-table entry {@code owner} had: slots it was filling become
      * IDLE, frames it held leave their group (counted as dropped and lost to a crash for that
      * group: never delivered twice), references it kept as a producer are dropped, its holder
-     * claims are cleared, and any slot left between
+     * claims and role claims are cleared, and any slot left between
      * two steps (freed but not queued, published but not queued for every group) is queued
      * again. Returns the slots recovered.
      */
@@ -59,6 +59,9 @@ final class CrashRecovery implements PeerMonitor.Recovery {
             }
         }
         requeueOrphans();
+        // Its role claims go last, once nothing it did is left half done.
+        cb.casInt(ControlBlock.P_PRODUCER_CLAIM, owner, 0);
+        for (int g = 0; g < h.groupCount; g++) cb.casInt(cb.group(g) + ControlBlock.G_CONSUMER_CLAIM, owner, 0);
         if (recovered > 0) cb.getAndAdd(ControlBlock.P_SLOTS_RECOVERED, recovered);
         return recovered;
     }

@@ -231,7 +231,7 @@ public final class FramePool implements AutoCloseable {
      */
     public Frame acquireFree(Overflow policy, long timeoutNanos) {
         if (handOff.storeTake && policy != overflow && HandOff.reclaims(policy)) throw handOff.refusesReclaim(policy);
-        return handOff.acquire(-1, policy, timeoutNanos);
+        return handOff.acquireFree(policy, timeoutNanos);
     }
 
     /**
@@ -346,7 +346,7 @@ public final class FramePool implements AutoCloseable {
 
     public Frame acquireFilled(long timeout, TimeUnit unit) { return acquireFilled(0, unit.toNanos(timeout)); }
 
-    Frame acquireFilled(int g, long timeoutNanos) { return handOff.acquire(g, null, timeoutNanos); }
+    Frame acquireFilled(int g, long timeoutNanos) { return handOff.acquireFilled(g, timeoutNanos); }
 
     /**
      * Releases a frame a consumer acquired; when it is the last group to release it (and no
@@ -371,6 +371,9 @@ public final class FramePool implements AutoCloseable {
     // =====================================================================================
 
     public String name() { return name; }
+
+    /** See {@link Backing#liveProcess}. */
+    String liveProcess(int index) { return backing.liveProcess(index); }
     public int getTotalCount() { return slotCount; }
     /** Buffers IDLE (COLD) now. */
     public int getFreeCount() { return inspector.count(FrameState.IDLE); }

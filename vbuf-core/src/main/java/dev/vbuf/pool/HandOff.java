@@ -127,6 +127,17 @@ final class HandOff {
     private final Frame[][] consumerFrames;
     private final Frame[] referenceFrames;
     private volatile boolean closed;
+    /**
+     * A shared pool with declared roles: this process claims the producer's role at its first
+     * take of a free buffer, and a group's consumer's role at its first take from the group
+     * ({@link ControlBlock#P_PRODUCER_CLAIM}), so that a second live process in a declared
+     * single role is refused instead of breaking the single-writer paths. Plain flags: a claim
+     * is per process and idempotent, so a thread that misses another's store only claims again.
+     */
+    private final boolean claimsProducer;
+    private final boolean claimsConsumers;
+    private boolean producerClaimed;
+    private final boolean[] consumerClaimed;
     /** The process table (shared pools), to tell a claim no live party made (hostile writers). */
     private final long processOffset;
     private final int processCapacity;
@@ -175,6 +186,9 @@ final class HandOff {
                 ControlBlock.P_FREE_SLEEP_DEADLINE, ControlBlock.P_ACQUIRE_WAITS, ControlBlock.P_ACQUIRE_TIMEOUTS);
         this.processOffset = g.processOffset();
         this.processCapacity = g.processCapacity();
+        this.claimsProducer = tracked && singleProducer;
+        this.claimsConsumers = tracked && singleConsumers;
+        this.consumerClaimed = new boolean[groupCount];
         this.producerFrames = new Frame[slotCount];
         this.consumerFrames = new Frame[groupCount][slotCount];
         this.referenceFrames = new Frame[slotCount];
@@ -233,15 +247,67 @@ final class HandOff {
     // =====================================================================================
 
     /**
-     * Takes a free buffer (g &lt; 0, applying {@code policy}) or group g's next frame, waiting up
-     * to {@code timeoutNanos} with the pool's wait strategy. Null on timeout, FAIL, close,
-     * interrupt, or (consumers) end of stream with nothing queued.
+     * Takes a free buffer, applying {@code policy}, waiting up to {@code timeoutNanos} with the
+     * pool's wait strategy. Null on timeout, FAIL, close or interrupt.
      */
-    Frame acquire(int g, Overflow policy, long timeoutNanos) {
-        // Kept small so that the JIT inlines it into the caller: the first take is the hot path,
-        // everything after it (overflow policy, waiting) is in acquireSlow.
-        Frame f = g < 0 ? takeFree() : takeFilled(g);
-        return f != null ? f : acquireSlow(g, policy, timeoutNanos);
+    Frame acquireFree(Overflow policy, long timeoutNanos) {
+        // One entry per side, each kept small: the first take is the hot path and is inlined
+        // into the caller, everything after it (overflow policy, waiting) is in acquireSlow. One
+        // entry for both sides was compiled with both takes in it, too big for the JIT to inline
+        // ("already compiled into a big method"), which cost a call on every take.
+        if (claimsProducer && !producerClaimed) claimRole(ControlBlock.P_PRODUCER_CLAIM, -1);
+        Frame f = takeFree();
+        return f != null ? f : acquireSlow(-1, policy, timeoutNanos);
+    }
+
+    /**
+     * Takes group g's next frame, waiting up to {@code timeoutNanos} with the pool's wait
+     * strategy. Null on timeout, close, interrupt, or end of stream with nothing queued.
+     */
+    Frame acquireFilled(int g, long timeoutNanos) {
+        if (claimsConsumers && !consumerClaimed[g]) claimRole(cb.group(g) + ControlBlock.G_CONSUMER_CLAIM, g);
+        Frame f = takeFilled(g);
+        return f != null ? f : acquireSlow(g, null, timeoutNanos);
+    }
+
+    /**
+     * Claims the producer's role (g &lt; 0) or group g's consumer's role at the word at
+     * {@code off}: kept if it names this process, taken if it names none, a dead process (its
+     * recovery clears it too) or no entry of the table (written by someone else); refused if it
+     * names a live process.
+     */
+    private void claimRole(long off, int g) {
+        if (me <= 0) {
+            throw new IllegalStateException("shared pool '" + pool.sharedName() + "' is attached here as an observer,"
+                    + " which neither produces nor consumes; attach it without the observer option to take frames");
+        }
+        for (int tries = 0; ; tries++) {
+            if (tries > CAS_RETRIES) {
+                throw corrupt((g < 0 ? "the producer's claim" : "group '" + pool.groupName(g) + "''s consumer claim")
+                        + " keeps changing");
+            }
+            int c = cb.lvInt(off);
+            if (c == me) break;
+            if (c != 0 && c > 0 && c <= processCapacity) {
+                String holder = pool.liveProcess(c);
+                if (holder != null) throw refusesRole(g, holder);
+            }
+            if (cb.casInt(off, c, me)) break;
+        }
+        if (g < 0) producerClaimed = true;
+        else consumerClaimed[g] = true;
+    }
+
+    private IllegalStateException refusesRole(int g, String holder) {
+        String pool = "shared pool '" + this.pool.sharedName() + "'";
+        if (g < 0) {
+            return new IllegalStateException(pool + " was created for one producer at a time, and " + holder
+                    + " is producing into it; stop that producer (or let it close the pool) and try again, or create"
+                    + " the pool for several producers (without the one-producer declaration, singleProducer)");
+        }
+        return new IllegalStateException(pool + " was created for one consumer per group, and " + holder
+                + " is reading group '" + this.pool.groupName(g) + "'; stop that consumer first, read another group,"
+                + " or create the pool for several consumers per group (without singleConsumers)");
     }
 
     private Frame acquireSlow(int g, Overflow policy, long timeoutNanos) {
@@ -456,18 +522,38 @@ final class HandOff {
     /** {@code keep}: 0, or {@link SlotWord#REFERENCE_BIT} (one more holder, already held). */
     private void publish(Frame f, boolean signal, int keep) {
         if (!f.open) throw pool.staleHandle("submitFilled", f);
+        // Two paths, each small enough for the JIT to inline (one method of both was not).
+        if (singleProducer && !tracked) publishOwnSlot(f, signal, keep);
+        else publishChecked(f, signal, keep);
+    }
+
+    /**
+     * A private pool's single producer: nobody else changes a slot it fills (reclaims take
+     * published frames, recovery is for shared pools), so the open handle is the check, and
+     * every write is a plain or release store.
+     */
+    private void publishOwnSlot(Frame f, boolean signal, int keep) {
         int s = f.slot;
         long gen = f.gen;
-        boolean ownSlot = singleProducer && !tracked;
-        // A private pool's single producer: nobody else changes a slot it fills (reclaims take
-        // published frames, recovery is for shared pools), so the open handle is the check.
-        long w = ownSlot ? 0 : cb.lvWord(s);
-        if (!ownSlot && (SlotWord.phase(w) != SlotWord.PRODUCER || SlotWord.gen(w) != gen)) throw pool.staleHandle("submitFilled", f);
+        long seq = nextSequence++;
+        cb.soCounter(ControlBlock.P_NEXT_SEQUENCE, seq + 1);
+        cb.spLong(s, ControlBlock.S_SEQUENCE, seq);
+        if (timestamps) cb.spLong(s, ControlBlock.S_SUBMIT_NANOS, System.nanoTime());
+        f.open = false;
+        // SYNC POINT: the release store publishes the pixels and the metadata written above.
+        cb.soWord(s, SlotWord.make(SlotWord.PUBLISHED, allGroups | keep, keep, gen));
+        if (CRASH_POINT != 0) crashPoint(1);
+        queueForGroups(SlotWord.entry(s, gen), signal);
+    }
+
+    /** Every other pool: the slot word is checked, and moved by CAS unless there is one producer. */
+    private void publishChecked(Frame f, boolean signal, int keep) {
+        int s = f.slot;
+        long gen = f.gen;
+        long w = cb.lvWord(s);
+        if (SlotWord.phase(w) != SlotWord.PRODUCER || SlotWord.gen(w) != gen) throw pool.staleHandle("submitFilled", f);
         long seq;
-        if (ownSlot) {
-            seq = nextSequence++;
-            cb.soCounter(ControlBlock.P_NEXT_SEQUENCE, seq + 1);
-        } else if (singleProducer) {
+        if (singleProducer) {
             seq = cb.lpCounter(ControlBlock.P_NEXT_SEQUENCE);
             cb.soCounter(ControlBlock.P_NEXT_SEQUENCE, seq + 1);
         } else {
@@ -485,7 +571,11 @@ final class HandOff {
             throw pool.staleHandle("submitFilled", f);
         }
         if (CRASH_POINT != 0) crashPoint(1);
-        long e = SlotWord.entry(s, gen);
+        queueForGroups(SlotWord.entry(s, gen), signal);
+    }
+
+    /** Entry {@code e} into every group's ring, a full ring giving up its oldest entry; wakes each group's sleepers if {@code signal}. */
+    private void queueForGroups(long e, boolean signal) {
         for (int g = 0; g < groupCount; g++) {
             MpmcRing ring = groupRings[g];
             if (!(singleProducer ? ring.offerSingleWriter(e, !tracked) : ring.offer(e))) queueFull(g, e);

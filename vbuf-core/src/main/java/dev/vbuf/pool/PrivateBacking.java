@@ -43,6 +43,8 @@ final class PrivateBacking implements Backing {
         this.statsBacking = statsBacking;
     }
 
+    @Override public String liveProcess(int index) { return null; }
+
     @Override public ControlBlock.Geometry geometry() { return geometry; }
     @Override public boolean fresh() { return true; }
 

@@ -82,7 +82,7 @@ final class SharedBacking implements Backing {
         return fullTable(file, table, dead);
     }
 
-    /** Whether any slot word (PRODUCER owner) or holder claim (groups, producer reference) names process entry {@code index}. */
+    /** Whether any slot word (PRODUCER owner), holder claim (groups, producer reference) or role claim names process entry {@code index}. */
     private static boolean references(ControlBlock cb, int slots, int groups, int index) {
         for (int s = 0; s < slots; s++) {
             long w = cb.lvWord(s);
@@ -90,6 +90,9 @@ final class SharedBacking implements Backing {
             // every holder field: the groups', and a producer's reference (the last one)
             for (int g = 0; g < SlotWord.MAX_GROUPS; g++) if (cb.lvHolder(s, g) == index) return true;
         }
+        // a role claim: cleared by the recovery, before the entry is freed
+        if (cb.lvInt(ControlBlock.P_PRODUCER_CLAIM) == index) return true;
+        for (int g = 0; g < groups; g++) if (cb.lvInt(cb.group(g) + ControlBlock.G_CONSUMER_CLAIM) == index) return true;
         return false;
     }
 
@@ -134,6 +137,13 @@ final class SharedBacking implements Backing {
     @Override public ControlBlock controlBlock() { return cb; }
     @Override public int me() { return me; }
     @Override public boolean tracked() { return true; }
+
+    @Override
+    public String liveProcess(int index) {
+        if (index < 1 || index > table.capacity()) return null;
+        ProcessTable.Identity id = table.identity(index);
+        return id.state() == ProcessTable.PROC_LIVE && id.alive() ? "process " + id.pid() : null;
+    }
     @Override public long bufferOffset(int s, long bufferBytes) { return file.dataOffset() + (long) s * file.bufferStride(); }
 
     @Override

@@ -233,6 +233,43 @@ class CConsumerTest {
         }
     }
 
+    /**
+     * A pool declared for one consumer per group: the C consumer claims its group's role like a
+     * Java one. While this JVM reads the group, the C consumer is refused (exit 5, this process
+     * named); once this JVM's claim is gone, the C consumer takes every frame, and gives the role
+     * back when it detaches.
+     */
+    @Test
+    void theCConsumerHonoursTheDeclaredConsumerRole() throws Exception {
+        try (FramePool pool = FramePool.builder().shared(name).sharedMemory(PoolBuilder.SharedMemory.FILE).layout(LAYOUT)
+                .count(8).groups("c").jmx(false).waitStrategy(WaitStrategy.futex()).singleProducer(true).singleConsumers(true)
+                .build()) {
+            produce(pool, 0);
+            Frame f = pool.consumer("c").acquireFilled(Duration.ofSeconds(5)); // this JVM reads group c now
+            f.release();
+            C refused = new C("--timeout-ms", "20000", name, "c", "1");
+            assertEquals(5, refused.exit(), "refused: " + refused.err);
+            assertTrue(refused.err.toString().contains("was created for one consumer per group, and process "
+                    + ProcessHandle.current().pid() + " is reading group 'c'"), refused.err::toString);
+
+            // the claim of a process entry that is gone (as a dead reader's would be, before its recovery)
+            try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+                 Arena arena = Arena.ofConfined()) {
+                MemorySegment m = ch.map(FileChannel.MapMode.READ_WRITE, 0, ch.size(), arena);
+                long claim = m.get(ValueLayout.JAVA_LONG, ControlBlock.H_GROUPS_OFFSET) + ControlBlock.G_CONSUMER_CLAIM;
+                int capacity = m.get(ValueLayout.JAVA_INT, ControlBlock.H_PROCESS_CAPACITY);
+                m.set(ValueLayout.JAVA_INT, claim, capacity); // the last entry: free
+                C c = new C("--timeout-ms", "120000", name, "c", "3");
+                c.await("attached ");
+                for (long seq = 1; seq <= 3; seq++) produce(pool, seq);
+                Matcher sum = c.summary();
+                assertEquals("3", sum.group(1), sum.group());
+                assertEquals(0, c.exit(), c.err::toString);
+                assertEquals(0, m.get(ValueLayout.JAVA_INT, claim), "the C consumer gave its role back when it detached");
+            }
+        }
+    }
+
     @Test
     void aKilledCConsumersFrameIsRecoveredAndNeverDeliveredTwice() throws Exception {
         try (FramePool pool = create(8, Duration.ofMillis(100))) {

@@ -225,6 +225,54 @@ class CrossProcessTest {
         }
     }
 
+    private FramePool createSingleWriter(int count) {
+        return FramePool.builder().shared(name).sharedMemory(PoolBuilder.SharedMemory.FILE).layout(LAYOUT).count(count)
+                .groups("g").jmx(false).reclaimAfter(Duration.ofMillis(200)).singleProducer(true).singleConsumers(true).build();
+    }
+
+    /**
+     * A pool declared for one producer and one consumer per group: a second live process in
+     * either role is refused (its single-writer path would race the first one's), with the
+     * process that holds the role named; another group is free to read.
+     */
+    @Test
+    void declaredRolesRefuseASecondLiveProcess() throws Exception {
+        try (FramePool pool = createSingleWriter(4); TestPattern pattern = new TestPattern(LAYOUT)) {
+            produce(pool, pattern, 0, 2); // this process is the producer now
+            String me = "process " + ProcessHandle.current().pid();
+            String refused = new Child(0, "try-fill", name).await("REFUSED", new ArrayList<>());
+            assertTrue(refused.contains("was created for one producer at a time, and " + me + " is producing into it"), refused);
+            Frame f = pool.consumer("g").acquireFilled(Duration.ofSeconds(5)); // and group g's consumer
+            assertEquals(0, f.captureTimeNs());
+            refused = new Child(0, "try-take", name, "g").await("REFUSED", new ArrayList<>());
+            assertTrue(refused.contains("was created for one consumer per group, and " + me + " is reading group 'g'"), refused);
+            f.release();
+            assertEquals(List.of(1L), drain(pool, pattern), "the refused consumer took nothing");
+        }
+    }
+
+    /** A process that held a declared role and died: its claim is taken over, and cleared on close. */
+    @Test
+    void aDeadProcessesRoleIsTakenOver() throws Exception {
+        try (FramePool pool = createSingleWriter(4); TestPattern pattern = new TestPattern(LAYOUT)) {
+            Child p = new Child(0, "try-fill", name);
+            p.await("FILLING", new ArrayList<>());
+            var e = assertThrows(IllegalStateException.class, () -> pool.acquireFree(Duration.ofSeconds(1)));
+            assertTrue(e.getMessage().contains("process " + p.process.pid() + " is producing into it"), e::getMessage);
+            p.kill();
+            eventually("the dead producer's slot is IDLE again", () -> pool.stats().idle() == 4);
+            produce(pool, pattern, 0, 3); // the role is ours now
+            // a consumer that closes gives its role back (it is not left for recovery)
+            Child c = new Child(0, "consume", name, "g", "2");
+            var lines = new ArrayList<String>();
+            c.await("DONE", lines);
+            assertEquals(List.of(0L, 1L), tookIn(lines));
+            assertTrue(c.process.waitFor(30, TimeUnit.SECONDS));
+            assertEquals(0, groupInt(ShmNames.path(name), dev.vbuf.pool.ControlBlock.G_CONSUMER_CLAIM));
+            assertEquals(List.of(2L), drain(pool, pattern));
+        }
+    }
+
     @Test
     void consumerKilledWhileBlockedAndAnotherTakesOver() throws Exception {
         try (FramePool pool = create(4); TestPattern pattern = new TestPattern(LAYOUT)) {

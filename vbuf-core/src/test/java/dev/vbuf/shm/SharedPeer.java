@@ -20,6 +20,8 @@ import java.util.concurrent.locks.LockSupport;
  *   block NAME GROUP                    wait for a frame for ever (the pool has none)
  *   fill NAME                           take a free buffer and keep it for ever (killed mid-fill)
  *   produce NAME N                      produce N frames (pattern of seq) into the pool, then exit
+ *   try-fill NAME                       take a free buffer: "REFUSED message" if the producer's role is refused, else "FILLING id" and keep it
+ *   try-take NAME GROUP                 take a frame: "REFUSED message" if the group's consumer role is refused, else "TOOK seq" and keep it
  *   create-fill NAME                    create the pool (NV12 64x32, 4 buffers, group g), take a free buffer, keep it
  *   create-hold NAME                    create the pool, publish one frame, take it in group g, keep it
  *   create-memfd-hold NAME              the same with a sealed memfd pool passed by descriptor
@@ -65,6 +67,28 @@ public final class SharedPeer {
                         }
                     }
                     say("DONE " + n);
+                }
+                case "try-fill" -> {
+                    Frame f;
+                    try {
+                        f = pool.acquireFree(Duration.ofSeconds(30));
+                    } catch (IllegalStateException e) {
+                        say("REFUSED " + e.getMessage());
+                        return;
+                    }
+                    say("FILLING " + f.id());
+                    forever();
+                }
+                case "try-take" -> {
+                    Frame f;
+                    try {
+                        f = pool.consumer(a[2]).acquireFilled(Duration.ofSeconds(30));
+                    } catch (IllegalStateException e) {
+                        say("REFUSED " + e.getMessage());
+                        return;
+                    }
+                    say("TOOK " + f.captureTimeNs());
+                    forever();
                 }
                 default -> throw new IllegalArgumentException(mode);
             }
