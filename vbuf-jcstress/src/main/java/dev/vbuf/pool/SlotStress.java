@@ -8,8 +8,10 @@ import org.openjdk.jcstress.annotations.JCStressTest;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.III_Result;
+import org.openjdk.jcstress.infra.results.JJ_Result;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -243,6 +245,80 @@ public final class SlotStress {
             r.r3 = (int) pool.stats().groups().get(0).dropped();
             FrameState expected = r.r2 == 1 ? FrameState.LOCKED_BY_PRODUCER : FrameState.IDLE;
             if (pool.getBufferById(0).orElseThrow().state() != expected || !pool.validateAllBuffers()) r.r3 = -1;
+        }
+    }
+
+    /** A one-buffer private pool that takes by stores (HandOff.storeTake), its buffer free. */
+    static FramePool storeTakePool() {
+        FramePool pool = pool(true, Overflow.BLOCK, "g");
+        if (!pool.handOff().storeTake) throw new IllegalStateException("the pool must take by stores here");
+        return pool;
+    }
+
+    @JCStressTest
+    @Description("A private pool of one group that never reclaims (its sole consumer takes by stores, "
+            + "HandOff.storeTake) and where no producer reference was ever kept, so the take does not read the "
+            + "slot word: the producer writes the payload and publishes while the consumer polls. A take sees "
+            + "the payload written before the publish (ordered by the ring cell alone), and leaves the frame held.")
+    @Outcome(id = "42, 1", expect = ACCEPTABLE, desc = "took the frame, with its payload")
+    @Outcome(id = "-1, 0", expect = ACCEPTABLE, desc = "looked before the publish: nothing to take, the frame stays queued")
+    @Outcome(expect = FORBIDDEN, desc = "a frame taken without its payload, or a wrong final state")
+    @State
+    public static class PublishAgainstStoreTake {
+        final FramePool pool = storeTakePool();
+        final Consumer c = pool.consumer("g");
+        final Frame f = pool.tryAcquireFree();
+
+        @Actor public void producer() {
+            f.segment().set(ValueLayout.JAVA_LONG, 0, 42L);
+            f.submit();
+        }
+
+        @Actor public void consumer(JJ_Result r) {
+            Frame t = c.tryAcquireFilled();
+            r.r1 = t == null ? -1 : t.segment().get(ValueLayout.JAVA_LONG, 0);
+        }
+
+        @Arbiter public void check(JJ_Result r) {
+            FrameState st = pool.getBufferById(0).orElseThrow().state();
+            r.r2 = st == FrameState.LOCKED_BY_CONSUMER ? 1 : st == FrameState.READY_FOR_CONSUME ? 0 : -1;
+            if (!pool.validateAllBuffers()) r.r2 = -2;
+        }
+    }
+
+    @JCStressTest
+    @Description("The same race once a producer reference was kept in the pool (a decoder's reference picture): "
+            + "the take reads the slot word again (acquire) before its stores, and sees the payload.")
+    @Outcome(id = "42, 1", expect = ACCEPTABLE, desc = "took the frame, with its payload")
+    @Outcome(id = "-1, 0", expect = ACCEPTABLE, desc = "looked before the publish: nothing to take, the frame stays queued")
+    @Outcome(expect = FORBIDDEN, desc = "a frame taken without its payload, or a wrong final state")
+    @State
+    public static class PublishAgainstStoreTakeAfterReference {
+        final FramePool pool = storeTakePool();
+        final Consumer c = pool.consumer("g");
+        final Frame f;
+        {
+            Frame first = pool.tryAcquireFree();
+            Frame ref = pool.submitKeepingReference(first);
+            c.tryAcquireFilled().release();
+            pool.releaseReference(ref);
+            f = pool.tryAcquireFree();
+        }
+
+        @Actor public void producer() {
+            f.segment().set(ValueLayout.JAVA_LONG, 0, 42L);
+            f.submit();
+        }
+
+        @Actor public void consumer(JJ_Result r) {
+            Frame t = c.tryAcquireFilled();
+            r.r1 = t == null ? -1 : t.segment().get(ValueLayout.JAVA_LONG, 0);
+        }
+
+        @Arbiter public void check(JJ_Result r) {
+            FrameState st = pool.getBufferById(0).orElseThrow().state();
+            r.r2 = st == FrameState.LOCKED_BY_CONSUMER ? 1 : st == FrameState.READY_FOR_CONSUME ? 0 : -1;
+            if (!pool.validateAllBuffers()) r.r2 = -2;
         }
     }
 }
