@@ -111,12 +111,6 @@ final class HandOff {
             throw new ExceptionInInitializerError(e);
         }
     }
-    /**
-     * Set (for good) before the first frame published with a producer's reference kept: until
-     * then a {@link #storeTake} consumer knows every entry it finds is a fresh frame without
-     * reading its word. Read after the acquire of the ring cell that the publish stored after it.
-     */
-    private volatile boolean referencesKept;
     /** Private pool, single producer: the next sequence number, kept here (the control block's copy is only stored). */
     private long nextSequence;
     /** Private pool, one consumer per group: frames each group took, kept here (the control block's copy is only stored). */
@@ -500,7 +494,6 @@ final class HandOff {
      */
     Frame publishKeepingReference(Frame f) {
         if (!f.open) throw pool.staleHandle("submitKeepingReference", f);
-        referencesKept = true; // before the publish: a consumer that sees the entry sees this
         int s = f.slot;
         long gen = f.gen;
         if (tracked) cb.soHolder(s, SlotWord.REFERENCE_GROUP, me);
@@ -837,16 +830,6 @@ final class HandOff {
                 long gen = SlotWord.entryGen(e);
                 long fresh = SlotWord.make(SlotWord.PUBLISHED, 1, 0, gen);
                 if (storeTake) {
-                    if (!referencesKept) {
-                        // No reference was ever kept: the entry is a frame published to this group
-                        // and not held, exactly "fresh" (see storeTake), so the word is not read,
-                        // which saves the wait for its cache line from the producer's core. The
-                        // peek's acquire of the cell, stored by the producer after the word, is
-                        // what makes the pixels and metadata visible here.
-                        cb.soWord(s, SlotWord.make(SlotWord.PUBLISHED, 1, 1, gen));
-                        ring.removeSole(h, e);
-                        return opened(0, s, gen, cb.group(0));
-                    }
                     // SYNC POINT: the acquire load pairs with the producer's release store of the
                     // word, which published the pixels and metadata. Exactly "published, not held,
                     // no reference": nobody else may change it now (see storeTake); else the CAS path.

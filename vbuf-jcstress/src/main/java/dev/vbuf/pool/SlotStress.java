@@ -257,9 +257,8 @@ public final class SlotStress {
 
     @JCStressTest
     @Description("A private pool of one group that never reclaims (its sole consumer takes by stores, "
-            + "HandOff.storeTake) and where no producer reference was ever kept, so the take does not read the "
-            + "slot word: the producer writes the payload and publishes while the consumer polls. A take sees "
-            + "the payload written before the publish (ordered by the ring cell alone), and leaves the frame held.")
+            + "HandOff.storeTake): the producer writes the payload and publishes by release stores while the "
+            + "consumer polls. A take sees the payload written before the publish, and leaves the frame held.")
     @Outcome(id = "42, 1", expect = ACCEPTABLE, desc = "took the frame, with its payload")
     @Outcome(id = "-1, 0", expect = ACCEPTABLE, desc = "looked before the publish: nothing to take, the frame stays queued")
     @Outcome(expect = FORBIDDEN, desc = "a frame taken without its payload, or a wrong final state")
@@ -287,8 +286,8 @@ public final class SlotStress {
     }
 
     @JCStressTest
-    @Description("The same race once a producer reference was kept in the pool (a decoder's reference picture): "
-            + "the take reads the slot word again (acquire) before its stores, and sees the payload.")
+    @Description("The same race once a producer reference was kept and dropped in the pool (a decoder's "
+            + "reference picture): the take by stores still sees the payload.")
     @Outcome(id = "42, 1", expect = ACCEPTABLE, desc = "took the frame, with its payload")
     @Outcome(id = "-1, 0", expect = ACCEPTABLE, desc = "looked before the publish: nothing to take, the frame stays queued")
     @Outcome(expect = FORBIDDEN, desc = "a frame taken without its payload, or a wrong final state")
