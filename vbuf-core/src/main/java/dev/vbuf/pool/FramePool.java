@@ -145,7 +145,7 @@ public final class FramePool implements AutoCloseable {
         WaitStrategy wait = b.waitStrategy != null ? b.waitStrategy
                 : backing.tracked() ? WaitStrategy.futex() : WaitStrategy.spinPark();
         this.handOff = new HandOff(this, cb, backing.geometry(), backing.me(), backing.tracked(), layout, b.timestamps,
-                wait);
+                wait, b.oldestFirst);
         this.planes = layout == null ? null : new MemorySegment[slotCount][];
         for (int s = 0; s < slotCount; s++) {
             if (planes != null) {

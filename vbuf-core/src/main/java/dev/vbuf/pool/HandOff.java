@@ -118,6 +118,12 @@ final class HandOff {
     private final FrameLayout layout;
     private final int layoutFormat;
     private final boolean timestamps;
+    /**
+     * {@link PoolBuilder#reuseOldestFirst}: this process takes from the free ring (FIFO) before
+     * the LIFO hint, and its releases go to the ring, not the hint. Another process's releases
+     * may still set the hint: that one buffer then waits until the ring is empty.
+     */
+    private final boolean oldestFirst;
     private final WaitStrategy waitStrategy;
     /** Wakes sleepers after a queue: the futex strategy in a shared pool (peers may sleep on it), else the pool's. */
     private final WaitStrategy signaller;
@@ -152,7 +158,7 @@ final class HandOff {
     static final int MAX_BUSY = 4096;
 
     HandOff(FramePool pool, ControlBlock cb, ControlBlock.Geometry g, int me, boolean tracked, FrameLayout layout,
-            boolean timestamps, WaitStrategy waitStrategy) {
+            boolean timestamps, WaitStrategy waitStrategy, boolean oldestFirst) {
         this.pool = pool;
         this.cb = cb;
         this.slotCount = g.slotCount();
@@ -171,6 +177,7 @@ final class HandOff {
         this.layout = layout;
         this.layoutFormat = layout == null ? 0 : FramePool.formatId(layout.format());
         this.timestamps = timestamps;
+        this.oldestFirst = oldestFirst;
         this.waitStrategy = waitStrategy;
         this.signaller = tracked ? WaitStrategy.futex() : waitStrategy;
         this.freeRing = new MpmcRing(cb.words(), g.freeRingOffset(), g.freeRingCapacity());
@@ -360,6 +367,11 @@ final class HandOff {
      * found dead); the entry of a slot already taken is stale and whoever sees it removes it.
      */
     Frame takeFree() {
+        if (oldestFirst) {
+            // the slot released last waits in the hint until the ring is empty
+            Frame f = takeFreeFromRing();
+            return f != null ? f : takeHotFree();
+        }
         Frame f = takeHotFree();
         return f != null ? f : takeFreeFromRing();
     }
@@ -626,6 +638,11 @@ final class HandOff {
      */
     void offerFree(int s, long gen, boolean released) {
         long e = SlotWord.entry(s, gen);
+        if (oldestFirst) { // this process's producer takes the ring first: no hint from here
+            queueFree(e);
+            signaller.signalAllWhenBlocking(freePoint);
+            return;
+        }
         // LIFO: the slot freed last goes where the producer looks first, if that place is clear.
         if (soleReleaser) {
             // Only the one consumer sets the hint (the producer only clears it, recovery and

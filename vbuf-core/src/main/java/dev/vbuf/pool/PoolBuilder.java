@@ -36,6 +36,7 @@ public final class PoolBuilder {
     private boolean singleProducer;
     private boolean singleConsumers;
     boolean timestamps;
+    boolean oldestFirst;
     boolean jmx = true;
     private boolean publishStats = Boolean.getBoolean(PUBLISH_STATS_PROPERTY);
     private List<ExternalBuffer> externals;
@@ -307,6 +308,20 @@ public final class PoolBuilder {
     }
 
     /**
+     * Which free buffer this process's producer takes. By default (false) the one released last,
+     * whose lines are likeliest still in the cache of the core that reads and writes it: best
+     * when producer and consumer share a core or a cache. With true, the one released longest
+     * ago first, so a buffer rests while the others go round: best when a consumer on another
+     * core reads every byte and the pool is larger than that core's cache (a producer writing
+     * lines the consumer's cache still holds pays for each line to be taken from it). A choice
+     * of this process alone: a shared pool's other producers keep theirs.
+     */
+    public PoolBuilder reuseOldestFirst(boolean on) {
+        this.oldestFirst = on;
+        return this;
+    }
+
+    /**
      * Publishes a private pool's statistics for other processes: its control block (counters
      * and slot words, no pixels) is placed in a small file /dev/shm/vbuf-private.PID.N, mode
      * 0644, that {@code vbuf top} and {@code vbuf serve} read without taking part in the pool
@@ -419,7 +434,7 @@ public final class PoolBuilder {
         try {
             PoolFileValidator.Validated v = file.validated();
             PoolBuilder b = FramePool.builder().name(name).groups(v.groups()).overflow(o.overflow).waitStrategy(o.waitStrategy)
-                    .jmx(o.jmx).recordTimestamps(o.timestamps).count(v.geometry().slotCount())
+                    .jmx(o.jmx).recordTimestamps(o.timestamps).reuseOldestFirst(o.oldestFirst).count(v.geometry().slotCount())
                 .singleProducer((v.flags() & ControlBlock.SINGLE_PRODUCER) != 0)
                 .singleConsumers((v.flags() & ControlBlock.SINGLE_CONSUMERS) != 0);
             if (v.layout() != null) b.layout(v.layout());
@@ -440,11 +455,14 @@ public final class PoolBuilder {
         private boolean allowGroupWritable;
         private boolean jmx = true;
         private boolean timestamps;
+        private boolean oldestFirst;
 
         public AttachOptions overflow(Overflow o) { this.overflow = Objects.requireNonNull(o); return this; }
         public AttachOptions waitStrategy(WaitStrategy w) { this.waitStrategy = Objects.requireNonNull(w); return this; }
         public AttachOptions jmx(boolean on) { this.jmx = on; return this; }
         public AttachOptions recordTimestamps(boolean on) { this.timestamps = on; return this; }
+        /** See {@link PoolBuilder#reuseOldestFirst}. */
+        public AttachOptions reuseOldestFirst(boolean on) { this.oldestFirst = on; return this; }
 
         public AttachOptions reclaimAfter(Duration d) {
             if (d.compareTo(Duration.ofMillis(10)) < 0 || d.compareTo(Duration.ofHours(1)) > 0) {

@@ -41,6 +41,30 @@ abstract class FramePoolConformance extends PoolConformance {
         }
     }
 
+    /**
+     * By default a buffer released is handed out again next (its lines are likeliest in cache);
+     * with reuseOldestFirst, the buffer free longest comes first, and a released one queues last.
+     */
+    @Test
+    void reuseOrderIsLastReleasedFirstOrOldestFirst() {
+        for (boolean oldest : new boolean[] {false, true}) {
+            try (FramePool pool = builder().count(4).bufferSize(4096).groups("g").jmx(false).reuseOldestFirst(oldest).build()) {
+                Frame f = pool.tryAcquireFree();
+                int used = f.id();
+                f.submit();
+                pool.tryAcquireFilled().release();
+                List<Integer> handedOut = new ArrayList<>();
+                for (int i = 0; i < 4; i++) handedOut.add(pool.tryAcquireFree().id());
+                if (oldest) {
+                    assertEquals(used, handedOut.get(3), "oldest first: the buffer just released comes last: " + handedOut);
+                } else {
+                    assertEquals(used, handedOut.get(0), "the buffer just released comes first: " + handedOut);
+                }
+                assertEquals(4, new java.util.HashSet<>(handedOut).size(), handedOut::toString);
+            }
+        }
+    }
+
     @Test
     void fullCycleGoesThroughEveryState() {
         try (FramePool pool = pool(2)) {

@@ -15,32 +15,47 @@ import java.lang.foreign.MemorySegment;
  * declared one producer and one consumer per group (the single-writer path), as the pair is:
  * the other transports are one-to-one too (a socket, an exclusive Aeron publication). Both sides
  * spin while they wait (WaitStrategy.busySpin), or spin then sleep on the futex.
+ *
+ * <p>The pool holds at least 4 buffers and at least {@link #POOL_BYTES} (146 buffers at
+ * 640x480, 22 at 1080p, 6 at 4K, 4 above; Aeron's IPC log here is 3 x 128 MiB at every size),
+ * and hands out the buffer free longest first ({@code reuseOldestFirst}): a buffer's lines have
+ * then left the consumer's cache when the producer writes it again. With 4 buffers reused last
+ * released first, the producer wrote lines the consumer's core had just read, and paid for each
+ * to be taken from that core: at 640x480 the same run gave 8,141-8,774 frames/s with 4 buffers
+ * and 10,485-13,425 with 96 oldest first (docs/BENCHMARKS.md).
  */
 final class VbufPoolTransport {
-    static final int POOL_FRAMES = 4;
+    static final int MIN_POOL_FRAMES = 4;
+    static final long POOL_BYTES = 64L << 20;
+    static final int MAX_POOL_FRAMES = 256;
     static final String GROUP = "bench";
 
     private VbufPoolTransport() {}
 
+    /** Buffers in the pool for frames of {@code frameBytes}. */
+    static int poolFrames(long frameBytes) {
+        return (int) Math.max(MIN_POOL_FRAMES, Math.min(MAX_POOL_FRAMES, (POOL_BYTES + frameBytes - 1) / frameBytes));
+    }
+
     /** An in-process pool for producer and consumer threads of one JVM. */
     static FramePool inProcessPool(long frameBytes) {
-        return FramePool.builder().name("bench").count(POOL_FRAMES).bufferSize(frameBytes).groups(GROUP)
-                .singleProducer(true).singleConsumers(true)
+        return FramePool.builder().name("bench").count(poolFrames(frameBytes)).bufferSize(frameBytes).groups(GROUP)
+                .singleProducer(true).singleConsumers(true).reuseOldestFirst(true)
                 .overflow(Overflow.BLOCK).waitStrategy(WaitStrategy.busySpin()).jmx(false).build();
     }
 
     /** The producer's side of a shared pool: it creates the pool, named after its process. */
     static FramePool createShared(long frameBytes, boolean futex) {
         String name = "vbuf-bench-" + ProcessHandle.current().pid();
-        return FramePool.builder().shared(name).count(POOL_FRAMES).bufferSize(frameBytes).groups(GROUP)
-                .singleProducer(true).singleConsumers(true)
+        return FramePool.builder().shared(name).count(poolFrames(frameBytes)).bufferSize(frameBytes).groups(GROUP)
+                .singleProducer(true).singleConsumers(true).reuseOldestFirst(true)
                 .overflow(Overflow.BLOCK).waitStrategy(futex ? WaitStrategy.futex() : WaitStrategy.busySpin())
                 .jmx(false).build();
     }
 
     /** The consumer's side: attach to the producer's pool by name. */
     static FramePool attachShared(String name, boolean futex) {
-        return FramePool.attach(name, new PoolBuilder.AttachOptions()
+        return FramePool.attach(name, new PoolBuilder.AttachOptions().reuseOldestFirst(true) // its releases queue in order
                 .waitStrategy(futex ? WaitStrategy.futex() : WaitStrategy.busySpin()).jmx(false));
     }
 
