@@ -255,6 +255,25 @@ public final class SlotStress {
         return pool;
     }
 
+    /** The producer's side of the storeTake races: the payload, then the publish. */
+    static void publish42(Frame f) {
+        f.segment().set(ValueLayout.JAVA_LONG, 0, 42L);
+        f.submit();
+    }
+
+    /** The consumer's side: the payload of the frame taken, or -1 for none. */
+    static long take(Consumer c) {
+        Frame t = c.tryAcquireFilled();
+        return t == null ? -1 : t.segment().get(ValueLayout.JAVA_LONG, 0);
+    }
+
+    /** Buffer 0 after the race: 1 held by the consumer, 0 queued, -1 anything else, -2 the pool fails its check. */
+    static long heldOrQueued(FramePool pool) {
+        if (!pool.validateAllBuffers()) return -2;
+        FrameState st = pool.getBufferById(0).orElseThrow().state();
+        return st == FrameState.LOCKED_BY_CONSUMER ? 1 : st == FrameState.READY_FOR_CONSUME ? 0 : -1;
+    }
+
     @JCStressTest
     @Description("A private pool of one group that never reclaims (its sole consumer takes by stores, "
             + "HandOff.storeTake): the producer writes the payload and publishes by release stores while the "
@@ -268,21 +287,11 @@ public final class SlotStress {
         final Consumer c = pool.consumer("g");
         final Frame f = pool.tryAcquireFree();
 
-        @Actor public void producer() {
-            f.segment().set(ValueLayout.JAVA_LONG, 0, 42L);
-            f.submit();
-        }
+        @Actor public void producer() { publish42(f); }
 
-        @Actor public void consumer(JJ_Result r) {
-            Frame t = c.tryAcquireFilled();
-            r.r1 = t == null ? -1 : t.segment().get(ValueLayout.JAVA_LONG, 0);
-        }
+        @Actor public void consumer(JJ_Result r) { r.r1 = take(c); }
 
-        @Arbiter public void check(JJ_Result r) {
-            FrameState st = pool.getBufferById(0).orElseThrow().state();
-            r.r2 = st == FrameState.LOCKED_BY_CONSUMER ? 1 : st == FrameState.READY_FOR_CONSUME ? 0 : -1;
-            if (!pool.validateAllBuffers()) r.r2 = -2;
-        }
+        @Arbiter public void check(JJ_Result r) { r.r2 = heldOrQueued(pool); }
     }
 
     @JCStressTest
@@ -304,20 +313,10 @@ public final class SlotStress {
             f = pool.tryAcquireFree();
         }
 
-        @Actor public void producer() {
-            f.segment().set(ValueLayout.JAVA_LONG, 0, 42L);
-            f.submit();
-        }
+        @Actor public void producer() { publish42(f); }
 
-        @Actor public void consumer(JJ_Result r) {
-            Frame t = c.tryAcquireFilled();
-            r.r1 = t == null ? -1 : t.segment().get(ValueLayout.JAVA_LONG, 0);
-        }
+        @Actor public void consumer(JJ_Result r) { r.r1 = take(c); }
 
-        @Arbiter public void check(JJ_Result r) {
-            FrameState st = pool.getBufferById(0).orElseThrow().state();
-            r.r2 = st == FrameState.LOCKED_BY_CONSUMER ? 1 : st == FrameState.READY_FOR_CONSUME ? 0 : -1;
-            if (!pool.validateAllBuffers()) r.r2 = -2;
-        }
+        @Arbiter public void check(JJ_Result r) { r.r2 = heldOrQueued(pool); }
     }
 }
