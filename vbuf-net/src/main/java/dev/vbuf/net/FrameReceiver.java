@@ -398,8 +398,8 @@ public final class FrameReceiver implements ControlledFragmentHandler, AutoClose
         Frame f = frame;
         frame = null;
         messageRemaining = 0;
+        counters.inc(cause); // before the buffer goes back: who sees it free sees the loss counted
         pool.abort(f);
-        counters.inc(cause);
     }
 
     private void refuse(Counter reason, int from, String text) {

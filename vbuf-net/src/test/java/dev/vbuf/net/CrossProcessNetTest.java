@@ -162,10 +162,12 @@ class CrossProcessNetTest {
                 }
                 long killedAt = r.counters().get(FRAMES);
                 // the frame in flight at the kill (if the kill landed mid-frame) is aborted when the killed sender's
-                // image goes or after the frame timeout; wait for the image to go so that it is counted
+                // image goes or after the frame timeout: wait for the image to go, then for the receiver to give
+                // that frame's buffer back (it counts the loss before it does)
                 long deadline = System.nanoTime() + 60_000_000_000L;
                 while (r.subscription().imageCount() > 0 && System.nanoTime() < deadline) Thread.sleep(5);
-                Thread.sleep(10); // the receiver thread's next poll sees the image gone
+                while (dst.stats().producerLocked() > 0 && System.nanoTime() < deadline) Thread.sleep(5);
+                assertEquals(0, dst.stats().producerLocked(), "the frame in flight at the kill went back: " + r.counters());
                 long brokenTotal = r.counters().get(LOST_TIMEOUT) + r.counters().get(LOST_SENDER_GONE);
                 long brokenFrames = brokenTotal - brokenBefore;
                 Seen before = check(dst.consumer("check"), pattern, Duration.ofMillis(500));
