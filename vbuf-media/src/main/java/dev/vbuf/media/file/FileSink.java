@@ -33,7 +33,9 @@ import java.util.Map;
  * and writes each as soon as every earlier one was written. A picture that never comes is not
  * waited for: when the window is full the earliest held picture is written and the missing
  * numbers are a counted warning ({@link MediaCounters#warn}); so is a picture arriving after a
- * later one was written (out of the window), which is not written.
+ * later one was written (out of the window), which is not written. Behind by more than twice
+ * the window, the pass's first picture number starts a new pass (a looping source); any other
+ * is late all the same.
  */
 public final class FileSink implements Sink {
     private static final int IOV_MAX = 1024;
@@ -55,6 +57,8 @@ public final class FileSink implements Sink {
     private int window;
     private Frame[] held;
     private long next;
+    /** The first picture number of this pass (-1 before the first): a source that loops starts again there. */
+    private long passStart = -1;
     private long skipped, late;
 
     public FileSink(String name, MediaCounters counters) {
@@ -144,9 +148,12 @@ public final class FileSink implements Sink {
             write(frame);
             return;
         }
-        if (n < next && (window == 0 || next - n > 2L * window)) {
-            // far behind: the source started again (--loop restarts the picture numbers), or an
-            // in-order source repeated a number: what is held goes out first, then a new pass
+        if (passStart < 0) passStart = n;
+        if (n < next && (window == 0 || (n == passStart && next - n > 2L * window))) {
+            // the source started again (--loop restarts the picture numbers at the pass's first),
+            // or an in-order source repeated a number: what is held goes out first, then a new
+            // pass. With reader threads, any other picture far behind is late (its thread was
+            // held up), not a new pass: it is not written out of order.
             finish();
             write(frame);
             next = n + 1;
